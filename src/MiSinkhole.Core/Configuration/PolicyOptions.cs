@@ -1,0 +1,19 @@
+using MiSinkhole.Dns;
+
+namespace MiSinkhole.Core.Configuration;
+
+/// <summary>One entry of the <c>Policies</c> section: which lists block, log or allow, and how blocks answer.</summary>
+public sealed record PolicyOptions
+{
+    public required string Name { get; init; }
+
+    public IReadOnlyList<string> Block { get; init; } = [];
+
+    public IReadOnlyList<string> Log { get; init; } = [];
+
+    public IReadOnlyList<string> Allow { get; init; } = [];
+
+    public BlockResponseMode BlockResponse { get; init; } = BlockResponseMode.NullIp;
+
+    public TimeSpan BlockTtl { get; init; } = TimeSpan.FromSeconds(60);
+}

@@ -1,0 +1,331 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using MiSinkhole.Core.Net;
+using MiSinkhole.Dns;
+
+namespace MiSinkhole.Core.Configuration;
+
+/// <summary>
+/// Reads <see cref="SinkholeOptions"/> from configuration (JSON file, environment, command line)
+/// and collects every problem with its key instead of stopping at the first. Unknown keys are
+/// errors, so a typo never silently does nothing.
+/// </summary>
+public sealed class SinkholeConfigReader
+{
+    private static readonly string[] TopLevelKeys = ["Dns", "Upstreams", "Cache", "Lists", "Policies", "DefaultPolicy", "Devices", "QueryLog", "Http", "Logging"];
+    private static readonly string[] ReservedSections = ["Devices", "QueryLog", "Http"];
+
+    private const int MaxLists = global::MiSinkhole.Rules.RuleSetBuilder.MaxLists;
+
+    private readonly List<ConfigError> _errors = [];
+    private readonly string _baseDirectory;
+
+    private SinkholeConfigReader(string baseDirectory) => _baseDirectory = baseDirectory;
+
+    public static (SinkholeOptions Options, IReadOnlyList<ConfigError> Problems) Read(IConfiguration configuration, string baseDirectory)
+    {
+        var reader = new SinkholeConfigReader(baseDirectory);
+        SinkholeOptions options = reader.ReadRoot(configuration);
+        return (options, reader._errors);
+    }
+
+    private SinkholeOptions ReadRoot(IConfiguration root)
+    {
+        foreach (IConfigurationSection section in root.GetChildren())
+        {
+            if (!TopLevelKeys.Contains(section.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                Error(section.Path, "unknown key");
+            }
+            else if (ReservedSections.Contains(section.Key, StringComparer.OrdinalIgnoreCase) && section.GetChildren().Any())
+            {
+                _errors.Add(new ConfigError(section.Path, "not supported by this version yet; ignored") { IsWarning = true });
+            }
+        }
+
+        IReadOnlyList<ListOptions> lists = ReadLists(root.GetSection("Lists"));
+        IReadOnlyList<PolicyOptions> policies = ReadPolicies(root.GetSection("Policies"), lists);
+        string defaultPolicy = root["DefaultPolicy"] ?? (policies.Count > 0 ? policies[0].Name : "default");
+        if (policies.Count == 0)
+        {
+            // Without policies every list blocks: the simplest useful sinkhole.
+            policies = [new PolicyOptions { Name = defaultPolicy, Block = [.. lists.Select(l => l.Name)] }];
+        }
+        else if (!policies.Any(p => p.Name.Equals(defaultPolicy, StringComparison.OrdinalIgnoreCase)))
+        {
+            Error("DefaultPolicy", $"unknown policy '{defaultPolicy}' (have: {string.Join(", ", policies.Select(p => p.Name))})");
+        }
+
+        return new SinkholeOptions
+        {
+            Dns = ReadDns(root.GetSection("Dns")),
+            Upstreams = ReadUpstreams(root.GetSection("Upstreams")),
+            Cache = ReadCache(root.GetSection("Cache")),
+            Lists = lists,
+            Policies = policies,
+            DefaultPolicy = defaultPolicy,
+            BaseDirectory = _baseDirectory,
+        };
+    }
+
+    private DnsServerOptions ReadDns(IConfigurationSection section)
+    {
+        var defaults = new DnsServerOptions();
+        CheckKeys(section, "Listen", "AllowedClients", "UdpThreads", "MaxInFlight", "TcpIdleTimeout", "TcpMaxConnections", "TcpMaxPipelined");
+        var listen = new List<IPEndPoint>();
+        foreach ((string key, string value) in Items(section.GetSection("Listen")))
+        {
+            if (ConfigValue.TryParseEndPoint(value, 53, out IPEndPoint endPoint))
+            {
+                listen.Add(endPoint);
+            }
+            else
+            {
+                Error(key, $"'{value}' is not an address with optional port (e.g. 0.0.0.0:53, [::]:53)");
+            }
+        }
+
+        var allowed = new List<IpNetwork>();
+        List<(string Key, string Value)> allowedItems = Items(section.GetSection("AllowedClients"));
+        if (allowedItems.Count == 0)
+        {
+            allowedItems = [("Dns:AllowedClients", "private")];
+        }
+
+        foreach ((string key, string value) in allowedItems)
+        {
+            if (value.Equals("private", StringComparison.OrdinalIgnoreCase))
+            {
+                allowed.AddRange(AddressSet.PrivateRanges.Select(r => IpNetwork.TryParse(r, out IpNetwork n) ? n : default));
+            }
+            else if (value.Equals("any", StringComparison.OrdinalIgnoreCase))
+            {
+                allowed.Add(new IpNetwork(0, 0, true));
+                allowed.Add(new IpNetwork(0, 0, false));
+            }
+            else if (IpNetwork.TryParse(value, out IpNetwork network))
+            {
+                allowed.Add(network);
+            }
+            else
+            {
+                Error(key, $"'{value}' is not an address, a CIDR range, 'private' or 'any'");
+            }
+        }
+
+        return new DnsServerOptions
+        {
+            Listen = listen.Count > 0 ? listen : defaults.Listen,
+            AllowedClients = new AddressSet(allowed),
+            UdpThreads = Int(section, "UdpThreads", defaults.UdpThreads, 0, 64),
+            MaxInFlight = Int(section, "MaxInFlight", defaults.MaxInFlight, 16, 1_000_000),
+            TcpIdleTimeout = Duration(section, "TcpIdleTimeout", defaults.TcpIdleTimeout),
+            TcpMaxConnections = Int(section, "TcpMaxConnections", defaults.TcpMaxConnections, 1, 100_000),
+            TcpMaxPipelined = Int(section, "TcpMaxPipelined", defaults.TcpMaxPipelined, 1, 1000),
+        };
+    }
+
+    private UpstreamOptions ReadUpstreams(IConfigurationSection section)
+    {
+        var defaults = new UpstreamOptions();
+        CheckKeys(section, "Servers", "AttemptTimeout", "Timeout");
+        var servers = new List<IPEndPoint>();
+        foreach ((string key, string value) in Items(section.GetSection("Servers")))
+        {
+            if (value.Contains("://", StringComparison.Ordinal))
+            {
+                Error(key, $"'{value}': only plain DNS upstreams (address or address:port) are supported in this version");
+            }
+            else if (ConfigValue.TryParseEndPoint(value, 53, out IPEndPoint endPoint))
+            {
+                servers.Add(endPoint);
+            }
+            else
+            {
+                Error(key, $"'{value}' is not an address with optional port (e.g. 9.9.9.9 or 127.0.0.1:5353)");
+            }
+        }
+
+        return new UpstreamOptions
+        {
+            Servers = servers.Count > 0 ? servers : defaults.Servers,
+            AttemptTimeout = Duration(section, "AttemptTimeout", defaults.AttemptTimeout),
+            Timeout = Duration(section, "Timeout", defaults.Timeout),
+        };
+    }
+
+    private CacheOptions ReadCache(IConfigurationSection section)
+    {
+        var defaults = new CacheOptions();
+        CheckKeys(section, "MaxEntries", "MinTtl", "MaxTtl");
+        var options = new CacheOptions
+        {
+            MaxEntries = Int(section, "MaxEntries", defaults.MaxEntries, 0, 100_000_000),
+            MinTtl = Duration(section, "MinTtl", defaults.MinTtl),
+            MaxTtl = Duration(section, "MaxTtl", defaults.MaxTtl),
+        };
+        if (options.MinTtl > options.MaxTtl)
+        {
+            Error(section.Path + ":MinTtl", "MinTtl is larger than MaxTtl");
+        }
+
+        return options;
+    }
+
+    private IReadOnlyList<ListOptions> ReadLists(IConfigurationSection section)
+    {
+        var lists = new List<ListOptions>();
+        foreach (IConfigurationSection list in section.GetChildren())
+        {
+            CheckKeys(list, "Sources");
+            var sources = new List<string>();
+            foreach ((string key, string value) in Items(list.GetSection("Sources")))
+            {
+                if (value.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+                {
+                    Error(key, $"'{value}': URL sources are not supported in this version; use a local file");
+                    continue;
+                }
+
+                string path = Path.GetFullPath(Path.Combine(_baseDirectory, value));
+                if (!File.Exists(path))
+                {
+                    Error(key, $"file not found: {path}");
+                    continue;
+                }
+
+                sources.Add(path);
+            }
+
+            if (sources.Count == 0 && !_errors.Any(e => e.Key.StartsWith(list.Path, StringComparison.Ordinal)))
+            {
+                Error(list.Path + ":Sources", "a list needs at least one source");
+            }
+
+            lists.Add(new ListOptions(list.Key, sources));
+        }
+
+        if (lists.Count > MaxLists)
+        {
+            Error(section.Path, $"at most {MaxLists} lists are supported, got {lists.Count}");
+        }
+
+        return lists;
+    }
+
+    private IReadOnlyList<PolicyOptions> ReadPolicies(IConfigurationSection section, IReadOnlyList<ListOptions> lists)
+    {
+        var policies = new List<PolicyOptions>();
+        foreach (IConfigurationSection policy in section.GetChildren())
+        {
+            CheckKeys(policy, "Block", "Log", "Allow", "BlockResponse", "BlockTtl");
+            BlockResponseMode mode = BlockResponseMode.NullIp;
+            string? modeText = policy["BlockResponse"];
+            if (modeText is not null && !Enum.TryParse(modeText, ignoreCase: true, out mode))
+            {
+                Error(policy.Path + ":BlockResponse", $"'{modeText}' is not one of {string.Join(", ", Enum.GetNames<BlockResponseMode>())}");
+            }
+
+            TimeSpan ttl = Duration(policy, "BlockTtl", TimeSpan.FromSeconds(60));
+            policies.Add(new PolicyOptions
+            {
+                Name = policy.Key,
+                Block = ListRefs(policy.GetSection("Block"), lists),
+                Log = ListRefs(policy.GetSection("Log"), lists),
+                Allow = ListRefs(policy.GetSection("Allow"), lists),
+                BlockResponse = mode,
+                BlockTtl = ttl,
+            });
+        }
+
+        return policies;
+    }
+
+    /// <summary>List names, with <c>*</c> globs ("xiaomi-*") expanded against the configured lists.</summary>
+    private List<string> ListRefs(IConfigurationSection section, IReadOnlyList<ListOptions> lists)
+    {
+        var names = new List<string>();
+        foreach ((string key, string value) in Items(section))
+        {
+            var matches = lists.Where(l => GlobMatches(value, l.Name)).Select(l => l.Name).ToList();
+            if (matches.Count == 0)
+            {
+                Error(key, $"no list named '{value}' (have: {string.Join(", ", lists.Select(l => l.Name))})");
+            }
+
+            names.AddRange(matches.Where(m => !names.Contains(m)));
+        }
+
+        return names;
+    }
+
+    private static bool GlobMatches(string pattern, string name)
+    {
+        if (!pattern.Contains('*', StringComparison.Ordinal))
+        {
+            return pattern.Equals(name, StringComparison.OrdinalIgnoreCase);
+        }
+
+        string regex = "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal) + "$";
+        return System.Text.RegularExpressions.Regex.IsMatch(name, regex, System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+    }
+
+    /// <summary>Values of an array section ("Key:0", "Key:1" …), or of a single scalar value.</summary>
+    private static List<(string Key, string Value)> Items(IConfigurationSection section)
+    {
+        if (section.Value is not null)
+        {
+            return [(section.Path, section.Value)];
+        }
+
+        return [.. section.GetChildren().Where(c => c.Value is not null).Select(c => (c.Path, c.Value!))];
+    }
+
+    private void CheckKeys(IConfigurationSection section, params string[] known)
+    {
+        foreach (IConfigurationSection child in section.GetChildren())
+        {
+            if (!known.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                Error(child.Path, $"unknown key (known: {string.Join(", ", known)})");
+            }
+        }
+    }
+
+    private int Int(IConfigurationSection section, string key, int fallback, int min, int max)
+    {
+        string? text = section[key];
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
+        {
+            Error($"{section.Path}:{key}", $"'{text}' is not a whole number from {min} to {max}");
+            return fallback;
+        }
+
+        return value;
+    }
+
+    private TimeSpan Duration(IConfigurationSection section, string key, TimeSpan fallback)
+    {
+        string? text = section[key];
+        if (text is null)
+        {
+            return fallback;
+        }
+
+        if (!ConfigValue.TryParseDuration(text, out TimeSpan value))
+        {
+            Error($"{section.Path}:{key}", $"'{text}' is not a duration (e.g. 00:00:10, 10s, 500ms)");
+            return fallback;
+        }
+
+        return value;
+    }
+
+    private void Error(string key, string message) => _errors.Add(new ConfigError(key, message));
+}

@@ -1,0 +1,7 @@
+namespace MiSinkhole.Core.Pipeline;
+
+public enum DnsTransport
+{
+    Udp,
+    Tcp,
+}

@@ -1,0 +1,15 @@
+namespace MiSinkhole.Core.Pipeline;
+
+/// <summary>Where an answer came from. Drives metrics labels, log events and the query log.</summary>
+public enum Outcome
+{
+    None = 0,
+    Blocked,
+    Cached,
+    Forwarded,
+    Failed,
+    Refused,
+    FormErr,
+    NotImp,
+    Dropped,
+}

@@ -1,0 +1,142 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using MiSinkhole.Core.Net;
+using MiSinkhole.Dns;
+
+namespace MiSinkhole.Core.Pipeline;
+
+/// <summary>
+/// Everything one query carries through the chain. Pooled and reused: the transport receives
+/// straight into <see cref="RequestBuffer"/> and sends <see cref="Response"/>; stages cache what
+/// they derive (the parsed query, the lowercased name, the client, the decision) here.
+/// </summary>
+public sealed class QueryContext
+{
+    /// <summary>Big enough for any UDP query we accept and any local answer.</summary>
+    public const int DefaultBufferSize = 4096;
+
+    private readonly byte[] _ownRequest = new byte[DefaultBufferSize];
+    private readonly byte[] _ownResponse = new byte[DefaultBufferSize];
+    private byte[] _request;
+    private byte[] _response;
+    private bool _responseRented;
+
+    private DnsQuery _query;
+    private PacketInfo _localAddress;
+
+    public QueryContext()
+    {
+        RemoteAddress = new SocketAddress(AddressFamily.InterNetworkV6);
+        _request = _ownRequest;
+        _response = _ownResponse;
+    }
+
+    /// <summary>The parsed query (by reference: stages read it in place, the decoder fills it).</summary>
+    public ref DnsQuery Query => ref _query;
+
+    /// <summary>Local address the query arrived on, for transports that must reply from it.</summary>
+    public ref PacketInfo LocalAddress => ref _localAddress;
+
+    public DnsTransport Transport { get; set; }
+
+    /// <summary>The raw client address as received (the transport reuses it to reply).</summary>
+    public SocketAddress RemoteAddress { get; private set; }
+
+    public ClientAddress Client { get; set; }
+
+    public byte[] RequestBuffer => _request;
+
+    public int RequestLength { get; set; }
+
+    public ReadOnlySpan<byte> Request => _request.AsSpan(0, RequestLength);
+
+    /// <summary>The question name, lowercased, in wire form (valid after decoding).</summary>
+    public byte[] LowerName { get; } = new byte[DnsConstants.MaxNameLength + 1];
+
+    public ReadOnlySpan<byte> QueryName => LowerName.AsSpan(0, Query.NameLength);
+
+    public byte[] ResponseBuffer => _response;
+
+    /// <summary>Length of the answer in <see cref="ResponseBuffer"/>; 0 means no reply is sent.</summary>
+    public int ResponseLength { get; set; }
+
+    public ReadOnlySpan<byte> Response => _response.AsSpan(0, ResponseLength);
+
+    public Outcome Outcome { get; set; }
+
+    public PolicyAction PolicyAction { get; set; }
+
+    /// <summary>The list that decided <see cref="PolicyAction"/>, when one did.</summary>
+    public string? MatchedList { get; set; }
+
+    /// <summary>The policy that applies to this client (set by the policy stage).</summary>
+    public MiSinkhole.Core.Rules.CompiledPolicy? Policy { get; set; }
+
+    /// <summary>The rules snapshot the decision was made with (the same one for CNAME checks).</summary>
+    public MiSinkhole.Core.Rules.RulesSnapshot? Rules { get; set; }
+
+    /// <summary>The configured device name, or "unknown".</summary>
+    public string Device { get; set; } = "unknown";
+
+    /// <summary>The upstream or cached answer the response was written from, if any.</summary>
+    public DnsAnswer? Answer { get; set; }
+
+    /// <summary>Stopwatch timestamp when the query arrived.</summary>
+    public long StartTimestamp { get; set; }
+
+    /// <summary>Per-transport state the transport needs to reply (e.g. the TCP connection).</summary>
+    public object? TransportState { get; set; }
+
+    /// <summary>Makes room for an answer of <paramref name="size"/> bytes (large TCP answers).</summary>
+    public void EnsureResponseCapacity(int size)
+    {
+        if (size <= _response.Length)
+        {
+            return;
+        }
+
+        byte[] larger = ArrayPool<byte>.Shared.Rent(size);
+        ReturnRentedResponse();
+        _response = larger;
+        _responseRented = true;
+    }
+
+    /// <summary>Makes room for a request of <paramref name="size"/> bytes (TCP frames).</summary>
+    public void EnsureRequestCapacity(int size)
+    {
+        if (size > _request.Length)
+        {
+            _request = new byte[Math.Max(size, _request.Length * 2)];
+        }
+    }
+
+    /// <summary>Clears per-query state so the context can serve the next query.</summary>
+    public void Reset()
+    {
+        _query = default;
+        RequestLength = 0;
+        ResponseLength = 0;
+        Outcome = Outcome.None;
+        PolicyAction = PolicyAction.None;
+        MatchedList = null;
+        Policy = null;
+        Rules = null;
+        Device = "unknown";
+        Answer = null;
+        TransportState = null;
+        _localAddress = default;
+        ReturnRentedResponse();
+        _response = _ownResponse;
+        _request = _ownRequest;
+    }
+
+    private void ReturnRentedResponse()
+    {
+        if (_responseRented)
+        {
+            ArrayPool<byte>.Shared.Return(_response);
+            _responseRented = false;
+        }
+    }
+}

@@ -1,0 +1,52 @@
+using MiSinkhole.Core.Stages.Access;
+using MiSinkhole.Core.Stages.Cache;
+using MiSinkhole.Core.Stages.Decode;
+using MiSinkhole.Core.Stages.Forward;
+using MiSinkhole.Core.Stages.Inspect;
+using MiSinkhole.Core.Stages.Policy;
+using MiSinkhole.Core.Stages.Truncate;
+
+namespace MiSinkhole.Core.Pipeline;
+
+/// <summary>
+/// The one place the query chain is put together. Order matters; each line says why a stage
+/// sits where it does.
+/// </summary>
+public static class QueryPipelineBuilder
+{
+    public static QueryPipeline Build(
+        TruncateStage truncate,
+        DecodeStage decode,
+        AccessStage access,
+        PolicyStage policy,
+        InspectStage inspect,
+        CacheStage cache,
+        ForwardStage forward)
+    {
+        IQueryStage[] chain =
+        [
+            truncate, // outermost: sees every answer, whoever wrote it, and fits it to the client's UDP size
+            decode,   // everything after needs the parsed question; malformed input stops here (FORMERR/NOTIMP)
+            access,   // before any real work: strangers get REFUSED, so we are never an open resolver
+            policy,   // blocks before cache and upstream: a blocked name is never sent upstream
+            inspect,  // wraps cache and forward: CNAME targets of cached and fresh answers get the same policy
+            cache,    // before forward: hits answer on the receive thread; misses are stored on the way back
+            forward,  // last: the only stage that waits (on upstream servers)
+        ];
+        return new QueryPipeline(Compose(chain));
+    }
+
+    /// <summary>Folds the stages into one delegate, last stage first (like middleware).</summary>
+    public static QueryDelegate Compose(IReadOnlyList<IQueryStage> stages)
+    {
+        QueryDelegate next = static context => default; // after the last stage: nothing more to do
+        for (int i = stages.Count - 1; i >= 0; i--)
+        {
+            IQueryStage stage = stages[i];
+            QueryDelegate following = next;
+            next = context => stage.InvokeAsync(context, following);
+        }
+
+        return next;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Rules;
+
+namespace MiSinkhole.Core.Rules;
+
+/// <summary>
+/// Loads the configured lists, compiles them with the policies into a <see cref="RulesSnapshot"/>
+/// and publishes it atomically. Queries read <see cref="Current"/> and never wait for a load.
+/// </summary>
+public sealed partial class RuleEngine
+{
+    private readonly ILogger<RuleEngine> _logger;
+    private volatile RulesSnapshot? _current;
+
+    public RuleEngine(ILogger<RuleEngine> logger) => _logger = logger;
+
+    public RulesSnapshot Current => _current ?? throw new InvalidOperationException("rules are not loaded yet");
+
+    public bool IsLoaded => _current is not null;
+
+    /// <summary>Reads every list source and swaps in the result. Returns the lines that could not be used.</summary>
+    public IReadOnlyList<RuleListError> Load(SinkholeOptions options)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        (RulesSnapshot snapshot, List<RuleListError> errors) = Compile(options);
+        _current = snapshot;
+        foreach (RuleListError error in errors.Take(20))
+        {
+            LogBadLine(error.Source, error.Line, error.Reason, error.Text);
+        }
+
+        if (errors.Count > 20)
+        {
+            LogMoreBadLines(errors.Count - 20);
+        }
+
+        LogLoaded(snapshot.Rules.Count, snapshot.Rules.ListNames.Count, stopwatch.ElapsedMilliseconds);
+        return errors;
+    }
+
+    /// <summary>Compiles lists and policies without publishing (also used by check-config).</summary>
+    public static (RulesSnapshot Snapshot, List<RuleListError> Errors) Compile(SinkholeOptions options)
+    {
+        var errors = new List<RuleListError>();
+        string[] listNames = [.. options.Lists.Select(l => l.Name)];
+        long bytes = options.Lists.SelectMany(l => l.Sources).Where(File.Exists).Sum(f => new FileInfo(f).Length);
+        var builder = new RuleSetBuilder(listNames, expectedRules: (int)Math.Min(bytes / 24, 50_000_000));
+        for (int i = 0; i < options.Lists.Count; i++)
+        {
+            foreach (string source in options.Lists[i].Sources)
+            {
+                try
+                {
+                    using var reader = new StreamReader(source, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
+                    RuleListParser.Parse(reader, source, builder, i, errors);
+                }
+                catch (IOException e)
+                {
+                    errors.Add(new RuleListError(source, 0, "cannot read: " + e.Message, ""));
+                }
+                catch (UnauthorizedAccessException e)
+                {
+                    errors.Add(new RuleListError(source, 0, "cannot read: " + e.Message, ""));
+                }
+            }
+        }
+
+        CompiledRuleSet rules = builder.Build();
+        var policies = options.Policies.ToDictionary(p => p.Name, p => new CompiledPolicy(p, listNames), StringComparer.OrdinalIgnoreCase);
+        CompiledPolicy defaultPolicy = policies.TryGetValue(options.DefaultPolicy, out CompiledPolicy? p)
+            ? p
+            : new CompiledPolicy(new PolicyOptions { Name = options.DefaultPolicy }, listNames);
+        return (new RulesSnapshot(rules, policies, defaultPolicy), errors);
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "{Source}:{Line}: {Reason}: '{Text}' (line skipped)")]
+    private partial void LogBadLine(string source, int line, string reason, string text);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "{Count} more unusable lines not shown")]
+    private partial void LogMoreBadLines(int count);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Rules loaded: {Rules} names in {Lists} lists in {ElapsedMs} ms")]
+    private partial void LogLoaded(int rules, int lists, long elapsedMs);
+}

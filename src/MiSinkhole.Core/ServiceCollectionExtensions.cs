@@ -1,0 +1,44 @@
+using Microsoft.Extensions.DependencyInjection;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Stages.Access;
+using MiSinkhole.Core.Stages.Cache;
+using MiSinkhole.Core.Stages.Decode;
+using MiSinkhole.Core.Stages.Forward;
+using MiSinkhole.Core.Stages.Inspect;
+using MiSinkhole.Core.Stages.Policy;
+using MiSinkhole.Core.Stages.Truncate;
+
+namespace MiSinkhole.Core;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>Registers the stages, the services they use and the assembled <see cref="QueryPipeline"/>.</summary>
+    public static IServiceCollection AddQueryPipeline(this IServiceCollection services, SinkholeOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(options.Upstreams);
+        services.AddSingleton(options.Cache);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<RuleEngine>();
+        services.AddSingleton<DnsCache>();
+        services.AddSingleton<UpstreamResolver>();
+        services.AddSingleton<TruncateStage>();
+        services.AddSingleton<DecodeStage>();
+        services.AddSingleton<AccessStage>();
+        services.AddSingleton<PolicyStage>();
+        services.AddSingleton<InspectStage>();
+        services.AddSingleton<CacheStage>();
+        services.AddSingleton<ForwardStage>();
+        services.AddSingleton(sp => QueryPipelineBuilder.Build(
+            sp.GetRequiredService<TruncateStage>(),
+            sp.GetRequiredService<DecodeStage>(),
+            sp.GetRequiredService<AccessStage>(),
+            sp.GetRequiredService<PolicyStage>(),
+            sp.GetRequiredService<InspectStage>(),
+            sp.GetRequiredService<CacheStage>(),
+            sp.GetRequiredService<ForwardStage>()));
+        return services;
+    }
+}

@@ -1,0 +1,32 @@
+using MiSinkhole.Dns;
+
+namespace MiSinkhole.Core.Stages.Forward;
+
+/// <summary>An upstream exchange that identical queries arriving meanwhile wait on.</summary>
+internal sealed class InFlight
+{
+    private readonly TaskCompletionSource<DnsAnswer?> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public InFlight(byte[] name, ushort type, ushort @class, byte flags)
+    {
+        Name = name;
+        Type = type;
+        Class = @class;
+        Flags = flags;
+    }
+
+    public byte[] Name { get; }
+
+    public ushort Type { get; }
+
+    public ushort Class { get; }
+
+    public byte Flags { get; }
+
+    public Task<DnsAnswer?> Task => _completion.Task;
+
+    public bool Matches(ReadOnlySpan<byte> name, ushort type, ushort @class, byte flags) =>
+        Type == type && Class == @class && Flags == flags && name.SequenceEqual(Name);
+
+    public void Complete(DnsAnswer? answer) => _completion.TrySetResult(answer);
+}

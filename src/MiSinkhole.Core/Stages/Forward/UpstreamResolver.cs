@@ -1,0 +1,191 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Stages.Cache;
+using MiSinkhole.Dns;
+
+namespace MiSinkhole.Core.Stages.Forward;
+
+/// <summary>
+/// Asks the configured upstream servers, in order, over UDP (TCP when the answer is truncated).
+/// Each attempt uses a new socket connected to the server, so the kernel picks a random source
+/// port and drops datagrams from anyone else; the answer must also carry our random ID and echo
+/// our question. A server that times out, fails or answers SERVFAIL/REFUSED hands over to the
+/// next; after the overall budget the query fails (SERVFAIL to the client). Identical queries in
+/// flight (name, type, class, DO, CD) share one upstream exchange.
+/// </summary>
+public sealed partial class UpstreamResolver
+{
+    private readonly UpstreamOptions _options;
+    private readonly ILogger<UpstreamResolver> _logger;
+    private readonly ConcurrentDictionary<ulong, InFlight> _inFlight = new();
+
+    public UpstreamResolver(UpstreamOptions options, ILogger<UpstreamResolver> logger)
+    {
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>Number of distinct upstream exchanges running now.</summary>
+    public int InFlightCount => _inFlight.Count;
+
+    /// <summary>Resolves one question; null when every server failed within the budget.</summary>
+    public Task<DnsAnswer?> ResolveAsync(ReadOnlySpan<byte> lowerName, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled)
+    {
+        ulong key = CacheKey.Compute(lowerName, type, @class, dnssecOk, checkingDisabled);
+        byte flags = CacheKey.Flags(dnssecOk, checkingDisabled);
+        if (_inFlight.TryGetValue(key, out InFlight? running) && running.Matches(lowerName, type, @class, flags))
+        {
+            return running.Task;
+        }
+
+        var mine = new InFlight(lowerName.ToArray(), type, @class, flags);
+        if (!_inFlight.TryAdd(key, mine))
+        {
+            // Someone else started the same exchange a moment ago (or a hash twin is running).
+            if (_inFlight.TryGetValue(key, out running) && running.Matches(lowerName, type, @class, flags))
+            {
+                return running.Task;
+            }
+
+            return ExchangeAllAsync(mine.Name, type, @class, dnssecOk, checkingDisabled);
+        }
+
+        _ = RunAsync(key, mine, dnssecOk, checkingDisabled);
+        return mine.Task;
+    }
+
+    private async Task RunAsync(ulong key, InFlight flight, bool dnssecOk, bool checkingDisabled)
+    {
+        DnsAnswer? answer = null;
+        try
+        {
+            answer = await ExchangeAllAsync(flight.Name, flight.Type, flight.Class, dnssecOk, checkingDisabled).ConfigureAwait(false);
+        }
+        finally
+        {
+            _inFlight.TryRemove(new KeyValuePair<ulong, InFlight>(key, flight));
+            flight.Complete(answer);
+        }
+    }
+
+    private async Task<DnsAnswer?> ExchangeAllAsync(byte[] name, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled)
+    {
+        long deadline = Environment.TickCount64 + (long)_options.Timeout.TotalMilliseconds;
+        foreach (IPEndPoint server in _options.Servers)
+        {
+            long remaining = deadline - Environment.TickCount64;
+            if (remaining <= 0)
+            {
+                break;
+            }
+
+            TimeSpan timeout = TimeSpan.FromMilliseconds(Math.Min(remaining, _options.AttemptTimeout.TotalMilliseconds));
+            ushort id = UpstreamQuery.NewId();
+            byte[] query = UpstreamQuery.Build(id, name, type, @class, dnssecOk, checkingDisabled);
+            try
+            {
+                DnsAnswer? answer = await ExchangeUdpAsync(server, query, id, name, type, @class, timeout).ConfigureAwait(false);
+                if (answer is { Truncated: true })
+                {
+                    id = UpstreamQuery.NewId();
+                    query = UpstreamQuery.Build(id, name, type, @class, dnssecOk, checkingDisabled);
+                    answer = await ExchangeTcpAsync(server, query, id, name, type, @class, timeout).ConfigureAwait(false);
+                }
+
+                if (answer is null)
+                {
+                    LogAttemptFailed(server, "timeout");
+                    continue;
+                }
+
+                if (answer.Rcode is DnsResponseCode.ServFail or DnsResponseCode.Refused)
+                {
+                    LogAttemptFailed(server, answer.Rcode == DnsResponseCode.Refused ? "REFUSED" : "SERVFAIL");
+                    continue;
+                }
+
+                return answer;
+            }
+            catch (SocketException e)
+            {
+                LogAttemptFailed(server, e.SocketErrorCode);
+            }
+            catch (OperationCanceledException)
+            {
+                LogAttemptFailed(server, "timeout");
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task<DnsAnswer?> ExchangeUdpAsync(IPEndPoint server, byte[] query, ushort id, byte[] name, ushort type, ushort @class, TimeSpan timeout)
+    {
+        using var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        socket.Connect(server);
+        using var cts = new CancellationTokenSource(timeout);
+        await socket.SendAsync(query, SocketFlags.None, cts.Token).ConfigureAwait(false);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(DnsConstants.MaxMessageSize);
+        try
+        {
+            while (true)
+            {
+                int received = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token).ConfigureAwait(false);
+                if (received >= DnsHeader.Size && DnsHeader.ReadId(buffer) == id
+                    && DnsAnswer.TryParse(buffer.AsSpan(0, received), name, type, @class) is { } answer)
+                {
+                    return answer;
+                }
+
+                // Wrong ID or question: a stale or spoofed datagram. Keep waiting for ours.
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task<DnsAnswer?> ExchangeTcpAsync(IPEndPoint server, byte[] query, ushort id, byte[] name, ushort type, ushort @class, TimeSpan timeout)
+    {
+        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var cts = new CancellationTokenSource(timeout);
+        await socket.ConnectAsync(server, cts.Token).ConfigureAwait(false);
+        byte[] framed = new byte[query.Length + 2];
+        BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)query.Length);
+        query.CopyTo(framed, 2);
+        await socket.SendAsync(framed, SocketFlags.None, cts.Token).ConfigureAwait(false);
+        byte[] prefix = new byte[2];
+        await ReceiveExactlyAsync(socket, prefix, cts.Token).ConfigureAwait(false);
+        byte[] buffer = new byte[BinaryPrimitives.ReadUInt16BigEndian(prefix)];
+        await ReceiveExactlyAsync(socket, buffer, cts.Token).ConfigureAwait(false);
+        return buffer.Length >= DnsHeader.Size && DnsHeader.ReadId(buffer) == id
+            ? DnsAnswer.TryParse(buffer, name, type, @class)
+            : null;
+    }
+
+    private static async Task ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken token)
+    {
+        while (!buffer.IsEmpty)
+        {
+            int read = await socket.ReceiveAsync(buffer, SocketFlags.None, token).ConfigureAwait(false);
+            if (read == 0)
+            {
+                throw new SocketException((int)SocketError.ConnectionReset);
+            }
+
+            buffer = buffer[read..];
+        }
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Upstream {Server} failed: {Reason}")]
+    private partial void LogAttemptFailed(IPEndPoint server, string reason);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Debug, Message = "Upstream {Server} failed: {Error}")]
+    private partial void LogAttemptFailed(IPEndPoint server, SocketError error);
+}

@@ -1,0 +1,62 @@
+using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Stages.Policy;
+using MiSinkhole.Dns;
+
+namespace MiSinkhole.Core.Stages.Inspect;
+
+/// <summary>
+/// Between policy and cache, so it sees cached and forwarded answers alike: checks the CNAME
+/// targets of the answer against the same policy as the query name (CNAME cloaking). A blocked
+/// target turns the whole answer into the sinkhole answer; a logged one marks the query logged.
+/// Names the policy explicitly allows are not inspected. Answers without CNAMEs cost nothing.
+/// </summary>
+public sealed class InspectStage : IQueryStage
+{
+    public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
+    {
+        ValueTask pending = next(context);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return AwaitAndInspect(pending, context);
+        }
+
+        pending.GetAwaiter().GetResult();
+        Inspect(context);
+        return default;
+    }
+
+    private static async ValueTask AwaitAndInspect(ValueTask pending, QueryContext context)
+    {
+        await pending.ConfigureAwait(false);
+        Inspect(context);
+    }
+
+    private static void Inspect(QueryContext context)
+    {
+        DnsAnswer? answer = context.Answer;
+        if (answer is null || answer.CnameTargets.Length == 0 || context.PolicyAction == PolicyAction.Allowed
+            || context.Policy is not { } policy || context.Rules is not { } rules)
+        {
+            return;
+        }
+
+        foreach (byte[] target in answer.CnameTargets)
+        {
+            PolicyDecision decision = policy.Decide(rules.Rules.Match(target));
+            if (decision.Action == PolicyAction.Blocked)
+            {
+                context.PolicyAction = PolicyAction.Blocked;
+                context.MatchedList = rules.ListName(decision.ListIndex);
+                PolicyStage.WriteBlocked(context, policy, rules, decision.ListIndex);
+                return;
+            }
+
+            if (decision.Action == PolicyAction.Logged && context.PolicyAction == PolicyAction.None)
+            {
+                context.PolicyAction = PolicyAction.Logged;
+                context.MatchedList = rules.ListName(decision.ListIndex);
+            }
+        }
+    }
+}

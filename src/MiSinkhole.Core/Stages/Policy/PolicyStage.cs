@@ -1,0 +1,48 @@
+using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Rules;
+using MiSinkhole.Dns;
+
+namespace MiSinkhole.Core.Stages.Policy;
+
+/// <summary>
+/// Matches the query name and its parents against the compiled lists and applies the client's
+/// policy: Block → sinkhole answer here (never sent upstream); Log → marked "would have blocked"
+/// and passed on; Allow → passed on. Every client uses <c>DefaultPolicy</c> until devices exist.
+/// </summary>
+public sealed class PolicyStage : IQueryStage
+{
+    private readonly RuleEngine _engine;
+
+    public PolicyStage(RuleEngine engine) => _engine = engine;
+
+    public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
+    {
+        RulesSnapshot rules = _engine.Current;
+        CompiledPolicy policy = context.Policy ?? rules.DefaultPolicy;
+        context.Rules = rules;
+        context.Policy = policy;
+        PolicyDecision decision = policy.Decide(rules.Rules.Match(context.QueryName));
+        context.PolicyAction = decision.Action;
+        if (decision.ListIndex >= 0)
+        {
+            context.MatchedList = rules.ListName(decision.ListIndex);
+        }
+
+        if (decision.Action != PolicyAction.Blocked)
+        {
+            return next(context);
+        }
+
+        WriteBlocked(context, policy, rules, decision.ListIndex);
+        return default;
+    }
+
+    /// <summary>Writes the policy's sinkhole answer for the query (also used for blocked CNAME targets).</summary>
+    public static void WriteBlocked(QueryContext context, CompiledPolicy policy, RulesSnapshot rules, int listIndex)
+    {
+        context.ResponseLength = DnsResponseWriter.WriteBlocked(
+            context.ResponseBuffer, context.Request, context.Query, policy.BlockResponse, policy.BlockTtl, rules.ListNamesUtf8[listIndex]);
+        context.Outcome = Outcome.Blocked;
+        context.Answer = null;
+    }
+}

@@ -1,0 +1,17 @@
+namespace MiSinkhole.Dns;
+
+/// <summary>How a blocked name is answered (the <c>BlockResponse</c> of a policy).</summary>
+public enum BlockResponseMode
+{
+    /// <summary>A → 0.0.0.0, AAAA → ::, every other type NODATA with an SOA.</summary>
+    NullIp,
+
+    /// <summary>NXDOMAIN with an SOA.</summary>
+    NxDomain,
+
+    /// <summary>NOERROR without answers (NODATA) with an SOA.</summary>
+    NoData,
+
+    /// <summary>REFUSED, no records.</summary>
+    Refused,
+}

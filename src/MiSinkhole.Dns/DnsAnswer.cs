@@ -1,0 +1,207 @@
+using System.Buffers.Binary;
+
+namespace MiSinkhole.Dns;
+
+/// <summary>
+/// An upstream answer in the form the cache keeps and serves: the wire message without its OPT
+/// record (each client gets our own OPT, or none), plus where every TTL sits so a served copy can
+/// count TTLs down in place. Built once per upstream answer (the miss path), served many times.
+/// </summary>
+public sealed class DnsAnswer
+{
+    private DnsAnswer(byte[] message, int questionLength, int[] ttlOffsets, uint[] ttls, byte[][] cnameTargets)
+    {
+        Message = message;
+        QuestionLength = questionLength;
+        TtlOffsets = ttlOffsets;
+        Ttls = ttls;
+        CnameTargets = cnameTargets;
+    }
+
+    /// <summary>The message without OPT; ID and question case are patched per client when served.</summary>
+    public byte[] Message { get; }
+
+    public int QuestionLength { get; }
+
+    /// <summary>Offsets of the TTL field of every record (answer, authority, additional).</summary>
+    public int[] TtlOffsets { get; }
+
+    /// <summary>The TTLs as received, parallel to <see cref="TtlOffsets"/>.</summary>
+    public uint[] Ttls { get; }
+
+    /// <summary>Targets of the answer section's CNAME records, lowercased wire names, in order.</summary>
+    public byte[][] CnameTargets { get; }
+
+    public int Rcode => Message[3] & DnsHeader.RcodeMask;
+
+    public bool Truncated => (DnsHeader.ReadFlags(Message) & DnsHeader.TcFlag) != 0;
+
+    public int AnswerCount => DnsHeader.ReadCount(Message, DnsSection.Answer);
+
+    /// <summary>NXDOMAIN, or NOERROR without answers (NODATA): cached per RFC 2308.</summary>
+    public bool IsNegative => Rcode == DnsResponseCode.NxDomain || (Rcode == DnsResponseCode.NoError && AnswerCount == 0);
+
+    /// <summary>
+    /// How long the answer may be cached: the smallest record TTL for a positive answer; for a
+    /// negative one min(SOA TTL, SOA MINIMUM) of the authority section's SOA, or null without SOA
+    /// (RFC 2308 §5: not cached). Null also for other RCODEs and truncated answers.
+    /// </summary>
+    public uint? CacheTtl { get; private set; }
+
+    /// <summary>
+    /// Validates an upstream response against the question that was asked and converts it.
+    /// Returns null when the message is malformed, not a response or answers another question.
+    /// </summary>
+    public static DnsAnswer? TryParse(ReadOnlySpan<byte> response, ReadOnlySpan<byte> lowerName, ushort type, ushort @class)
+    {
+        if (response.Length < DnsHeader.Size || (DnsHeader.ReadFlags(response) & DnsHeader.QrFlag) == 0
+            || DnsHeader.ReadCount(response, DnsSection.Question) != 1)
+        {
+            return null;
+        }
+
+        Span<byte> name = stackalloc byte[DnsConstants.MaxNameLength];
+        if (!DnsName.TryRead(response, DnsHeader.Size, name, out int position, out int nameLength)
+            || position + 4 > response.Length
+            || !name[..nameLength].SequenceEqual(lowerName)
+            || BinaryPrimitives.ReadUInt16BigEndian(response[position..]) != type
+            || BinaryPrimitives.ReadUInt16BigEndian(response[(position + 2)..]) != @class)
+        {
+            return null;
+        }
+
+        position += 4;
+        int questionLength = position - DnsHeader.Size;
+        if (response[DnsHeader.Size] >= 0xC0)
+        {
+            // A compressed question name would change length when we echo the client's; refuse it.
+            return null;
+        }
+
+        int answers = DnsHeader.ReadCount(response, DnsSection.Answer);
+        int authority = DnsHeader.ReadCount(response, DnsSection.Authority);
+        int additional = DnsHeader.ReadCount(response, DnsSection.Additional);
+        int total = answers + authority + additional;
+        var ttlOffsets = new List<int>(total);
+        var ttls = new List<uint>(total);
+        var cnames = new List<byte[]>();
+        uint minTtl = uint.MaxValue;
+        uint? negativeTtl = null;
+        int keptAdditional = 0;
+        int end = position;
+        for (int i = 0; i < total; i++)
+        {
+            if (!DnsQueryParser.TrySkipRecord(response, ref position, out ushort rrType, out int rdataOffset, out int rdataLength))
+            {
+                return null;
+            }
+
+            if (rrType == DnsRecordType.OPT)
+            {
+                if (i < answers + authority)
+                {
+                    return null;
+                }
+
+                // OPT is per hop: drop it and anything after it in the additional section.
+                break;
+            }
+
+            int ttlOffset = rdataOffset - 6;
+            uint ttl = BinaryPrimitives.ReadUInt32BigEndian(response[ttlOffset..]);
+            if (ttl > int.MaxValue)
+            {
+                ttl = 0; // RFC 2181 §8: a TTL with the top bit set counts as zero.
+            }
+
+            ttlOffsets.Add(ttlOffset);
+            ttls.Add(ttl);
+            if (rrType != DnsRecordType.RRSIG || i < answers)
+            {
+                minTtl = Math.Min(minTtl, ttl);
+            }
+
+            if (i < answers && rrType == DnsRecordType.CNAME)
+            {
+                if (!DnsName.TryRead(response, rdataOffset, name, out int afterTarget, out int targetLength) || afterTarget != rdataOffset + rdataLength)
+                {
+                    return null;
+                }
+
+                cnames.Add(name[..targetLength].ToArray());
+            }
+            else if (i >= answers && i < answers + authority && rrType == DnsRecordType.SOA && rdataLength >= 22)
+            {
+                uint soaMinimum = BinaryPrimitives.ReadUInt32BigEndian(response[(rdataOffset + rdataLength - 4)..]);
+                negativeTtl = Math.Min(ttl, soaMinimum > int.MaxValue ? 0 : soaMinimum);
+            }
+
+            if (i >= answers + authority)
+            {
+                keptAdditional++;
+            }
+
+            end = position;
+        }
+
+        byte[] message = response[..end].ToArray();
+        DnsHeader.WriteCount(message, DnsSection.Additional, (ushort)keptAdditional);
+        var answer = new DnsAnswer(message, questionLength, [.. ttlOffsets], [.. ttls], [.. cnames]);
+        if (!answer.Truncated)
+        {
+            if (answer.IsNegative)
+            {
+                answer.CacheTtl = negativeTtl;
+            }
+            else if (answer.Rcode == DnsResponseCode.NoError)
+            {
+                answer.CacheTtl = minTtl == uint.MaxValue ? 0 : minTtl;
+            }
+        }
+
+        return answer;
+    }
+
+    /// <summary>
+    /// Writes this answer for one client: copies the message, echoes the client's ID and question
+    /// bytes (0x20 case), sets header flags for a recursive answer, counts TTLs down by
+    /// <paramref name="elapsedSeconds"/> (each TTL clamped to [min, max] first) and appends our OPT
+    /// when the client sent EDNS. Returns the length, or -1 when the destination is too small.
+    /// </summary>
+    public int WriteTo(Span<byte> destination, ReadOnlySpan<byte> request, in DnsQuery query, uint elapsedSeconds, uint minTtl, uint maxTtl)
+    {
+        byte[] message = Message;
+        if (message.Length + 11 > destination.Length || query.QuestionLength != QuestionLength)
+        {
+            return -1;
+        }
+
+        message.CopyTo(destination);
+        request.Slice(DnsHeader.Size, QuestionLength).CopyTo(destination[DnsHeader.Size..]);
+        DnsHeader.WriteId(destination, query.Id);
+        ushort upstreamFlags = DnsHeader.ReadFlags(message);
+        bool clientWantsAd = query.DnssecOk || (query.Flags & DnsHeader.AdFlag) != 0;
+        ushort flags = (ushort)(DnsHeader.QrFlag | DnsHeader.RaFlag
+            | (query.Flags & (DnsHeader.RdFlag | DnsHeader.CdFlag))
+            | (clientWantsAd ? upstreamFlags & DnsHeader.AdFlag : 0)
+            | (upstreamFlags & DnsHeader.RcodeMask));
+        DnsHeader.WriteFlags(destination, flags);
+
+        int[] offsets = TtlOffsets;
+        uint[] ttls = Ttls;
+        for (int i = 0; i < offsets.Length; i++)
+        {
+            uint ttl = Math.Clamp(ttls[i], minTtl, maxTtl);
+            ttl = ttl > elapsedSeconds ? ttl - elapsedSeconds : 0;
+            BinaryPrimitives.WriteUInt32BigEndian(destination[offsets[i]..], ttl);
+        }
+
+        int length = message.Length;
+        if (query.HasEdns)
+        {
+            length = DnsResponseWriter.AppendOpt(destination, length, query, 0, 0, default);
+        }
+
+        return length;
+    }
+}

@@ -1,0 +1,27 @@
+namespace MiSinkhole.Dns;
+
+/// <summary>Resource record type codes used by the daemon (IANA DNS parameters).</summary>
+public static class DnsRecordType
+{
+    public const ushort A = 1;
+    public const ushort NS = 2;
+    public const ushort CNAME = 5;
+    public const ushort SOA = 6;
+    public const ushort PTR = 12;
+    public const ushort MX = 15;
+    public const ushort TXT = 16;
+    public const ushort AAAA = 28;
+    public const ushort SRV = 33;
+    public const ushort DNAME = 39;
+    public const ushort OPT = 41;
+    public const ushort DS = 43;
+    public const ushort RRSIG = 46;
+    public const ushort DNSKEY = 48;
+    public const ushort SVCB = 64;
+    public const ushort HTTPS = 65;
+    public const ushort IXFR = 251;
+    public const ushort AXFR = 252;
+    public const ushort ANY = 255;
+
+    public const ushort ClassIN = 1;
+}

@@ -1,0 +1,98 @@
+using System.CommandLine;
+using Microsoft.Extensions.Hosting;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Rules;
+using MiSinkhole.Hosting;
+using MiSinkhole.Rules;
+
+namespace MiSinkhole.Cli;
+
+/// <summary>The verbs: <c>run</c> (default) and <c>check-config</c>.</summary>
+public static class CommandLine
+{
+    public static RootCommand Create()
+    {
+        var configOption = new Option<FileInfo?>("--config", "-c")
+        {
+            Description = "JSON config file (default: the embedded quick-start config, 127.0.0.1:5300)",
+        };
+
+        var run = new Command("run", "Start the DNS daemon (the default verb). Extra --Section:Key=value arguments override the config.")
+        {
+            configOption,
+        };
+        run.TreatUnmatchedTokensAsErrors = false;
+        run.SetAction((parse, token) => RunAsync(parse.GetValue(configOption)?.FullName, parse.UnmatchedTokens, token));
+
+        var check = new Command("check-config", "Validate the config and the rule lists; print every problem; exit 1 on any error.")
+        {
+            configOption,
+        };
+        check.TreatUnmatchedTokensAsErrors = false;
+        check.SetAction(parse => CheckConfig(parse.GetValue(configOption)?.FullName, parse.UnmatchedTokens));
+
+        var root = new RootCommand("MiSinkhole: a DNS sinkhole for Xiaomi telemetry, per device.")
+        {
+            configOption,
+            run,
+            check,
+        };
+        root.TreatUnmatchedTokensAsErrors = false;
+        root.SetAction((parse, token) => RunAsync(parse.GetValue(configOption)?.FullName, parse.UnmatchedTokens, token));
+        return root;
+    }
+
+    private static async Task<int> RunAsync(string? configFile, IReadOnlyList<string> overrides, CancellationToken token)
+    {
+        LoadedConfig config = ConfigLoader.Load(configFile, overrides);
+        foreach (ConfigError problem in config.Problems)
+        {
+            await Console.Error.WriteLineAsync(problem.ToString()).ConfigureAwait(false);
+        }
+
+        if (!config.IsValid)
+        {
+            await Console.Error.WriteLineAsync($"misinkhole: {config.Source} is not valid; not starting.").ConfigureAwait(false);
+            return 1;
+        }
+
+        using IHost host = DaemonHost.Build(config.Options);
+        try
+        {
+            await host.RunAsync(token).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            await Console.Error.WriteLineAsync($"misinkhole: cannot listen: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        return 0;
+    }
+
+    private static int CheckConfig(string? configFile, IReadOnlyList<string> overrides)
+    {
+        LoadedConfig config = ConfigLoader.Load(configFile, overrides);
+        int errors = 0;
+        foreach (ConfigError problem in config.Problems)
+        {
+            Console.WriteLine(problem);
+            errors += problem.IsWarning ? 0 : 1;
+        }
+
+        if (errors == 0)
+        {
+            (RulesSnapshot snapshot, List<RuleListError> listErrors) = RuleEngine.Compile(config.Options);
+            foreach (RuleListError error in listErrors)
+            {
+                Console.WriteLine(error);
+            }
+
+            errors += listErrors.Count;
+            Console.WriteLine($"{config.Source}: {config.Options.Lists.Count} lists, {snapshot.Rules.Count} names, {config.Options.Policies.Count} policies, default policy '{config.Options.DefaultPolicy}'");
+        }
+
+        Console.WriteLine(errors == 0 ? "OK" : $"{errors} problem(s)");
+        return errors == 0 ? 0 : 1;
+    }
+}

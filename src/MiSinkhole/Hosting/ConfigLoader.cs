@@ -1,0 +1,80 @@
+using System.Collections;
+using Microsoft.Extensions.Configuration;
+using MiSinkhole.Core.Configuration;
+
+namespace MiSinkhole.Hosting;
+
+/// <summary>
+/// Builds the configuration from, in rising precedence: the JSON file (or the embedded quick-start
+/// config), environment variables prefixed <c>MISINKHOLE__</c> (<c>MISINKHOLE__Dns__Listen__0</c>),
+/// and command-line overrides (<c>--Dns:Listen:0=127.0.0.1:5353</c>). Relative paths resolve
+/// against the config file's folder (the app folder for the embedded config).
+/// </summary>
+public static class ConfigLoader
+{
+    public const string EnvironmentPrefix = "MISINKHOLE__";
+    public const string EmbeddedName = "MiSinkhole.default-config.json";
+
+    public static LoadedConfig Load(string? configFile, IReadOnlyList<string> overrides, IDictionary? environment = null)
+    {
+        var builder = new ConfigurationBuilder();
+        string baseDirectory;
+        string source;
+        if (configFile is not null)
+        {
+            string full = Path.GetFullPath(configFile);
+            source = full;
+            baseDirectory = Path.GetDirectoryName(full)!;
+            if (!File.Exists(full))
+            {
+                return Failed(source, new ConfigError("(file)", $"config file not found: {full}"));
+            }
+
+            builder.AddJsonFile(full, optional: false, reloadOnChange: false);
+        }
+        else
+        {
+            source = "embedded default config";
+            baseDirectory = AppContext.BaseDirectory;
+            builder.AddJsonStream(typeof(ConfigLoader).Assembly.GetManifestResourceStream(EmbeddedName)
+                ?? throw new InvalidOperationException("embedded default config missing from the build"));
+        }
+
+        builder.AddInMemoryCollection(EnvironmentOverrides(environment ?? Environment.GetEnvironmentVariables()));
+        builder.AddCommandLine([.. overrides]);
+        IConfigurationRoot configuration;
+        try
+        {
+            configuration = builder.Build();
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or System.Text.Json.JsonException)
+        {
+            return Failed(source, new ConfigError("(file)", e.InnerException?.Message ?? e.Message) { File = configFile is null ? null : source });
+        }
+
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, baseDirectory);
+        if (configFile is not null)
+        {
+            problems = [.. problems.Select(p => p with { File = source, Line = JsonKeyLocator.FindLine(source, p.Key) })];
+        }
+
+        return new LoadedConfig(options, problems, source);
+    }
+
+    /// <summary>MISINKHOLE__Dns__Listen__0 → Dns:Listen:0 (the convention of .NET's environment provider).</summary>
+    private static Dictionary<string, string?> EnvironmentOverrides(IDictionary environment)
+    {
+        var values = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (DictionaryEntry entry in environment)
+        {
+            if (entry.Key is string key && key.StartsWith(EnvironmentPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                values[key[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal)] = entry.Value as string;
+            }
+        }
+
+        return values;
+    }
+
+    private static LoadedConfig Failed(string source, ConfigError error) => new(new SinkholeOptions(), [error], source);
+}

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MiSinkhole.Core;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Transport;
+
+namespace MiSinkhole.Hosting;
+
+/// <summary>Builds the daemon's host: the query pipeline and the DNS server, with console logging.</summary>
+public static class DaemonHost
+{
+    public static IHost Build(SinkholeOptions options, Action<ILoggingBuilder>? configureLogging = null)
+    {
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            DisableDefaults = true,
+            ContentRootPath = options.BaseDirectory,
+        });
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        configureLogging?.Invoke(builder.Logging);
+        builder.Services.AddQueryPipeline(options);
+        builder.Services.AddSingleton<DnsServer>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<DnsServer>());
+        return builder.Build();
+    }
+}

@@ -1,0 +1,9 @@
+using MiSinkhole.Core.Configuration;
+
+namespace MiSinkhole.Hosting;
+
+/// <summary>The configuration as read, with every problem found (errors and warnings).</summary>
+public sealed record LoadedConfig(SinkholeOptions Options, IReadOnlyList<ConfigError> Problems, string Source)
+{
+    public bool IsValid => Problems.All(p => p.IsWarning);
+}

@@ -1,0 +1,3 @@
+using MiSinkhole.Cli;
+
+return await CommandLine.Create().Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,112 @@
+using System.Net;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Rules;
+
+namespace MiSinkhole.Transport;
+
+/// <summary>
+/// The DNS side of the daemon: loads the rules, then binds UDP and TCP on every
+/// <c>Dns:Listen</c> address (port 0 = pick one, the same for UDP and TCP) and serves until stopped.
+/// Start fails loudly when an address cannot be bound.
+/// </summary>
+public sealed partial class DnsServer : IHostedService, IDisposable
+{
+    private readonly SinkholeOptions _options;
+    private readonly QueryPipeline _pipeline;
+    private readonly RuleEngine _rules;
+    private readonly ILogger<DnsServer> _logger;
+    private readonly QueryContextPool _pool;
+    private readonly List<UdpDnsListener> _udp = [];
+    private readonly List<TcpDnsListener> _tcp = [];
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public DnsServer(SinkholeOptions options, QueryPipeline pipeline, RuleEngine rules, ILogger<DnsServer> logger)
+    {
+        _options = options;
+        _pipeline = pipeline;
+        _rules = rules;
+        _logger = logger;
+        _pool = new QueryContextPool(options.Dns.MaxInFlight);
+    }
+
+    /// <summary>The addresses actually bound (ports resolved), one per <c>Dns:Listen</c> entry.</summary>
+    public IReadOnlyList<IPEndPoint> EndPoints => [.. _udp.Select(u => u.LocalEndPoint)];
+
+    /// <summary>Completes when every listener is bound and the rules are loaded.</summary>
+    public Task Ready => _ready.Task;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _rules.Load(_options);
+        int threads = _options.Dns.UdpThreads > 0 ? _options.Dns.UdpThreads : Math.Clamp(Environment.ProcessorCount, 1, 4);
+        foreach (IPEndPoint endPoint in _options.Dns.Listen)
+        {
+            (UdpDnsListener udp, TcpDnsListener tcp) = Bind(endPoint);
+            _udp.Add(udp);
+            _tcp.Add(tcp);
+            udp.Start(threads);
+            tcp.Start();
+            LogListening(udp.LocalEndPoint, threads);
+        }
+
+        _ready.TrySetResult();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (TcpDnsListener tcp in _tcp)
+        {
+            tcp.Stop();
+        }
+
+        foreach (UdpDnsListener udp in _udp)
+        {
+            udp.Stop();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        foreach (UdpDnsListener udp in _udp)
+        {
+            udp.Dispose();
+        }
+
+        foreach (TcpDnsListener tcp in _tcp)
+        {
+            tcp.Dispose();
+        }
+    }
+
+    private (UdpDnsListener Udp, TcpDnsListener Tcp) Bind(IPEndPoint endPoint)
+    {
+        // With port 0 the kernel picks a UDP port; TCP must get the same one. Retry if it is taken.
+        for (int attempt = 0; ; attempt++)
+        {
+            UdpDnsListener udp = new(endPoint, _pipeline, _pool, _logger);
+            try
+            {
+                TcpDnsListener tcp = new(udp.LocalEndPoint, _pipeline, _pool, _options.Dns, _logger);
+                return (udp, tcp);
+            }
+            catch (System.Net.Sockets.SocketException) when (endPoint.Port == 0 && attempt < 20)
+            {
+                udp.Dispose();
+            }
+            catch
+            {
+                udp.Dispose();
+                throw;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Answering DNS on {EndPoint} (UDP with {Threads} receive threads, TCP)")]
+    private partial void LogListening(IPEndPoint endPoint, int threads);
+}

@@ -1,0 +1,202 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Net;
+using MiSinkhole.Core.Pipeline;
+
+namespace MiSinkhole.Transport;
+
+/// <summary>
+/// One client connection: reads 2-byte length-prefixed messages (a prefix may arrive split across
+/// segments), starts every query as soon as it is complete (pipelining; answers may come back out
+/// of order, RFC 7766 §6.2.1.1), writes each answer whole under a lock, and closes after the idle
+/// timeout with nothing outstanding, when the client closes, or when a write stalls.
+/// </summary>
+internal sealed class TcpDnsConnection : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly NetworkStream _stream;
+    private readonly QueryPipeline _pipeline;
+    private readonly QueryContextPool _pool;
+    private readonly DnsServerOptions _options;
+    private readonly CancellationToken _stopping;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SemaphoreSlim _slots;
+    private readonly ClientAddress _client;
+    private int _outstanding;
+
+    public TcpDnsConnection(Socket socket, QueryPipeline pipeline, QueryContextPool pool, DnsServerOptions options, CancellationToken stopping)
+    {
+        _socket = socket;
+        _socket.NoDelay = true;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _pipeline = pipeline;
+        _pool = pool;
+        _options = options;
+        _stopping = stopping;
+        _slots = new SemaphoreSlim(options.TcpMaxPipelined, options.TcpMaxPipelined);
+        _client = ClientAddress.FromEndPoint((IPEndPoint)socket.RemoteEndPoint!);
+    }
+
+    public async Task RunAsync()
+    {
+        PipeReader reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+        try
+        {
+            while (true)
+            {
+                idle.CancelAfter(_options.TcpIdleTimeout);
+                ReadResult result;
+                try
+                {
+                    result = await reader.ReadAsync(idle.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break; // idle for TcpIdleTimeout (outstanding answers still go out in DrainAsync)
+                }
+
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                while (TryReadFrame(ref buffer, out ReadOnlySequence<byte> frame))
+                {
+                    if (frame.Length == 0)
+                    {
+                        return; // a zero-length message is not DNS: close
+                    }
+
+                    await StartQueryAsync(frame).ConfigureAwait(false);
+                }
+
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+            await DrainAsync().ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stream.Dispose();
+        _writeLock.Dispose();
+        _slots.Dispose();
+    }
+
+    private static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> frame)
+    {
+        frame = default;
+        if (buffer.Length < 2)
+        {
+            return false;
+        }
+
+        Span<byte> prefix = stackalloc byte[2];
+        buffer.Slice(0, 2).CopyTo(prefix);
+        int length = BinaryPrimitives.ReadUInt16BigEndian(prefix);
+        if (buffer.Length < 2 + length)
+        {
+            return false;
+        }
+
+        frame = buffer.Slice(2, length);
+        buffer = buffer.Slice(2 + length);
+        return true;
+    }
+
+    private async Task StartQueryAsync(ReadOnlySequence<byte> frame)
+    {
+        await _slots.WaitAsync(_stopping).ConfigureAwait(false);
+        // Past the in-flight cap, a TCP query still gets a (temporary) context: the per-connection
+        // slots and the connection cap bound those.
+        QueryContext? pooled = _pool.TryRent();
+        QueryContext context = pooled ?? new QueryContext();
+        context.EnsureRequestCapacity((int)frame.Length);
+        frame.CopyTo(context.RequestBuffer);
+        context.RequestLength = (int)frame.Length;
+        context.Transport = DnsTransport.Tcp;
+        context.Client = _client;
+        context.StartTimestamp = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _outstanding);
+        _ = AnswerAsync(context, pooled is not null);
+    }
+
+    private async Task AnswerAsync(QueryContext context, bool pooled)
+    {
+        try
+        {
+            await _pipeline.ProcessAsync(context).ConfigureAwait(false);
+            if (context.ResponseLength > 0)
+            {
+                await WriteAsync(context).ConfigureAwait(false);
+            }
+        }
+        catch (Exception) when (_stopping.IsCancellationRequested)
+        {
+            // shutting down
+        }
+        catch (IOException)
+        {
+            _socket.Dispose(); // the client went away or stalled: give up the connection
+        }
+        catch (OperationCanceledException)
+        {
+            _socket.Dispose();
+        }
+        finally
+        {
+            if (pooled)
+            {
+                _pool.Return(context);
+            }
+
+            Interlocked.Decrement(ref _outstanding);
+            _slots.Release();
+        }
+    }
+
+    private async Task WriteAsync(QueryContext context)
+    {
+        int length = context.ResponseLength;
+        byte[] framed = ArrayPool<byte>.Shared.Rent(length + 2);
+        try
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)length);
+            context.Response.CopyTo(framed.AsSpan(2));
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+            timeout.CancelAfter(_options.TcpIdleTimeout);
+            await _writeLock.WaitAsync(timeout.Token).ConfigureAwait(false);
+            try
+            {
+                await _stream.WriteAsync(framed.AsMemory(0, length + 2), timeout.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(framed);
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        // Let outstanding answers go out before the connection is disposed.
+        for (int i = 0; i < 100 && Volatile.Read(ref _outstanding) > 0; i++)
+        {
+            await Task.Delay(25, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+}
