@@ -6,8 +6,8 @@ namespace MiSinkhole.Core.Configuration;
 /// <summary>Parsers for the value forms the configuration accepts.</summary>
 public static class ConfigValue
 {
-    /// <summary>"10.0.0.1", "10.0.0.1:5353", "[::1]:53", "::1": a bare address gets <paramref name="defaultPort"/>.</summary>
-    public static bool TryParseEndPoint(string text, int defaultPort, out IPEndPoint endPoint)
+    /// <summary>"10.0.0.1", "10.0.0.1:5353", "[::1]:53", "::1": a bare address gets <paramref name="defaultPort"/>. Port 0 (any free port) only where allowed.</summary>
+    public static bool TryParseEndPoint(string text, int defaultPort, out IPEndPoint endPoint, bool allowPortZero = false)
     {
         endPoint = null!;
         if (IPAddress.TryParse(text, out IPAddress? bare) && !text.StartsWith('['))
@@ -16,7 +16,7 @@ public static class ConfigValue
             return true;
         }
 
-        if (IPEndPoint.TryParse(text, out IPEndPoint? parsed) && parsed.Port != 0)
+        if (IPEndPoint.TryParse(text, out IPEndPoint? parsed) && (parsed.Port != 0 || allowPortZero))
         {
             endPoint = parsed;
             return true;

@@ -76,7 +76,7 @@ public sealed class SinkholeConfigReader
         var listen = new List<IPEndPoint>();
         foreach ((string key, string value) in Items(section.GetSection("Listen")))
         {
-            if (ConfigValue.TryParseEndPoint(value, 53, out IPEndPoint endPoint))
+            if (ConfigValue.TryParseEndPoint(value, 53, out IPEndPoint endPoint, allowPortZero: true))
             {
                 listen.Add(endPoint);
             }

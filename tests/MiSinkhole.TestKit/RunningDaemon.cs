@@ -1,0 +1,73 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Hosting;
+using MiSinkhole.Transport;
+
+namespace MiSinkhole.TestKit;
+
+/// <summary>
+/// The real daemon host, started in-process on 127.0.0.1 with a port the kernel picks, from config
+/// given as key/value pairs ("Upstreams:Servers:0" = fake upstream). Relative list paths resolve
+/// against <see cref="Directory"/>, a fresh temp folder tests write their lists into.
+/// </summary>
+public sealed class RunningDaemon : IAsyncDisposable
+{
+    private RunningDaemon(IHost host, TempDirectory directory)
+    {
+        Host = host;
+        Directory = directory;
+        Server = host.Services.GetRequiredService<DnsServer>();
+        EndPoint = Server.EndPoints[0];
+    }
+
+    public IHost Host { get; }
+
+    public DnsServer Server { get; }
+
+    public IPEndPoint EndPoint { get; }
+
+    public TempDirectory Directory { get; }
+
+    public T Get<T>()
+        where T : notnull => Host.Services.GetRequiredService<T>();
+
+    /// <summary>Starts a daemon. <paramref name="files"/> are written into the temp folder first (name → content).</summary>
+    public static async Task<RunningDaemon> StartAsync(IDictionary<string, string?> settings, IDictionary<string, string>? files = null)
+    {
+        var directory = new TempDirectory();
+        foreach ((string name, string content) in files ?? new Dictionary<string, string>())
+        {
+            directory.Write(name, content);
+        }
+
+        var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["Dns:Listen:0"] = "127.0.0.1:0" };
+        foreach ((string key, string? value) in settings)
+        {
+            all[key] = value;
+        }
+
+        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(all).Build();
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, directory.Path);
+        List<ConfigError> errors = [.. problems.Where(p => !p.IsWarning)];
+        if (errors.Count > 0)
+        {
+            directory.Dispose();
+            throw new InvalidOperationException("bad test config: " + string.Join("; ", errors));
+        }
+
+        IHost host = DaemonHost.Build(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        await host.StartAsync();
+        return new RunningDaemon(host, directory);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Host.StopAsync();
+        Host.Dispose();
+        Directory.Dispose();
+    }
+}

@@ -1,0 +1,93 @@
+using System.Net;
+using ARSoft.Tools.Net.Dns;
+using MiSinkhole.Core.Stages.Cache;
+using MiSinkhole.TestKit;
+
+namespace MiSinkhole.Tests;
+
+/// <summary>The cache as clients see it, through the running daemon.</summary>
+[TestClass]
+public sealed class CacheTests
+{
+    [TestMethod]
+    public async Task RepeatedQuery_IsAnsweredFromCache_WithTtlCountingDown_AndCaseOfEachClient()
+    {
+        await using var upstream = new FakeUpstream();
+        await using RunningDaemon daemon = await ForwardingTests.StartAsync(upstream.Address);
+
+        DnsMessage first = Wire.Parse(await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query("cached.example", 1, id: 1)));
+        await Task.Delay(2100);
+        byte[] second = RawMessage.Query("CACHED.example", 1, id: 2);
+        byte[]? secondRaw = await RawClient.UdpAsync(daemon.EndPoint, second, from: IPAddress.Parse("127.0.0.9"));
+        DnsMessage secondAnswer = Wire.Parse(secondRaw);
+
+        Assert.AreEqual(1, upstream.Count, "the second query (other client, other port, other case) is a cache hit");
+        Assert.AreEqual(300, first.AnswerRecords.Single().TimeToLive);
+        Assert.IsLessThanOrEqualTo(298, secondAnswer.AnswerRecords.Single().TimeToLive);
+        Assert.IsGreaterThan(290, secondAnswer.AnswerRecords.Single().TimeToLive);
+        Assert.AreEqual((ushort)2, secondAnswer.TransactionID);
+        CollectionAssert.AreEqual(second[12..], secondRaw![12..second.Length], "cached answer echoes this client's question bytes");
+    }
+
+    [TestMethod]
+    public async Task DnssecOk_IsPartOfTheKey_SoDoZeroNeverGetsCachedSignatures()
+    {
+        await using var upstream = new FakeUpstream();
+        upstream.Handler = q =>
+        {
+            RawMessage response = RawMessage.ResponseTo(q.Raw).A(null, 300, "192.0.2.1");
+            if (q.DnssecOk)
+            {
+                response.Record(null, 46, 300, new byte[30], 1); // an RRSIG (content irrelevant here)
+            }
+
+            return response.Opt(dnssecOk: q.DnssecOk).ToArray();
+        };
+        await using RunningDaemon daemon = await ForwardingTests.StartAsync(upstream.Address);
+
+        DnsMessage signed = Wire.Parse(await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query("sig.example", 1, edns: true, dnssecOk: true)));
+        DnsMessage plain = Wire.Parse(await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query("sig.example", 1, edns: true)));
+        DnsMessage plainAgain = Wire.Parse(await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query("sig.example", 1)));
+
+        Assert.HasCount(2, signed.AnswerRecords);
+        Assert.HasCount(1, plain.AnswerRecords, "DO=0 must not get the RRSIG a DO=1 query cached");
+        Assert.HasCount(1, plainAgain.AnswerRecords);
+        Assert.AreEqual(2, upstream.Count, "one upstream query per DO value");
+    }
+
+    [TestMethod]
+    public async Task NegativeAnswers_AreCachedForTheSoaMinimum_OnlyWithAnSoa()
+    {
+        await using var upstream = new FakeUpstream();
+        upstream.Handler = q => q.Name.StartsWith("nosoa", StringComparison.Ordinal)
+            ? RawMessage.ResponseTo(q.Raw, rcode: 3).ToArray()
+            : RawMessage.ResponseTo(q.Raw, rcode: 3).Soa("example", 3600, 45).ToArray();
+        await using RunningDaemon daemon = await ForwardingTests.StartAsync(upstream.Address);
+
+        DnsMessage first = Wire.Parse(await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query("gone.example", 1)));
+        DnsMessage second = Wire.Parse(await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query("gone.example", 1)));
+        await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query("nosoa.example", 1));
+        await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query("nosoa.example", 1));
+
+        Assert.AreEqual(ReturnCode.NxDomain, first.ReturnCode);
+        Assert.AreEqual(ReturnCode.NxDomain, second.ReturnCode);
+        Assert.AreEqual(1, upstream.Received.Count(q => q.Name == "gone.example"));
+        Assert.AreEqual(2, upstream.Received.Count(q => q.Name == "nosoa.example"), "NXDOMAIN without SOA is not cached (RFC 2308 §5)");
+        Assert.HasCount(1, second.AuthorityRecords);
+    }
+
+    [TestMethod]
+    public async Task EntryCount_IsBounded()
+    {
+        await using var upstream = new FakeUpstream();
+        await using RunningDaemon daemon = await ForwardingTests.StartAsync(upstream.Address, cacheEntries: 32);
+
+        for (int i = 0; i < 200; i++)
+        {
+            await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query($"many{i}.example", 1));
+        }
+
+        Assert.IsLessThanOrEqualTo(32, daemon.Get<DnsCache>().Count);
+        Assert.IsGreaterThan(8, daemon.Get<DnsCache>().Count);
+    }
+}
