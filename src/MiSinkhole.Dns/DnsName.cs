@@ -12,7 +12,8 @@ public static class DnsName
     /// <summary>
     /// Reads the possibly compressed name at <paramref name="offset"/>, writes it uncompressed and
     /// lowercased into <paramref name="destination"/> (wire form, ending with the root label).
-    /// Every pointer must point strictly before the label that holds it, which rules out loops.
+    /// Every pointer must point strictly before the start of the stretch of labels that led to it,
+    /// so the jumps strictly decrease and no loop is possible.
     /// </summary>
     /// <param name="next">Offset just after the name in the message (after the first pointer, if any).</param>
     /// <param name="length">Wire length written to <paramref name="destination"/>.</param>
@@ -21,6 +22,7 @@ public static class DnsName
         next = -1;
         length = 0;
         int position = offset;
+        int segmentStart = offset;
         int limit = message.Length;
         while (true)
         {
@@ -72,13 +74,14 @@ public static class DnsName
                         next = position + 2;
                     }
 
-                    // Only backwards: guarantees termination, every hop strictly decreases.
-                    if (target >= position)
+                    // Only backwards, and below every earlier jump: guarantees termination.
+                    if (target >= segmentStart)
                     {
                         return false;
                     }
 
                     position = target;
+                    segmentStart = target;
                     break;
                 default:
                     // 0x40 and 0x80 label types are obsolete or reserved (RFC 6891 §5).

@@ -1,0 +1,165 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Net;
+using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Rules;
+using MiSinkhole.Dns;
+using MiSinkhole.TestKit;
+
+namespace MiSinkhole.Core.Tests;
+
+/// <summary>The assembled chain, driven directly with contexts (no sockets).</summary>
+[TestClass]
+public sealed class PipelineTests
+{
+    private static async Task<(ServiceProvider Services, QueryPipeline Pipeline, TempDirectory Dir)> BuildAsync(FakeUpstream upstream, string policy = "Block")
+    {
+        var dir = new TempDirectory();
+        dir.Write("telemetry.txt", "tracking.miui.com\n");
+        dir.Write("essential.txt", "update.tracking.miui.com\n");
+        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Upstreams:Servers:0"] = upstream.Address,
+            ["Lists:telemetry:Sources:0"] = "telemetry.txt",
+            ["Lists:essential:Sources:0"] = "essential.txt",
+            [$"Policies:p:{policy}:0"] = "telemetry",
+            ["Policies:p:Allow:0"] = "essential",
+            ["DefaultPolicy"] = "p",
+        }).Build();
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, dir.Path);
+        Assert.IsEmpty(problems);
+        ServiceProvider services = new ServiceCollection()
+            .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
+            .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
+            .AddQueryPipeline(options)
+            .BuildServiceProvider();
+        services.GetRequiredService<RuleEngine>().Load(options);
+        await Task.CompletedTask;
+        return (services, services.GetRequiredService<QueryPipeline>(), dir);
+    }
+
+    /// <summary>Runs the chain; true when it completed without going asynchronous.</summary>
+    private static bool RunSynchronously(QueryPipeline pipeline, QueryContext context)
+    {
+        ValueTask pending = pipeline.ProcessAsync(context);
+        if (pending.IsCompletedSuccessfully)
+        {
+            pending.GetAwaiter().GetResult();
+            return true;
+        }
+
+        pending.AsTask().GetAwaiter().GetResult();
+        return false;
+    }
+
+    private static QueryContext Context(byte[] query, QueryContext? reuse = null)
+    {
+        QueryContext context = reuse ?? new QueryContext();
+        context.Reset();
+        query.CopyTo(context.RequestBuffer, 0);
+        context.RequestLength = query.Length;
+        context.Transport = DnsTransport.Udp;
+        context.Client = ClientAddress.FromIPAddress(IPAddress.Loopback);
+        return context;
+    }
+
+    [TestMethod]
+    public async Task BlockedName_IsAnsweredSynchronously_WithZeroAllocations()
+    {
+        await using var upstream = new FakeUpstream();
+        (ServiceProvider services, QueryPipeline pipeline, TempDirectory dir) = await BuildAsync(upstream);
+        using (services)
+        using (dir)
+        {
+            byte[] query = RawMessage.Query("x.tracking.miui.com", 1, edns: true);
+            var context = new QueryContext();
+            for (int i = 0; i < 10; i++)
+            {
+                Assert.IsTrue(RunSynchronously(pipeline, Context(query, context)));
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++)
+            {
+                Assert.IsTrue(RunSynchronously(pipeline, Context(query, context)));
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.AreEqual(Outcome.Blocked, context.Outcome);
+            Assert.AreEqual(PolicyAction.Blocked, context.PolicyAction);
+            Assert.AreEqual("telemetry", context.MatchedList);
+            Assert.AreEqual(0L, allocated);
+            Assert.AreEqual(0, upstream.Count);
+        }
+    }
+
+    [TestMethod]
+    public async Task CacheHit_IsAnsweredSynchronously_WithZeroAllocations()
+    {
+        await using var upstream = new FakeUpstream();
+        (ServiceProvider services, QueryPipeline pipeline, TempDirectory dir) = await BuildAsync(upstream);
+        using (services)
+        using (dir)
+        {
+            byte[] query = RawMessage.Query("www.example.org", 1, edns: true);
+            var context = new QueryContext();
+            await pipeline.ProcessAsync(Context(query, context));
+            Assert.AreEqual(Outcome.Forwarded, context.Outcome);
+            for (int i = 0; i < 10; i++)
+            {
+                Assert.IsTrue(RunSynchronously(pipeline, Context(query, context)));
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++)
+            {
+                Assert.IsTrue(RunSynchronously(pipeline, Context(query, context)));
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.AreEqual(Outcome.Cached, context.Outcome);
+            Assert.AreEqual(0L, allocated);
+            Assert.AreEqual(1, upstream.Count);
+        }
+    }
+
+    [TestMethod]
+    public async Task AllowListWinsOverBlock_AndLogListForwardsButMarksTheQuery()
+    {
+        await using var upstream = new FakeUpstream();
+        (ServiceProvider blockServices, QueryPipeline blockPipeline, TempDirectory blockDir) = await BuildAsync(upstream);
+        (ServiceProvider logServices, QueryPipeline logPipeline, TempDirectory logDir) = await BuildAsync(upstream, policy: "Log");
+        using (blockServices)
+        using (blockDir)
+        using (logServices)
+        using (logDir)
+        {
+            QueryContext allowed = Context(RawMessage.Query("update.tracking.miui.com", 1));
+            await blockPipeline.ProcessAsync(allowed);
+            QueryContext logged = Context(RawMessage.Query("a.tracking.miui.com", 1));
+            await logPipeline.ProcessAsync(logged);
+
+            Assert.AreEqual(PolicyAction.Allowed, allowed.PolicyAction);
+            Assert.AreEqual(Outcome.Forwarded, allowed.Outcome);
+            Assert.AreEqual(PolicyAction.Logged, logged.PolicyAction);
+            Assert.AreEqual(Outcome.Forwarded, logged.Outcome, "log-only: answered normally");
+            Assert.AreEqual("telemetry", logged.MatchedList);
+            Assert.AreEqual(2, upstream.Count);
+        }
+    }
+
+    [TestMethod]
+    public void CompiledPolicy_PrecedenceIsAllowThenBlockThenLog()
+    {
+        var policy = new CompiledPolicy(new PolicyOptions { Name = "p", Allow = ["a"], Block = ["b"], Log = ["l"] }, ["l", "b", "a"]);
+
+        Assert.AreEqual(new PolicyDecision(PolicyAction.Allowed, 2), policy.Decide(new global::MiSinkhole.Rules.RuleMatch(0b111)));
+        Assert.AreEqual(new PolicyDecision(PolicyAction.Blocked, 1), policy.Decide(new global::MiSinkhole.Rules.RuleMatch(0b011)));
+        Assert.AreEqual(new PolicyDecision(PolicyAction.Logged, 0), policy.Decide(new global::MiSinkhole.Rules.RuleMatch(0b001)));
+        Assert.AreEqual(PolicyAction.None, policy.Decide(default).Action);
+    }
+}

@@ -1,0 +1,123 @@
+using Microsoft.Extensions.Configuration;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Net;
+using MiSinkhole.Dns;
+using MiSinkhole.TestKit;
+
+namespace MiSinkhole.Core.Tests;
+
+[TestClass]
+public sealed class SinkholeConfigReaderTests
+{
+    private static (SinkholeOptions Options, IReadOnlyList<ConfigError> Problems) Read(Dictionary<string, string?> values, string? directory = null)
+    {
+        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        return SinkholeConfigReader.Read(configuration, directory ?? Path.GetTempPath());
+    }
+
+    [TestMethod]
+    public void Defaults_AreQuad9_PrivateClients_AndLoopback5300()
+    {
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = Read([]);
+
+        Assert.IsEmpty(problems);
+        CollectionAssert.AreEqual(new[] { "9.9.9.9:53", "149.112.112.112:53" }, options.Upstreams.Servers.Select(s => s.ToString()).ToArray());
+        Assert.AreEqual("127.0.0.1:5300", options.Dns.Listen.Single().ToString());
+        Assert.IsTrue(options.Dns.AllowedClients.Contains(ClientAddress.FromIPAddress(System.Net.IPAddress.Parse("192.168.1.20"))));
+        Assert.IsTrue(options.Dns.AllowedClients.Contains(ClientAddress.FromIPAddress(System.Net.IPAddress.Parse("fd00::1"))));
+        Assert.IsTrue(options.Dns.AllowedClients.Contains(ClientAddress.FromIPAddress(System.Net.IPAddress.Parse("100.64.3.4"))));
+        Assert.IsFalse(options.Dns.AllowedClients.Contains(ClientAddress.FromIPAddress(System.Net.IPAddress.Parse("8.8.8.8"))));
+        Assert.IsFalse(options.Dns.AllowedClients.Contains(ClientAddress.FromIPAddress(System.Net.IPAddress.Parse("2001:db8::1"))));
+    }
+
+    [TestMethod]
+    public void Values_AreParsed()
+    {
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = Read(new()
+        {
+            ["Dns:Listen:0"] = "0.0.0.0:53",
+            ["Dns:Listen:1"] = "[::]:53",
+            ["Upstreams:Servers:0"] = "127.0.0.1:5353",
+            ["Upstreams:Servers:1"] = "2620:fe::fe",
+            ["Upstreams:Timeout"] = "1500ms",
+            ["Cache:MaxTtl"] = "01:00:00",
+        });
+
+        Assert.IsEmpty(problems);
+        CollectionAssert.AreEqual(new[] { "0.0.0.0:53", "[::]:53" }, options.Dns.Listen.Select(s => s.ToString()).ToArray());
+        CollectionAssert.AreEqual(new[] { "127.0.0.1:5353", "[2620:fe::fe]:53" }, options.Upstreams.Servers.Select(s => s.ToString()).ToArray());
+        Assert.AreEqual(TimeSpan.FromMilliseconds(1500), options.Upstreams.Timeout);
+        Assert.AreEqual(TimeSpan.FromHours(1), options.Cache.MaxTtl);
+    }
+
+    [TestMethod]
+    public void EveryProblem_IsReportedWithItsKey()
+    {
+        (_, IReadOnlyList<ConfigError> problems) = Read(new()
+        {
+            ["Dns:Listen:0"] = "localhost:53",
+            ["Dns:Lisen:0"] = "0.0.0.0:53",
+            ["Upstreams:Servers:0"] = "https://dns.quad9.net/dns-query",
+            ["Upstreams:Servers:1"] = "not-an-ip",
+            ["Cache:MaxEntries"] = "lots",
+            ["Lists:ads:Sources:0"] = "does-not-exist.txt",
+            ["Policies:strict:Block:0"] = "adz",
+            ["Policies:strict:BlockResponse"] = "Sinkhole",
+            ["DefaultPolicy"] = "relaxed",
+            ["Colour"] = "blue",
+        });
+
+        string[] keys = [.. problems.Where(p => !p.IsWarning).Select(p => p.Key)];
+        CollectionAssert.IsSubsetOf(
+            new[] { "Dns:Listen:0", "Dns:Lisen", "Upstreams:Servers:0", "Upstreams:Servers:1", "Cache:MaxEntries", "Lists:ads:Sources:0", "Policies:strict:Block:0", "Policies:strict:BlockResponse", "DefaultPolicy", "Colour" },
+            keys);
+        StringAssert.Contains(problems.Single(p => p.Key == "Policies:strict:Block:0").Message, "no list named 'adz'");
+        StringAssert.Contains(problems.Single(p => p.Key == "Lists:ads:Sources:0").Message, "file not found");
+    }
+
+    [TestMethod]
+    public void ListPaths_ResolveAgainstTheConfigFolder_AndGlobsExpand()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("rules/xiaomi-telemetry.txt", "a.example\n");
+        dir.Write("rules/xiaomi-ads.txt", "b.example\n");
+        dir.Write("rules/other.txt", "c.example\n");
+
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = Read(new()
+        {
+            ["Lists:xiaomi-telemetry:Sources:0"] = "rules/xiaomi-telemetry.txt",
+            ["Lists:xiaomi-ads:Sources:0"] = "rules/xiaomi-ads.txt",
+            ["Lists:other:Sources:0"] = "rules/other.txt",
+            ["Policies:observe:Log:0"] = "xiaomi-*",
+            ["Policies:observe:BlockResponse"] = "nxdomain",
+            ["DefaultPolicy"] = "observe",
+        }, dir.Path);
+
+        Assert.IsEmpty(problems);
+        Assert.AreEqual(Path.Combine(dir.Path, "rules", "other.txt"), options.Lists.Single(l => l.Name == "other").Sources.Single());
+        CollectionAssert.AreEquivalent(new[] { "xiaomi-telemetry", "xiaomi-ads" }, options.Policies.Single().Log.ToArray());
+        Assert.AreEqual(BlockResponseMode.NxDomain, options.Policies.Single().BlockResponse);
+    }
+
+    [TestMethod]
+    public void WithoutPolicies_EveryListBlocks()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("a.txt", "a.example\n");
+
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = Read(new() { ["Lists:a:Sources:0"] = "a.txt" }, dir.Path);
+
+        Assert.IsEmpty(problems);
+        Assert.AreEqual(options.DefaultPolicy, options.Policies.Single().Name);
+        CollectionAssert.AreEqual(new[] { "a" }, options.Policies.Single().Block.ToArray());
+    }
+
+    [TestMethod]
+    public void ReservedSections_AreWarningsNotErrors()
+    {
+        (_, IReadOnlyList<ConfigError> problems) = Read(new() { ["Devices:phone:Match:0"] = "192.168.1.2" });
+
+        Assert.IsTrue(problems.Single().IsWarning);
+        Assert.AreEqual("Devices", problems.Single().Key);
+    }
+}

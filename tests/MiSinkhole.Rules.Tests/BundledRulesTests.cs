@@ -1,0 +1,68 @@
+using MiSinkhole.Rules;
+
+namespace MiSinkhole.Rules.Tests;
+
+/// <summary>
+/// The curated Xiaomi rules must never block what keeps a phone working: no block entry may
+/// equal, or be a parent of, a name on the essential allow list, and every file must parse cleanly.
+/// </summary>
+[TestClass]
+public sealed class BundledRulesTests
+{
+    private static readonly string RulesDirectory = FindRules();
+
+    [TestMethod]
+    public void EveryBundledFile_ParsesWithoutErrors()
+    {
+        string[] files = Directory.GetFiles(RulesDirectory, "*.txt", SearchOption.AllDirectories);
+        var builder = new RuleSetBuilder(["all"]);
+        var errors = new List<RuleListError>();
+
+        foreach (string file in files)
+        {
+            using var reader = new StreamReader(file);
+            RuleListParser.Parse(reader, file, builder, 0, errors);
+        }
+
+        Assert.IsGreaterThanOrEqualTo(5, files.Length);
+        Assert.IsEmpty(errors, string.Join("\n", errors));
+        Assert.IsGreaterThan(50, builder.Count);
+    }
+
+    [TestMethod]
+    public void NoBlockEntry_CoversAnEssentialName()
+    {
+        string xiaomi = Path.Combine(RulesDirectory, "xiaomi");
+        var builder = new RuleSetBuilder(["block"]);
+        var errors = new List<RuleListError>();
+        foreach (string file in Directory.GetFiles(xiaomi, "*.txt").Where(f => !f.EndsWith("essential.txt", StringComparison.Ordinal)))
+        {
+            using var reader = new StreamReader(file);
+            RuleListParser.Parse(reader, file, builder, 0, errors);
+        }
+
+        CompiledRuleSet block = builder.Build();
+        string[] essential = [.. File.ReadAllLines(Path.Combine(xiaomi, "essential.txt"))
+            .Select(l => l.Split('#')[0].Trim())
+            .Where(l => l.Length > 0)];
+
+        Assert.IsGreaterThan(10, essential.Length);
+        string[] broken = [.. essential.Where(name => block.Match(name).IsMatch)];
+        Assert.IsEmpty(broken, "blocked essential names: " + string.Join(", ", broken));
+        Assert.IsTrue(block.Match("data.mistat.xiaomi.com").IsMatch, "the set must still block MiStat");
+    }
+
+    private static string FindRules()
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.FullName, "config", "rules");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new DirectoryNotFoundException("config/rules not found above " + AppContext.BaseDirectory);
+    }
+}
