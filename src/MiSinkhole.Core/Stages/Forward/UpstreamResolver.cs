@@ -12,9 +12,9 @@ namespace MiSinkhole.Core.Stages.Forward;
 
 /// <summary>
 /// Asks the configured upstream servers, in order, over UDP (TCP when the answer is truncated).
-/// Each attempt uses a new socket connected to the server, so the kernel picks a random source
-/// port and drops datagrams from anyone else; the answer must also carry our random ID and echo
-/// our question. A server that times out, fails or answers SERVFAIL/REFUSED hands over to the
+/// Each attempt uses a new socket, so the kernel picks a fresh random source port; an answer
+/// counts only if it comes from that server's address and port, carries our random ID and
+/// echoes our question. A server that times out, fails or answers SERVFAIL/REFUSED hands over to the
 /// next; after the overall budget the query fails (SERVFAIL to the client). Identical queries in
 /// flight (name, type, class, DO, CD) share one upstream exchange.
 /// </summary>
@@ -29,6 +29,8 @@ public sealed partial class UpstreamResolver
         _options = options;
         _logger = logger;
     }
+
+    private const int UdpAnswerBufferSize = 4096;
 
     /// <summary>Number of distinct upstream exchanges running now.</summary>
     public int InFlightCount => _inFlight.Count;
@@ -126,23 +128,28 @@ public sealed partial class UpstreamResolver
 
     private static async Task<DnsAnswer?> ExchangeUdpAsync(IPEndPoint server, byte[] query, ushort id, byte[] name, ushort type, ushort @class, TimeSpan timeout)
     {
+        // Not connected: the first send binds a random ephemeral port, and the source of every
+        // datagram is checked here instead (saves a connect per query).
         using var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        socket.Connect(server);
         using var cts = new CancellationTokenSource(timeout);
-        await socket.SendAsync(query, SocketFlags.None, cts.Token).ConfigureAwait(false);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(DnsConstants.MaxMessageSize);
+        SocketAddress serverAddress = server.Serialize();
+        socket.SendTo(query, SocketFlags.None, serverAddress);
+        var from = new SocketAddress(server.AddressFamily);
+
+        // We advertise a 1232-byte EDNS size; 4 KiB leaves room for servers that ignore it.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(UdpAnswerBufferSize);
         try
         {
             while (true)
             {
-                int received = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token).ConfigureAwait(false);
-                if (received >= DnsHeader.Size && DnsHeader.ReadId(buffer) == id
+                int received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, from, cts.Token).ConfigureAwait(false);
+                if (from.Equals(serverAddress) && received >= DnsHeader.Size && DnsHeader.ReadId(buffer) == id
                     && DnsAnswer.TryParse(buffer.AsSpan(0, received), name, type, @class) is { } answer)
                 {
                     return answer;
                 }
 
-                // Wrong ID or question: a stale or spoofed datagram. Keep waiting for ours.
+                // From someone else, wrong ID or wrong question: stale or spoofed. Keep waiting for ours.
             }
         }
         finally

@@ -1,0 +1,4 @@
+using BenchmarkDotNet.Running;
+using MiSinkhole.Benchmarks;
+
+BenchmarkSwitcher.FromAssembly(typeof(HotPathBenchmarks).Assembly).Run(args);

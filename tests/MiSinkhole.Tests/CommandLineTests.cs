@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Net;
+using MiSinkhole.Hosting;
+using MiSinkhole.TestKit;
+
+namespace MiSinkhole.Tests;
+
+/// <summary>The executable as users run it: verbs, config files, environment and command-line overrides, signals.</summary>
+[TestClass]
+public sealed class CommandLineTests
+{
+    private static string RepositoryFile(params string[] parts)
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "MiSinkhole.sln")))
+            {
+                return Path.Combine([dir.FullName, .. parts]);
+            }
+        }
+
+        throw new FileNotFoundException("repository root not found");
+    }
+
+    [TestMethod]
+    public async Task CheckConfig_ProductionConfig_IsValid()
+    {
+        (int exitCode, string output) = await DaemonProcess.RunAsync("check-config", "--config", RepositoryFile("config", "misinkhole.json"));
+
+        Assert.AreEqual(0, exitCode, output);
+        StringAssert.Contains(output, "OK");
+        StringAssert.Contains(output, "5 lists");
+    }
+
+    [TestMethod]
+    public async Task CheckConfig_BadConfig_NamesFileLineAndKey_AndExitsOne()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("rules.txt", "good.example\nbad!name\n");
+        string file = dir.Write("bad.json", """
+            {
+              "Dns": {
+                "Listen": [ "127.0.0.1:5300", "nonsense" ]
+              },
+              "Lists": { "mine": { "Sources": [ "rules.txt" ] } },
+              "Policies": { "p": { "Block": [ "mine", "missing" ] } },
+              "DefaultPolicy": "p"
+            }
+            """);
+
+        (int exitCode, string output) = await DaemonProcess.RunAsync("check-config", "--config", file);
+
+        Assert.AreEqual(1, exitCode, output);
+        StringAssert.Contains(output, $"{file}:3: Dns:Listen:1: 'nonsense' is not an address");
+        StringAssert.Contains(output, $"{file}:6: Policies:p:Block:1: no list named 'missing'");
+    }
+
+    [TestMethod]
+    public async Task CheckConfig_BadListLine_IsReportedWithFileAndLine()
+    {
+        using var dir = new TempDirectory();
+        string rules = dir.Write("rules.txt", "good.example\nbad!name\n");
+        string file = dir.Write("ok.json", """{ "Lists": { "mine": { "Sources": [ "rules.txt" ] } } }""");
+
+        (int exitCode, string output) = await DaemonProcess.RunAsync("check-config", "--config", file);
+
+        Assert.AreEqual(1, exitCode, output);
+        StringAssert.Contains(output, $"{rules}:2: invalid character '!' in name");
+    }
+
+    [TestMethod]
+    public async Task Run_InvalidConfig_RefusesToStart()
+    {
+        (int exitCode, string output) = await DaemonProcess.RunAsync("run", "--Dns:Listen:0=not-an-address");
+
+        Assert.AreEqual(1, exitCode, output);
+        StringAssert.Contains(output, "Dns:Listen:0");
+        StringAssert.Contains(output, "not starting");
+    }
+
+    [TestMethod]
+    public async Task Run_EmbeddedDefaultConfig_BlocksBundledTelemetry_ForwardsTheRest_AndStopsOnSigterm()
+    {
+        await using var upstream = new FakeUpstream();
+        int port = DaemonProcess.FreePort();
+        // The README's first command, with the upstream and port swapped for local ones:
+        // one override on the command line, one through the environment.
+        await using DaemonProcess daemon = DaemonProcess.Start(
+            ["--Upstreams:Servers:0=" + upstream.Address, "--Upstreams:Servers:1=" + upstream.Address],
+            new Dictionary<string, string> { ["MISINKHOLE__Dns__Listen__0"] = $"127.0.0.1:{port}" });
+        await daemon.WaitForOutputAsync("Answering DNS on", TimeSpan.FromSeconds(30));
+        var server = new IPEndPoint(IPAddress.Loopback, port);
+
+        DigResult blocked = await Dig.RunAsync(server, "data.mistat.xiaomi.com", "A");
+        DigResult essential = await Dig.RunAsync(server, "update.miui.com", "A");
+        DigResult other = await Dig.RunAsync(server, "+tcp", "example.org", "A");
+
+        Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", blocked.Answers.Single(), blocked.Output + daemon.Output);
+        Assert.AreEqual("update.miui.com. 300 IN A 192.0.2.1", essential.Answers.Single(), "essential names are allowed");
+        Assert.AreEqual("example.org. 300 IN A 192.0.2.1", other.Answers.Single());
+
+        var stopwatch = Stopwatch.StartNew();
+        Process.Start("kill", ["-TERM", daemon.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).WaitForExit();
+        await daemon.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.AreEqual(0, daemon.Process.ExitCode, daemon.Output);
+        Assert.IsLessThan(TimeSpan.FromSeconds(5), stopwatch.Elapsed);
+    }
+
+    [TestMethod]
+    public async Task Run_PortInUse_FailsWithAClearMessage()
+    {
+        await using var upstream = new FakeUpstream();
+        (int exitCode, string output) = await DaemonProcess.RunAsync($"--Dns:Listen:0={upstream.Address}");
+
+        Assert.AreNotEqual(0, exitCode);
+        StringAssert.Contains(output, "cannot listen");
+    }
+
+    [TestMethod]
+    public void JsonKeyLocator_FindsNestedKeysAndArrayElements()
+    {
+        using var dir = new TempDirectory();
+        string file = dir.Write("c.json", "{\n  // comment\n  \"Dns\": {\n    \"Listen\": [\n      \"a\",\n      \"b\"\n    ]\n  },\n  \"Lists\": { \"x\": { \"Sources\": [ \"s\" ] } }\n}\n");
+
+        Assert.AreEqual(3, JsonKeyLocator.FindLine(file, "Dns"));
+        Assert.AreEqual(6, JsonKeyLocator.FindLine(file, "Dns:Listen:1"));
+        Assert.AreEqual(9, JsonKeyLocator.FindLine(file, "Lists:x:Sources:0"));
+        Assert.IsNull(JsonKeyLocator.FindLine(file, "Cache:MaxEntries"));
+    }
+}

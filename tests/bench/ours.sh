@@ -1,0 +1,32 @@
+# shellcheck shell=bash
+# Peer file for the shared DNS benchmark harness (../shared/bench): our daemon, published
+# Release + ReadyToRun, framework-dependent, fed the hosts-format list through a generated
+# JSON config. tests/bench/run.sh installs this file as peers/ours.sh in a scratch copy of the
+# harness. With the server pinned to one core, .NET sees ProcessorCount=1: workstation GC and
+# one UDP receive thread.
+REPO_DIR=${REPO_DIR:?REPO_DIR must point at the MiSinkhole checkout}
+OURS_PUBLISH=${OURS_PUBLISH:-$NATIVE_DIR/misinkhole-publish}
+PEER_VERSION="misinkhole $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo dev)"
+PEER_DESC="misinkhole, hosts list (suffix match), cache $CACHE_ENTRIES"
+
+peer_prepare() {
+  # Untimed: publish once per harness run (the scratch NATIVE_DIR is fresh each time).
+  if [[ ! -x $OURS_PUBLISH/misinkhole ]]; then
+    dotnet publish "$REPO_DIR/src/MiSinkhole" -c Release -r linux-x64 --self-contained false \
+      -p:PublishReadyToRun=true -o "$OURS_PUBLISH" >"$NATIVE_DIR/publish.log" 2>&1 || return 1
+  fi
+}
+
+peer_start() {
+  cat >"$WORK_DIR/misinkhole.json" <<CONF
+{
+  "Dns": { "Listen": [ "$LISTEN_ADDR:$LISTEN_PORT" ], "AllowedClients": [ "private" ] },
+  "Upstreams": { "Servers": [ "$UPSTREAM_ADDR:$UPSTREAM_PORT" ] },
+  "Cache": { "MaxEntries": $CACHE_ENTRIES },
+  "Lists": { "bench": { "Sources": [ "$RULES_HOSTS" ] } },
+  "Policies": { "block": { "Block": [ "bench" ], "BlockResponse": "NullIp" } },
+  "DefaultPolicy": "block"
+}
+CONF
+  launch "$OURS_PUBLISH/misinkhole" run --config "$WORK_DIR/misinkhole.json"
+}

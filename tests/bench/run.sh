@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: our daemon against unbound and dnsmasq with the shared harness, in one
+# sitting. The harness in ../shared/bench is read-only, so it is copied to a scratch folder
+# together with peers/ours.sh; its generated data is cached between runs.
+#
+#   tests/bench/run.sh                      # full matrix: ceiling, ours, unbound, dnsmasq-hosts; 100k and 1m
+#   PRIMARY=ours SIZES=100k RUNS=1 tests/bench/run.sh    # a quick look at ours alone
+#
+# Needs: apt-get install dnsperf unbound dnsmasq nsd python3. Results: $BENCH_OUT/results/.
+set -euo pipefail
+REPO_DIR=$(cd "$(dirname "$0")/../.." && pwd)
+SHARED_BENCH=${SHARED_BENCH:-$REPO_DIR/../shared/bench}
+BENCH_OUT=${BENCH_OUT:-/tmp/misinkhole-bench}
+mkdir -p "$BENCH_OUT"
+rsync -a --delete --exclude data --exclude results "$SHARED_BENCH/" "$BENCH_OUT/harness/"
+cp "$REPO_DIR/tests/bench/ours.sh" "$BENCH_OUT/harness/peers/ours.sh"
+mkdir -p "$BENCH_OUT/data" "$BENCH_OUT/results/raw"
+ln -sfn "$BENCH_OUT/data" "$BENCH_OUT/harness/data"
+ln -sfn "$BENCH_OUT/results" "$BENCH_OUT/harness/results"
+export REPO_DIR
+export PRIMARY=${PRIMARY-ours unbound dnsmasq-hosts}
+export SECONDARY=${SECONDARY-}
+exec "$BENCH_OUT/harness/run_matrix.sh"
