@@ -34,6 +34,12 @@ public sealed class DnsAnswer
 
     public int Rcode => Message[3] & DnsHeader.RcodeMask;
 
+    /// <summary>
+    /// The upper 8 bits of the RCODE from the upstream's OPT (RFC 6891 §6.1.3). Non-zero means
+    /// an extended error (BADVERS, BADCOOKIE …) that the 4-bit RCODE alone would misstate.
+    /// </summary>
+    public int ExtendedRcode { get; private set; }
+
     public bool Truncated => (DnsHeader.ReadFlags(Message) & DnsHeader.TcFlag) != 0;
 
     public int AnswerCount => DnsHeader.ReadCount(Message, DnsSection.Answer);
@@ -87,6 +93,7 @@ public sealed class DnsAnswer
         var cnames = new List<byte[]>();
         uint minTtl = uint.MaxValue;
         uint? negativeTtl = null;
+        int extendedRcode = 0;
         int keptAdditional = 0;
         int end = position;
         for (int i = 0; i < total; i++)
@@ -103,7 +110,9 @@ public sealed class DnsAnswer
                     return null;
                 }
 
-                // OPT is per hop: drop it and anything after it in the additional section.
+                // OPT is per hop: drop it and anything after it in the additional section, but
+                // keep its extended RCODE bits (owner is the root: TTL starts 3 bytes after it).
+                extendedRcode = response[rdataOffset - 6];
                 break;
             }
 
@@ -146,8 +155,8 @@ public sealed class DnsAnswer
 
         byte[] message = response[..end].ToArray();
         DnsHeader.WriteCount(message, DnsSection.Additional, (ushort)keptAdditional);
-        var answer = new DnsAnswer(message, questionLength, [.. ttlOffsets], [.. ttls], [.. cnames]);
-        if (!answer.Truncated)
+        var answer = new DnsAnswer(message, questionLength, [.. ttlOffsets], [.. ttls], [.. cnames]) { ExtendedRcode = extendedRcode };
+        if (!answer.Truncated && extendedRcode == 0)
         {
             if (answer.IsNegative)
             {
@@ -166,14 +175,16 @@ public sealed class DnsAnswer
     /// Writes this answer for one client: copies the message, echoes the client's ID and question
     /// bytes (0x20 case), sets header flags for a recursive answer, counts TTLs down by
     /// <paramref name="elapsedSeconds"/> (each TTL clamped to [min, max] first) and appends our OPT
-    /// when the client sent EDNS. Returns the length, or -1 when the destination is too small.
+    /// when the client sent EDNS. Returns the length, or -1 when the destination (or a 65535-byte
+    /// DNS message) is too small.
     /// </summary>
     public int WriteTo(Span<byte> destination, ReadOnlySpan<byte> request, in DnsQuery query, uint elapsedSeconds, uint minTtl, uint maxTtl)
     {
         byte[] message = Message;
-        if (message.Length + 11 > destination.Length || query.QuestionLength != QuestionLength)
+        int needed = message.Length + (query.HasEdns ? 11 : 0);
+        if (needed > destination.Length || needed > DnsConstants.MaxMessageSize || query.QuestionLength != QuestionLength)
         {
-            return -1;
+            return -1; // does not fit (not even a TCP frame can carry more than 65535 bytes)
         }
 
         message.CopyTo(destination);

@@ -9,6 +9,9 @@ namespace MiSinkhole.Dns;
 /// </summary>
 public static class DnsName
 {
+    /// <summary>Most compression jumps one name may take (a name has at most 127 labels).</summary>
+    public const int MaxPointerHops = 127;
+
     /// <summary>
     /// Reads the possibly compressed name at <paramref name="offset"/>, writes it uncompressed and
     /// lowercased into <paramref name="destination"/> (wire form, ending with the root label).
@@ -23,6 +26,7 @@ public static class DnsName
         length = 0;
         int position = offset;
         int segmentStart = offset;
+        int hops = 0;
         int limit = message.Length;
         while (true)
         {
@@ -74,8 +78,9 @@ public static class DnsName
                         next = position + 2;
                     }
 
-                    // Only backwards, and below every earlier jump: guarantees termination.
-                    if (target >= segmentStart)
+                    // Only backwards, and below every earlier jump: guarantees termination. A name
+                    // has at most 127 labels, so more jumps than that only serve to burn CPU.
+                    if (target >= segmentStart || ++hops > MaxPointerHops)
                     {
                         return false;
                     }

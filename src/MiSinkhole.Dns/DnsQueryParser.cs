@@ -9,6 +9,9 @@ namespace MiSinkhole.Dns;
 /// </summary>
 public static class DnsQueryParser
 {
+    /// <summary>Additional records a query may carry (OPT, TSIG, SIG(0) and some slack).</summary>
+    public const int MaxAdditionalRecords = 4;
+
     /// <param name="packet">The received bytes.</param>
     /// <param name="lowerName">At least 255 bytes; receives the lowercased question name in wire form.</param>
     public static DnsParseResult Parse(ReadOnlySpan<byte> packet, Span<byte> lowerName, out DnsQuery query)
@@ -42,17 +45,17 @@ public static class DnsQueryParser
             return DnsParseResult.NotImplemented;
         }
 
+        // A standard query carries no answer or authority records, and in the additional section
+        // at most an OPT and a signature or two: anything more is malformed, and refusing it
+        // early bounds the work a crafted packet can cause.
         int position = DnsHeader.Size + query.QuestionLength;
-        int records = DnsHeader.ReadCount(packet, DnsSection.Answer) + DnsHeader.ReadCount(packet, DnsSection.Authority);
-        for (int i = 0; i < records; i++)
+        int additional = DnsHeader.ReadCount(packet, DnsSection.Additional);
+        if (DnsHeader.ReadCount(packet, DnsSection.Answer) != 0 || DnsHeader.ReadCount(packet, DnsSection.Authority) != 0
+            || additional > MaxAdditionalRecords)
         {
-            if (!TrySkipRecord(packet, ref position, out _, out _, out _))
-            {
-                return DnsParseResult.FormatError;
-            }
+            return DnsParseResult.FormatError;
         }
 
-        int additional = DnsHeader.ReadCount(packet, DnsSection.Additional);
         for (int i = 0; i < additional; i++)
         {
             int start = position;

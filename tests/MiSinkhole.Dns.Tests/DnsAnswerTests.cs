@@ -110,6 +110,42 @@ public sealed class DnsAnswerTests
     }
 
     [TestMethod]
+    public void TryParse_KeepsTheExtendedRcodeOfTheUpstreamOpt_AndSuchAnswersAreNotCached()
+    {
+        byte[] request = RawMessage.Query("www.example.com", 1, edns: true);
+        byte[] badCookie = RawMessage.ResponseTo(request, rcode: 7).Opt().ToArray(); // 23 = BADCOOKIE: 1 << 4 | 7
+        badCookie[^6] = 1;
+
+        DnsAnswer answer = DnsAnswer.TryParse(badCookie, Name, 1, 1)!;
+
+        Assert.AreEqual(1, answer.ExtendedRcode);
+        Assert.IsNull(answer.CacheTtl);
+    }
+
+    [TestMethod]
+    public void WriteTo_RefusesAnswersThatWouldExceed65535Bytes()
+    {
+        byte[] request = RawMessage.Query("www.example.com", 16);
+        RawMessage response = RawMessage.ResponseTo(request);
+        string text = new('x', 200);
+        while (response.ToArray().Length < 65300)
+        {
+            response.Txt(null, 60, text);
+        }
+
+        // One more TXT record (13 bytes + text) brings the message to exactly 65530 bytes.
+        response.Txt(null, 60, new string('y', 65530 - response.ToArray().Length - 13));
+        byte[] big = response.ToArray();
+        DnsAnswer answer = DnsAnswer.TryParse(big, Name, 16, 1)!;
+        byte[] withEdns = RawMessage.Query("www.example.com", 16, edns: true);
+        byte[] buffer = new byte[70000];
+
+        Assert.AreEqual(65530, big.Length);
+        Assert.AreEqual(65530, answer.WriteTo(buffer, request, ParseQuery(request), 0, 0, 100));
+        Assert.AreEqual(-1, answer.WriteTo(buffer, withEdns, ParseQuery(withEdns), 0, 0, 100), "65530 + our 11-byte OPT does not fit a DNS message");
+    }
+
+    [TestMethod]
     public void TryParse_RandomBytes_NeverThrows()
     {
         var random = new Random(11);

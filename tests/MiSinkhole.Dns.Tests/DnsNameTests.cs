@@ -57,6 +57,24 @@ public sealed class DnsNameTests
     }
 
     [TestMethod]
+    public void TryRead_StopsAfter127PointerHops()
+    {
+        // A chain of 200 two-byte pointers, each to the one before, ending in the root label.
+        var message = new List<byte> { 0 };
+        for (int i = 0; i < 200; i++)
+        {
+            int previous = message.Count - (i == 0 ? 1 : 2);
+            message.Add((byte)(0xC0 | (previous >> 8)));
+            message.Add((byte)previous);
+        }
+
+        byte[] bytes = [.. message];
+        Assert.IsFalse(DnsName.TryRead(bytes, bytes.Length - 2, new byte[255], out _, out _), "200 hops");
+        Assert.IsTrue(DnsName.TryRead(bytes, 1 + (2 * 100), new byte[255], out _, out int length), "101 hops");
+        Assert.AreEqual(1, length);
+    }
+
+    [TestMethod]
     public void FromText_ToText_RoundTrip()
     {
         byte[] wire = DnsName.FromText("Ads.Example.COM.");

@@ -76,6 +76,22 @@ public sealed class DnsQueryParserTests
     }
 
     [TestMethod]
+    public void Parse_QueryWithAnswerOrAuthorityRecords_OrManyAdditionals_IsFormatError()
+    {
+        byte[] withAnswer = RawMessage.Header(1, 0x0100).Question("a.example", 1).A(null, 60, "192.0.2.1").ToArray();
+        byte[] withAuthority = RawMessage.Header(1, 0x0100).Question("a.example", 1).Soa(null, 60, 60).ToArray();
+        RawMessage many = RawMessage.Header(1, 0x0100).Question("a.example", 1);
+        for (int i = 0; i < 5; i++)
+        {
+            many.Record(null, 16, 0, [1, 65], 3);
+        }
+
+        Assert.AreEqual(DnsParseResult.FormatError, Parse(withAnswer).Result);
+        Assert.AreEqual(DnsParseResult.FormatError, Parse(withAuthority).Result);
+        Assert.AreEqual(DnsParseResult.FormatError, Parse(many.ToArray()).Result);
+    }
+
+    [TestMethod]
     public void Parse_RandomBytes_NeverThrows()
     {
         var random = new Random(7);

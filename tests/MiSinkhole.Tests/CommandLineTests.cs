@@ -100,7 +100,7 @@ public sealed class CommandLineTests
         Assert.AreEqual("example.org. 300 IN A 192.0.2.1", other.Answers.Single());
 
         var stopwatch = Stopwatch.StartNew();
-        Process.Start("kill", ["-TERM", daemon.Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]).WaitForExit();
+        Assert.AreEqual(0, NativeSignal.Terminate(daemon.Process.Id));
         await daemon.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.AreEqual(0, daemon.Process.ExitCode, daemon.Output);
         Assert.IsLessThan(TimeSpan.FromSeconds(5), stopwatch.Elapsed);

@@ -107,6 +107,55 @@ public sealed class ForwardingTests
     }
 
     [TestMethod]
+    public async Task Failover_ExtendedRcodeFromUpstream_CountsAsFailure()
+    {
+        await using var badVers = new FakeUpstream();
+        badVers.Handler = q =>
+        {
+            byte[] answer = RawMessage.ResponseTo(q.Raw).Opt().ToArray();
+            answer[^6] = 1; // extended RCODE 16 (BADVERS): header RCODE 0, OPT upper bits 1
+            return answer;
+        };
+        await using var good = new FakeUpstream();
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
+        {
+            ["Upstreams:Servers:0"] = badVers.Address,
+            ["Upstreams:Servers:1"] = good.Address,
+        });
+
+        DigResult dig = await Dig.RunAsync(daemon.EndPoint, "ext.example", "A");
+
+        Assert.AreEqual("ext.example. 300 IN A 192.0.2.1", dig.Answers.Single(), dig.Output);
+        Assert.AreEqual(1, badVers.Count);
+    }
+
+    [TestMethod]
+    public async Task UpstreamTcpAnswerTooLargeForOneMessage_GetsServfail()
+    {
+        await using var upstream = new FakeUpstream();
+        upstream.Handler = q =>
+        {
+            if (!q.Tcp)
+            {
+                return RawMessage.ResponseTo(q.Raw, truncated: true).Opt().ToArray();
+            }
+
+            RawMessage response = RawMessage.ResponseTo(q.Raw);
+            while (response.ToArray().Length < 65300)
+            {
+                response.Txt(null, 60, new string('x', 200));
+            }
+
+            return response.Txt(null, 60, new string('y', 65530 - response.ToArray().Length - 13)).ToArray();
+        };
+        await using RunningDaemon daemon = await StartAsync(upstream.Address);
+
+        byte[]? answer = await RawClient.TcpAsync(daemon.EndPoint, RawMessage.Query("huge.example", 16, edns: true), TimeSpan.FromSeconds(5));
+
+        Assert.AreEqual(ReturnCode.ServerFailure, Wire.Parse(answer).ReturnCode, "65530 bytes + our OPT cannot be framed; never a wrapped length prefix");
+    }
+
+    [TestMethod]
     public async Task AllUpstreamsFail_ClientGetsServfailWithinTheBudget()
     {
         await using var silent = new FakeUpstream();

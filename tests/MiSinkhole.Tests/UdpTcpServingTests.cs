@@ -149,6 +149,63 @@ public sealed class UdpTcpServingTests
     }
 
     [TestMethod]
+    public async Task Tcp_ClientsThatNeverRead_CannotTakeTheContextsUdpAnswersWith()
+    {
+        await using var upstream = new FakeUpstream();
+        upstream.Handler = q =>
+        {
+            if (!q.Name.StartsWith("big", StringComparison.Ordinal))
+            {
+                return FakeUpstream.DefaultAnswer(q);
+            }
+
+            if (!q.Tcp)
+            {
+                return RawMessage.ResponseTo(q.Raw, truncated: true).ToArray();
+            }
+
+            RawMessage response = RawMessage.ResponseTo(q.Raw);
+            for (int i = 0; i < 60; i++)
+            {
+                response.Txt(null, 300, new string('z', 250));
+            }
+
+            return response.ToArray();
+        };
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
+        {
+            ["Upstreams:Servers:0"] = upstream.Address,
+            ["Dns:MaxInFlight"] = "16",
+            ["Dns:TcpMaxPipelined"] = "64",
+        });
+
+        // Two clients ask for 15 KB answers 1000 times each and never read: the socket buffers
+        // (a few MB on loopback) fill and the daemon's writes stall.
+        var hogs = new List<TcpClient>();
+        for (int c = 0; c < 2; c++)
+        {
+            var hog = new TcpClient { ReceiveBufferSize = 1024 };
+            await hog.ConnectAsync(daemon.EndPoint);
+            byte[] batch = [.. Enumerable.Range(0, 1000).SelectMany(i => RawClient.Frame(RawMessage.Query($"big{i % 5}.example", 16, id: (ushort)i)))];
+            await hog.GetStream().WriteAsync(batch);
+            hogs.Add(hog);
+        }
+
+        await Task.Delay(1000);
+
+        // Several forwarded UDP queries in a row (each receive thread keeps one spare context,
+        // so a single query would get through even with the shared contexts all taken).
+        for (int i = 0; i < 4; i++)
+        {
+            byte[]? udp = await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query($"udp-{i}.example", 1, edns: true), TimeSpan.FromSeconds(2));
+            Assert.IsNotNull(udp, $"UDP query {i} must still be answered while TCP clients stall");
+            Assert.AreEqual(ReturnCode.NoError, Wire.Parse(udp).ReturnCode);
+        }
+
+        hogs.ForEach(h => h.Dispose());
+    }
+
+    [TestMethod]
     public async Task Tcp_ConnectionCapAndStalledClients_NeverBlockUdpOrNewClients()
     {
         await using var upstream = new FakeUpstream();

@@ -13,7 +13,7 @@ namespace MiSinkhole.Core.Configuration;
 /// </summary>
 public sealed class SinkholeConfigReader
 {
-    private static readonly string[] TopLevelKeys = ["Dns", "Upstreams", "Cache", "Lists", "Policies", "DefaultPolicy", "Devices", "QueryLog", "Http", "Logging"];
+    private static readonly string[] TopLevelKeys = ["Dns", "Upstreams", "Cache", "Lists", "Policies", "DefaultPolicy", "Devices", "QueryLog", "Http"];
     private static readonly string[] ReservedSections = ["Devices", "QueryLog", "Http"];
 
     private const int MaxLists = global::MiSinkhole.Rules.RuleSetBuilder.MaxLists;

@@ -19,6 +19,7 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     private readonly RuleEngine _rules;
     private readonly ILogger<DnsServer> _logger;
     private readonly QueryContextPool _pool;
+    private readonly QueryContextPool _tcpPool;
     private readonly List<UdpDnsListener> _udp = [];
     private readonly List<TcpDnsListener> _tcp = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -29,7 +30,9 @@ public sealed partial class DnsServer : IHostedService, IDisposable
         _pipeline = pipeline;
         _rules = rules;
         _logger = logger;
+        // Separate budgets: TCP clients can never take the contexts UDP answers with.
         _pool = new QueryContextPool(options.Dns.MaxInFlight);
+        _tcpPool = new QueryContextPool(options.Dns.MaxInFlight);
     }
 
     /// <summary>The addresses actually bound (ports resolved), one per <c>Dns:Listen</c> entry.</summary>
@@ -92,7 +95,7 @@ public sealed partial class DnsServer : IHostedService, IDisposable
             UdpDnsListener udp = new(endPoint, _pipeline, _pool, _logger);
             try
             {
-                TcpDnsListener tcp = new(udp.LocalEndPoint, _pipeline, _pool, _options.Dns, _logger);
+                TcpDnsListener tcp = new(udp.LocalEndPoint, _pipeline, _tcpPool, _options.Dns, _logger);
                 return (udp, tcp);
             }
             catch (System.Net.Sockets.SocketException) when (endPoint.Port == 0 && attempt < 20)

@@ -42,7 +42,22 @@ internal static unsafe partial class NativeUdp
                 Control = control,
                 ControlLength = ControlSize,
             };
-            nint received = recvmsg((int)socket.DangerousGetHandle(), &header, 0);
+            nint received;
+            bool added = false;
+            try
+            {
+                // Hold a reference so the descriptor cannot be closed (and reused) during the call.
+                socket.DangerousAddRef(ref added);
+                received = recvmsg((int)socket.DangerousGetHandle(), &header, 0);
+            }
+            finally
+            {
+                if (added)
+                {
+                    socket.DangerousRelease();
+                }
+            }
+
             if (received < 0)
             {
                 error = Marshal.GetLastPInvokeError();
@@ -77,8 +92,20 @@ internal static unsafe partial class NativeUdp
                 Control = controlLength > 0 ? control : null,
                 ControlLength = (nuint)controlLength,
             };
-            nint sent = sendmsg((int)socket.DangerousGetHandle(), &header, 0);
-            return sent < 0 ? -Marshal.GetLastPInvokeError() : (int)sent;
+            bool added = false;
+            try
+            {
+                socket.DangerousAddRef(ref added);
+                nint sent = sendmsg((int)socket.DangerousGetHandle(), &header, 0);
+                return sent < 0 ? -Marshal.GetLastPInvokeError() : (int)sent;
+            }
+            finally
+            {
+                if (added)
+                {
+                    socket.DangerousRelease();
+                }
+            }
         }
     }
 

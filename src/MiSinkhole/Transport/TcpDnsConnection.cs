@@ -88,9 +88,9 @@ internal sealed class TcpDnsConnection : IDisposable
 
     public void Dispose()
     {
+        // The semaphores are not disposed: answers still finishing may release them, and they
+        // hold no kernel handle (AvailableWaitHandle is never used).
         _stream.Dispose();
-        _writeLock.Dispose();
-        _slots.Dispose();
     }
 
     private static bool TryReadFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> frame)
@@ -117,7 +117,8 @@ internal sealed class TcpDnsConnection : IDisposable
     private async Task StartQueryAsync(ReadOnlySequence<byte> frame)
     {
         await _slots.WaitAsync(_stopping).ConfigureAwait(false);
-        // Past the in-flight cap, a TCP query still gets a (temporary) context: the per-connection
+
+        // Past the pool's cap a TCP query still gets a (temporary) context: the per-connection
         // slots and the connection cap bound those.
         QueryContext? pooled = _pool.TryRent();
         QueryContext context = pooled ?? new QueryContext();
@@ -133,31 +134,50 @@ internal sealed class TcpDnsConnection : IDisposable
 
     private async Task AnswerAsync(QueryContext context, bool pooled)
     {
+        byte[]? framed = null;
+        int length = 0;
         try
         {
-            await _pipeline.ProcessAsync(context).ConfigureAwait(false);
-            if (context.ResponseLength > 0)
+            try
             {
-                await WriteAsync(context).ConfigureAwait(false);
+                await _pipeline.ProcessAsync(context).ConfigureAwait(false);
+                length = context.ResponseLength;
+                if (length > 0)
+                {
+                    framed = ArrayPool<byte>.Shared.Rent(length + 2);
+                    BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)length);
+                    context.Response.CopyTo(framed.AsSpan(2));
+                }
+            }
+            finally
+            {
+                // The context goes back before we wait on the client: a client that does not
+                // read holds its own slots and buffers, never the shared contexts.
+                if (pooled)
+                {
+                    _pool.Return(context);
+                }
+                else
+                {
+                    context.Reset();
+                }
+            }
+
+            if (framed is not null)
+            {
+                await WriteAsync(framed, length + 2).ConfigureAwait(false);
             }
         }
-        catch (Exception) when (_stopping.IsCancellationRequested)
+        catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)
         {
-            // shutting down
-        }
-        catch (IOException)
-        {
-            _socket.Dispose(); // the client went away or stalled: give up the connection
-        }
-        catch (OperationCanceledException)
-        {
+            // The client went away or stalled, or we are stopping: give up the connection.
             _socket.Dispose();
         }
         finally
         {
-            if (pooled)
+            if (framed is not null)
             {
-                _pool.Return(context);
+                ArrayPool<byte>.Shared.Return(framed);
             }
 
             Interlocked.Decrement(ref _outstanding);
@@ -165,29 +185,18 @@ internal sealed class TcpDnsConnection : IDisposable
         }
     }
 
-    private async Task WriteAsync(QueryContext context)
+    private async Task WriteAsync(byte[] framed, int length)
     {
-        int length = context.ResponseLength;
-        byte[] framed = ArrayPool<byte>.Shared.Rent(length + 2);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+        timeout.CancelAfter(_options.TcpIdleTimeout);
+        await _writeLock.WaitAsync(timeout.Token).ConfigureAwait(false);
         try
         {
-            BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)length);
-            context.Response.CopyTo(framed.AsSpan(2));
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
-            timeout.CancelAfter(_options.TcpIdleTimeout);
-            await _writeLock.WaitAsync(timeout.Token).ConfigureAwait(false);
-            try
-            {
-                await _stream.WriteAsync(framed.AsMemory(0, length + 2), timeout.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
+            await _stream.WriteAsync(framed.AsMemory(0, length), timeout.Token).ConfigureAwait(false);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(framed);
+            _writeLock.Release();
         }
     }
 

@@ -101,7 +101,19 @@ public sealed partial class TcpDnsListener : IDisposable
                 continue;
             }
 
-            var connection = new TcpDnsConnection(client, _pipeline, _pool, _options, _stopping.Token);
+            TcpDnsConnection connection;
+            try
+            {
+                connection = new TcpDnsConnection(client, _pipeline, _pool, _options, _stopping.Token);
+            }
+            catch (SocketException)
+            {
+                // Reset before we looked at it: nothing to serve.
+                Interlocked.Decrement(ref _connections);
+                client.Dispose();
+                continue;
+            }
+
             _ = RunConnectionAsync(connection);
         }
     }

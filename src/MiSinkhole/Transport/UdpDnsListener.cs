@@ -109,8 +109,11 @@ public sealed partial class UdpDnsListener : IDisposable
             if (context is null)
             {
                 // Every context is waiting on upstreams: read and drop so the socket does not back up.
-                TryReceiveInto(scratch, scratchAddress, out _);
-                Interlocked.Increment(ref _dropped);
+                if (TryReceiveInto(scratch, scratchAddress, out _))
+                {
+                    Interlocked.Increment(ref _dropped);
+                }
+
                 continue;
             }
 
@@ -155,7 +158,17 @@ public sealed partial class UdpDnsListener : IDisposable
         int received;
         if (_native)
         {
-            received = NativeUdp.Receive(_socket.SafeHandle, context.RequestBuffer, remote.Buffer.Span, out int remoteLength, out PacketInfo local, out int error);
+            int remoteLength;
+            PacketInfo local;
+            try
+            {
+                received = NativeUdp.Receive(_socket.SafeHandle, context.RequestBuffer, remote.Buffer.Span, out remoteLength, out local, out _);
+            }
+            catch (ObjectDisposedException)
+            {
+                return false; // stopping
+            }
+
             if (received < 0)
             {
                 return false; // EAGAIN (timeout), EINTR, or shutdown

@@ -68,6 +68,10 @@ public sealed partial class UpstreamResolver
         {
             answer = await ExchangeAllAsync(flight.Name, flight.Type, flight.Class, dnssecOk, checkingDisabled).ConfigureAwait(false);
         }
+        catch (Exception e)
+        {
+            LogExchangeFailed(e); // unexpected: the waiting clients get SERVFAIL
+        }
         finally
         {
             _inFlight.TryRemove(new KeyValuePair<ulong, InFlight>(key, flight));
@@ -94,8 +98,15 @@ public sealed partial class UpstreamResolver
                 DnsAnswer? answer = await ExchangeUdpAsync(server, query, id, name, type, @class, timeout).ConfigureAwait(false);
                 if (answer is { Truncated: true })
                 {
+                    remaining = deadline - Environment.TickCount64;
+                    if (remaining <= 0)
+                    {
+                        break;
+                    }
+
                     id = UpstreamQuery.NewId();
                     query = UpstreamQuery.Build(id, name, type, @class, dnssecOk, checkingDisabled);
+                    timeout = TimeSpan.FromMilliseconds(Math.Min(remaining, _options.AttemptTimeout.TotalMilliseconds));
                     answer = await ExchangeTcpAsync(server, query, id, name, type, @class, timeout).ConfigureAwait(false);
                 }
 
@@ -105,9 +116,9 @@ public sealed partial class UpstreamResolver
                     continue;
                 }
 
-                if (answer.Rcode is DnsResponseCode.ServFail or DnsResponseCode.Refused)
+                if (answer.Rcode is DnsResponseCode.ServFail or DnsResponseCode.Refused || answer.ExtendedRcode != 0)
                 {
-                    LogAttemptFailed(server, answer.Rcode == DnsResponseCode.Refused ? "REFUSED" : "SERVFAIL");
+                    LogAttemptFailed(server, answer.ExtendedRcode != 0 ? "extended RCODE" : answer.Rcode == DnsResponseCode.Refused ? "REFUSED" : "SERVFAIL");
                     continue;
                 }
 
@@ -189,6 +200,9 @@ public sealed partial class UpstreamResolver
             buffer = buffer[read..];
         }
     }
+
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Upstream exchange failed unexpectedly")]
+    private partial void LogExchangeFailed(Exception exception);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Upstream {Server} failed: {Reason}")]
     private partial void LogAttemptFailed(IPEndPoint server, string reason);
