@@ -23,6 +23,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RuleEngine>();
         services.AddSingleton<DnsCache>();
+        services.AddSingleton<IUdpExchange>(_ => EpollUdpExchange.IsSupported ? new EpollUdpExchange() : new SocketUdpExchange());
         services.AddSingleton<UpstreamResolver>();
         services.AddSingleton<TruncateStage>();
         services.AddSingleton<DecodeStage>();

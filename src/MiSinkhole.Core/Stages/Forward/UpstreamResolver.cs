@@ -23,14 +23,14 @@ public sealed partial class UpstreamResolver
     private readonly UpstreamOptions _options;
     private readonly ILogger<UpstreamResolver> _logger;
     private readonly ConcurrentDictionary<ulong, InFlight> _inFlight = new();
+    private readonly IUdpExchange _udp;
 
-    public UpstreamResolver(UpstreamOptions options, ILogger<UpstreamResolver> logger)
+    public UpstreamResolver(UpstreamOptions options, IUdpExchange udp, ILogger<UpstreamResolver> logger)
     {
         _options = options;
+        _udp = udp;
         _logger = logger;
     }
-
-    private const int UdpAnswerBufferSize = 4096;
 
     /// <summary>Number of distinct upstream exchanges running now.</summary>
     public int InFlightCount => _inFlight.Count;
@@ -95,7 +95,7 @@ public sealed partial class UpstreamResolver
             byte[] query = UpstreamQuery.Build(id, name, type, @class, dnssecOk, checkingDisabled);
             try
             {
-                DnsAnswer? answer = await ExchangeUdpAsync(server, query, id, name, type, @class, timeout).ConfigureAwait(false);
+                DnsAnswer? answer = await _udp.ExchangeAsync(server, query, id, name, type, @class, timeout).ConfigureAwait(false);
                 if (answer is { Truncated: true })
                 {
                     remaining = deadline - Environment.TickCount64;
@@ -135,38 +135,6 @@ public sealed partial class UpstreamResolver
         }
 
         return null;
-    }
-
-    private static async Task<DnsAnswer?> ExchangeUdpAsync(IPEndPoint server, byte[] query, ushort id, byte[] name, ushort type, ushort @class, TimeSpan timeout)
-    {
-        // Not connected: the first send binds a random ephemeral port, and the source of every
-        // datagram is checked here instead (saves a connect per query).
-        using var socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        using var cts = new CancellationTokenSource(timeout);
-        SocketAddress serverAddress = server.Serialize();
-        socket.SendTo(query, SocketFlags.None, serverAddress);
-        var from = new SocketAddress(server.AddressFamily);
-
-        // We advertise a 1232-byte EDNS size; 4 KiB leaves room for servers that ignore it.
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(UdpAnswerBufferSize);
-        try
-        {
-            while (true)
-            {
-                int received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, from, cts.Token).ConfigureAwait(false);
-                if (from.Equals(serverAddress) && received >= DnsHeader.Size && DnsHeader.ReadId(buffer) == id
-                    && DnsAnswer.TryParse(buffer.AsSpan(0, received), name, type, @class) is { } answer)
-                {
-                    return answer;
-                }
-
-                // From someone else, wrong ID or wrong question: stale or spoofed. Keep waiting for ours.
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 
     private static async Task<DnsAnswer?> ExchangeTcpAsync(IPEndPoint server, byte[] query, ushort id, byte[] name, ushort type, ushort @class, TimeSpan timeout)
