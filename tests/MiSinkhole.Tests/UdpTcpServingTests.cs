@@ -73,6 +73,29 @@ public sealed class UdpTcpServingTests
     }
 
     [TestMethod]
+    public async Task Ipv6WildcardListener_RepliesFromTheAddressTheQueryWasSentTo()
+    {
+        if (!Socket.OSSupportsIPv6)
+        {
+            Assert.Inconclusive("no IPv6 on this host");
+        }
+
+        await using var upstream = new FakeUpstream();
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
+        {
+            ["Dns:Listen:0"] = "[::]:0",
+            ["Upstreams:Servers:0"] = upstream.Address,
+        });
+
+        (byte[] Answer, IPEndPoint From)? reply = await RawClient.UdpWithSourceAsync(
+            new IPEndPoint(IPAddress.IPv6Loopback, daemon.EndPoint.Port), RawMessage.Query("v6wild.example", 1), IPAddress.IPv6Loopback);
+
+        Assert.IsNotNull(reply);
+        Assert.AreEqual(IPAddress.IPv6Loopback, reply.Value.From.Address, "in6_pktinfo: the reply leaves from ::1");
+        Assert.AreEqual(ReturnCode.NoError, Wire.Parse(reply.Value.Answer).ReturnCode);
+    }
+
+    [TestMethod]
     public async Task Tcp_PipelinedQueriesInOneWrite_AreAllAnswered()
     {
         await using var upstream = new FakeUpstream();
