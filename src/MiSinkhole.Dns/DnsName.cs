@@ -3,8 +3,8 @@ using System.Text;
 namespace MiSinkhole.Dns;
 
 /// <summary>
-/// Domain names in wire form: reading (with RFC 1035 compression, loop-safe), lowercasing,
-/// comparison and conversion to and from dotted text. Lowercasing is ASCII-only, as DNS
+/// Domain names in wire form: reading (with RFC 1035 compression, loop-safe), lowercasing
+/// and conversion to and from dotted text. Lowercasing is ASCII-only, as DNS
 /// case-insensitivity is (RFC 4343).
 /// </summary>
 public static class DnsName
@@ -110,27 +110,6 @@ public static class DnsName
             byte c = source[i];
             destination[i] = (uint)(c - 'A') <= 'Z' - 'A' ? (byte)(c | 0x20) : c;
         }
-    }
-
-    /// <summary>Case-insensitive equality of two uncompressed wire names.</summary>
-    public static bool EqualsIgnoreCase(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
-    {
-        if (a.Length != b.Length)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < a.Length; i++)
-        {
-            byte x = a[i];
-            byte y = b[i];
-            if (x != y && ((uint)(x | 0x20) - 'a' > 'z' - 'a' || (x | 0x20) != (y | 0x20)))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     /// <summary>Dotted text of an uncompressed wire name, without the trailing dot ("" for the root).</summary>

@@ -84,12 +84,4 @@ public sealed class DnsNameTests
         Assert.IsFalse(DnsName.TryFromText("a..b", new byte[255], out _));
         Assert.IsFalse(DnsName.TryFromText(new string('a', 64) + ".com", new byte[255], out _));
     }
-
-    [TestMethod]
-    public void EqualsIgnoreCase_ComparesAsciiLettersOnly()
-    {
-        Assert.IsTrue(DnsName.EqualsIgnoreCase(DnsName.FromText("abc.de"), [3, (byte)'A', (byte)'B', (byte)'c', 2, (byte)'D', (byte)'e', 0]));
-        Assert.IsFalse(DnsName.EqualsIgnoreCase(DnsName.FromText("ab.de"), DnsName.FromText("ac.de")));
-        Assert.IsFalse(DnsName.EqualsIgnoreCase([1, (byte)'@', 0], [1, (byte)'`', 0]), "@ and ` differ only in bit 0x20 but are not letters");
-    }
 }

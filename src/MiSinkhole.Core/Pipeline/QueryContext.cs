@@ -82,11 +82,8 @@ public sealed class QueryContext
     /// <summary>The upstream or cached answer the response was written from, if any.</summary>
     public DnsAnswer? Answer { get; set; }
 
-    /// <summary>Stopwatch timestamp when the query arrived.</summary>
+    /// <summary>Stopwatch timestamp when the query arrived (for the latency of each outcome).</summary>
     public long StartTimestamp { get; set; }
-
-    /// <summary>Per-transport state the transport needs to reply (e.g. the TCP connection).</summary>
-    public object? TransportState { get; set; }
 
     /// <summary>Makes room for an answer of <paramref name="size"/> bytes (large TCP answers).</summary>
     public void EnsureResponseCapacity(int size)
@@ -124,7 +121,6 @@ public sealed class QueryContext
         Rules = null;
         Device = "unknown";
         Answer = null;
-        TransportState = null;
         _localAddress = default;
         ReturnRentedResponse();
         _response = _ownResponse;

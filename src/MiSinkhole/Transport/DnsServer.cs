@@ -22,7 +22,6 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     private readonly QueryContextPool _tcpPool;
     private readonly List<UdpDnsListener> _udp = [];
     private readonly List<TcpDnsListener> _tcp = [];
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public DnsServer(SinkholeOptions options, QueryPipeline pipeline, RuleEngine rules, ILogger<DnsServer> logger)
     {
@@ -38,9 +37,6 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     /// <summary>The addresses actually bound (ports resolved), one per <c>Dns:Listen</c> entry.</summary>
     public IReadOnlyList<IPEndPoint> EndPoints => [.. _udp.Select(u => u.LocalEndPoint)];
 
-    /// <summary>Completes when every listener is bound and the rules are loaded.</summary>
-    public Task Ready => _ready.Task;
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _rules.Load(_options);
@@ -55,7 +51,6 @@ public sealed partial class DnsServer : IHostedService, IDisposable
             LogListening(udp.LocalEndPoint, threads);
         }
 
-        _ready.TrySetResult();
         return Task.CompletedTask;
     }
 
