@@ -24,4 +24,23 @@ public static class DnsRecordType
     public const ushort ANY = 255;
 
     public const ushort ClassIN = 1;
+
+    private static readonly Dictionary<string, ushort> ByName = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["A"] = A, ["NS"] = NS, ["CNAME"] = CNAME, ["SOA"] = SOA, ["PTR"] = PTR, ["MX"] = MX, ["TXT"] = TXT,
+        ["AAAA"] = AAAA, ["SRV"] = SRV, ["DNAME"] = DNAME, ["DS"] = DS, ["RRSIG"] = RRSIG, ["DNSKEY"] = DNSKEY,
+        ["SVCB"] = SVCB, ["HTTPS"] = HTTPS, ["ANY"] = ANY,
+    };
+
+    /// <summary>A type by mnemonic ("AAAA") or in RFC 3597 form ("TYPE65").</summary>
+    public static bool TryParse(ReadOnlySpan<char> text, out ushort type)
+    {
+        if (ByName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(text, out type))
+        {
+            return true;
+        }
+
+        return text.StartsWith("TYPE", StringComparison.OrdinalIgnoreCase)
+            && ushort.TryParse(text[4..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out type);
+    }
 }
