@@ -4,4 +4,9 @@ namespace MiSinkhole.Rules;
 public sealed record DnsTypeFilter(IReadOnlyList<ushort> Types, bool Negated)
 {
     public bool Applies(ushort type) => Types.Contains(type) != Negated;
+
+    public bool Equals(DnsTypeFilter? other) =>
+        other is not null && Negated == other.Negated && Types.Order().SequenceEqual(other.Types.Order());
+
+    public override int GetHashCode() => HashCode.Combine(Negated, Types.Count);
 }

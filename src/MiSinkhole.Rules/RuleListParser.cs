@@ -3,11 +3,12 @@ using System.Net;
 namespace MiSinkhole.Rules;
 
 /// <summary>
-/// Reads blocklists in the two formats users bring from Pi-hole and similar tools, detected per
-/// line: hosts (<c>0.0.0.0 a.example b.example</c>, any address in front) and plain domains
-/// (<c>a.example</c>). <c>#</c> and <c>!</c> start comments (also after a name). Each name is a
-/// rule for itself and all its subdomains. A bad line is reported with source and line number
-/// and skipped; the rest of the list loads.
+/// Reads the list formats users bring from Pi-hole, AdGuard Home and Blocky, detected per line:
+/// adblock DNS syntax (see <see cref="AdblockRuleParser"/>), hosts (<c>0.0.0.0 a.example
+/// b.example</c>, any address in front) and plain domains (<c>a.example</c>). <c>#</c> and
+/// <c>!</c> start comments. Hosts and plain names are rules for themselves and all their
+/// subdomains. A bad line is reported with source and line number and skipped; the rest of the
+/// list loads. Cosmetic rules and unsupported modifiers are counted as skipped.
 /// </summary>
 public static class RuleListParser
 {
@@ -27,12 +28,28 @@ public static class RuleListParser
         while ((line = reader.ReadLine()) is not null)
         {
             lines++;
-            ReadOnlySpan<char> text = StripComment(line).Trim();
+            ReadOnlySpan<char> text = StripComment(line);
             if (text.IsEmpty)
             {
                 continue;
             }
 
+            switch (AdblockRuleParser.Parse(text, lower, out AdblockRule rule, out int nameLength, out string? problem))
+            {
+                case AdblockParseResult.Rule:
+                    builder.Add(rule, lower[..nameLength], listIndex);
+                    rules++;
+                    continue;
+                case AdblockParseResult.Skipped:
+                    skipped++;
+                    continue;
+                case AdblockParseResult.Error:
+                    errors.Add(new RuleListError(source, lines, problem!, line));
+                    errorCount++;
+                    continue;
+            }
+
+            // Hosts ("0.0.0.0 a.example b.example") or a plain domain.
             int tokenCount = text.SplitAny(tokens, " \t", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             int first = 0;
             if (LooksLikeAddress(text[tokens[0]]))
@@ -62,7 +79,7 @@ public static class RuleListParser
                     continue;
                 }
 
-                string? reason = Normalize(name, lower, out int length);
+                string? reason = AdblockRuleParser.NormalizeName(name, lower, out int length);
                 if (reason is not null)
                 {
                     errors.Add(new RuleListError(source, lines, reason, line));
@@ -128,7 +145,7 @@ public static class RuleListParser
             else
             {
                 return l is '*' or '|' or '^' or '/' or '$' or '@'
-                    ? "unsupported rule syntax (only hosts and plain domain lines)"
+                    ? "unsupported rule syntax"
                     : $"invalid character '{c}' in name";
             }
 
@@ -140,22 +157,28 @@ public static class RuleListParser
 
     private static readonly System.Buffers.SearchValues<char> Ipv4Chars = System.Buffers.SearchValues.Create("0123456789.");
 
+    /// <summary>
+    /// The line without surrounding whitespace, or empty for comments: <c>#</c> or <c>!</c> at the
+    /// start, or <c>#</c> after whitespace (hosts files). A <c>#</c> inside a rule (cosmetic
+    /// <c>##</c>) is left for the adblock parser to recognise.
+    /// </summary>
     private static ReadOnlySpan<char> StripComment(string line)
     {
-        ReadOnlySpan<char> text = line;
-        int start = 0;
-        while (start < text.Length && char.IsWhiteSpace(text[start]))
-        {
-            start++;
-        }
-
-        if (start < text.Length && (text[start] == '#' || text[start] == '!'))
+        ReadOnlySpan<char> text = line.AsSpan().Trim();
+        if (text.IsEmpty || text[0] == '#' || text[0] == '!')
         {
             return default;
         }
 
-        int hash = text.IndexOf('#');
-        return hash >= 0 ? text[..hash] : text;
+        for (int i = 1; i < text.Length; i++)
+        {
+            if (text[i] == '#' && char.IsWhiteSpace(text[i - 1]))
+            {
+                return text[..i].TrimEnd();
+            }
+        }
+
+        return text;
     }
 
     private static bool LooksLikeAddress(ReadOnlySpan<char> token) =>

@@ -1,11 +1,14 @@
 using System.Numerics;
+using System.Text.RegularExpressions;
 
 namespace MiSinkhole.Rules;
 
 /// <summary>
-/// Collects rule keys per list and compiles them into a <see cref="CompiledRuleSet"/>. Keys go
-/// straight into a growing open-addressing table, so building needs no second copy of the rules.
-/// Not thread-safe; build off to the side, then publish the result.
+/// Collects rules per list and compiles them into a <see cref="CompiledRuleSet"/>. Name rules go
+/// straight into a growing open-addressing table of 64-bit name hashes, so building needs no
+/// second copy of the rules; each slot points at a shared <see cref="RuleCombo"/>. Rules with
+/// <c>$dnstype</c> or a pattern are kept aside; <c>$badfilter</c> rules are applied at the end,
+/// across all lists. Not thread-safe; build off to the side, then publish the result.
 /// </summary>
 public sealed class RuleSetBuilder
 {
@@ -13,8 +16,11 @@ public sealed class RuleSetBuilder
     private const double MaxLoad = 0.6;
 
     private readonly string[] _listNames;
-    private readonly List<ulong> _listMasks = [0];
-    private readonly Dictionary<ulong, ushort> _maskIds = new() { [0] = 0 };
+    private readonly List<RuleCombo> _combos = [default];
+    private readonly Dictionary<RuleCombo, ushort> _comboIds = new() { [default] = 0 };
+    private readonly Dictionary<ulong, List<SpecialRule>> _typed = [];
+    private readonly List<SpecialRule> _patterns = [];
+    private readonly List<(ulong Key, AdblockRule Rule)> _badFilters = [];
     private ulong[] _keys;
     private ushort[] _values;
     private int _count;
@@ -33,54 +39,58 @@ public sealed class RuleSetBuilder
         _values = new ushort[capacity];
     }
 
+    /// <summary>Distinct rule names in the table.</summary>
     public int Count => _count;
 
-    /// <summary>Adds a lowercased dotted name to list <paramref name="listIndex"/>.</summary>
-    public void Add(ReadOnlySpan<char> lowerName, int listIndex) => AddKey(DomainHash.OfText(lowerName), listIndex);
+    /// <summary>Adds a lowercased dotted name (itself and its subdomains) to list <paramref name="listIndex"/>.</summary>
+    public void Add(ReadOnlySpan<char> lowerName, int listIndex) =>
+        AddName(DomainHash.OfText(lowerName), listIndex, RuleScope.NameAndSubdomains, exception: false, important: false);
 
-    public void AddKey(ulong key, int listIndex)
+    /// <summary>Adds a parsed adblock rule; <paramref name="lowerName"/> is its name (empty for patterns).</summary>
+    public void Add(in AdblockRule rule, ReadOnlySpan<char> lowerName, int listIndex)
     {
-        ObjectDisposedException.ThrowIf(_built, this);
-        if ((uint)listIndex >= (uint)_listNames.Length)
+        ulong key = rule.Scope == RuleScope.Pattern ? 0 : DomainHash.OfText(lowerName);
+        if (rule.IsBadFilter)
         {
-            throw new ArgumentOutOfRangeException(nameof(listIndex));
+            _badFilters.Add((key, rule));
+            return;
         }
 
-        if (_count + 1 > _keys.Length * MaxLoad)
+        if (rule.Scope == RuleScope.Pattern || rule.Types is not null)
         {
-            Grow();
-        }
-
-        ulong bit = 1UL << listIndex;
-        int mask = _keys.Length - 1;
-        int slot = (int)key & mask;
-        while (true)
-        {
-            ulong k = _keys[slot];
-            if (k == key)
+            CheckList(listIndex);
+            Regex? pattern = rule.Pattern is null ? null : new Regex(rule.Pattern, AdblockRuleParser.PatternOptions);
+            var special = new SpecialRule(listIndex, rule.Scope, rule.IsException, rule.IsImportant, rule.Types, pattern);
+            if (pattern is not null)
             {
-                _values[slot] = MaskId(_listMasks[_values[slot]] | bit);
-                return;
+                _patterns.Add(special);
+            }
+            else
+            {
+                if (!_typed.TryGetValue(key, out List<SpecialRule>? rules))
+                {
+                    _typed[key] = rules = [];
+                }
+
+                rules.Add(special);
             }
 
-            if (k == 0)
-            {
-                _keys[slot] = key;
-                _values[slot] = MaskId(bit);
-                _count++;
-                return;
-            }
-
-            slot = (slot + 1) & mask;
+            return;
         }
+
+        AddName(key, listIndex, rule.Scope, rule.IsException, rule.IsImportant);
     }
+
+    public void AddKey(ulong key, int listIndex) => AddName(key, listIndex, RuleScope.NameAndSubdomains, false, false);
 
     /// <summary>Compiles the set. The builder hands its tables over and cannot be used afterwards.</summary>
     public CompiledRuleSet Build()
     {
         ObjectDisposedException.ThrowIf(_built, this);
         _built = true;
-        // Prefilter: about 8 bits per rule, one bit per key (top bits of the key).
+        ApplyBadFilters();
+
+        // Prefilter: about 8 bits per name, one bit per key (top bits of the key).
         int filterBits = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(64, _count * 8));
         var filter = new ulong[filterBits / 64];
         int shift = 64 - BitOperations.Log2((uint)filterBits);
@@ -93,16 +103,85 @@ public sealed class RuleSetBuilder
             }
         }
 
-        return new CompiledRuleSet(_keys, _values, [.. _listMasks], filter, _listNames, _count);
+        Dictionary<ulong, SpecialRule[]>? typed = _typed.Count == 0 ? null : _typed.ToDictionary(p => p.Key, p => p.Value.ToArray());
+        return new CompiledRuleSet(_keys, _values, [.. _combos], filter, _listNames, _count, typed, [.. _patterns]);
     }
 
-    private ushort MaskId(ulong mask)
+    private void AddName(ulong key, int listIndex, RuleScope scope, bool exception, bool important)
     {
-        if (!_maskIds.TryGetValue(mask, out ushort id))
+        ObjectDisposedException.ThrowIf(_built, this);
+        CheckList(listIndex);
+        if (_count + 1 > _keys.Length * MaxLoad)
         {
-            id = checked((ushort)_listMasks.Count);
-            _listMasks.Add(mask);
-            _maskIds.Add(mask, id);
+            Grow();
+        }
+
+        RuleCombo add = RuleCombo.For(scope, exception, important, 1UL << listIndex);
+        int slot = FindSlot(key);
+        if (_keys[slot] == key)
+        {
+            _values[slot] = ComboId(_combos[_values[slot]].Or(add));
+            return;
+        }
+
+        _keys[slot] = key;
+        _values[slot] = ComboId(add);
+        _count++;
+    }
+
+    /// <summary>The slot holding <paramref name="key"/>, or the empty slot where it would go.</summary>
+    private int FindSlot(ulong key)
+    {
+        int mask = _keys.Length - 1;
+        int slot = (int)key & mask;
+        while (_keys[slot] != key && _keys[slot] != 0)
+        {
+            slot = (slot + 1) & mask;
+        }
+
+        return slot;
+    }
+
+    /// <summary>A <c>$badfilter</c> rule disables the same rule (same name, scope, kind) in every list.</summary>
+    private void ApplyBadFilters()
+    {
+        ulong allLists = _listNames.Length == 64 ? ulong.MaxValue : (1UL << _listNames.Length) - 1;
+        foreach ((ulong key, AdblockRule rule) in _badFilters)
+        {
+            if (rule.Scope == RuleScope.Pattern)
+            {
+                _patterns.RemoveAll(p => p.Pattern!.ToString() == rule.Pattern && p.Exception == rule.IsException && p.Types == rule.Types);
+            }
+            else if (rule.Types is not null)
+            {
+                _typed.GetValueOrDefault(key)?.RemoveAll(p => p.Scope == rule.Scope && p.Exception == rule.IsException && p.Types == rule.Types);
+            }
+            else
+            {
+                int slot = FindSlot(key);
+                if (_keys[slot] == key)
+                {
+                    _values[slot] = ComboId(_combos[_values[slot]].Without(RuleCombo.For(rule.Scope, rule.IsException, rule.IsImportant, allLists)));
+                }
+            }
+        }
+    }
+
+    private void CheckList(int listIndex)
+    {
+        if ((uint)listIndex >= (uint)_listNames.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(listIndex));
+        }
+    }
+
+    private ushort ComboId(RuleCombo combo)
+    {
+        if (!_comboIds.TryGetValue(combo, out ushort id))
+        {
+            id = checked((ushort)_combos.Count);
+            _combos.Add(combo);
+            _comboIds.Add(combo, id);
         }
 
         return id;
@@ -114,23 +193,14 @@ public sealed class RuleSetBuilder
         ushort[] oldValues = _values;
         _keys = new ulong[oldKeys.Length * 2];
         _values = new ushort[oldKeys.Length * 2];
-        int mask = _keys.Length - 1;
         for (int i = 0; i < oldKeys.Length; i++)
         {
-            ulong key = oldKeys[i];
-            if (key == 0)
+            if (oldKeys[i] != 0)
             {
-                continue;
+                int slot = FindSlot(oldKeys[i]);
+                _keys[slot] = oldKeys[i];
+                _values[slot] = oldValues[i];
             }
-
-            int slot = (int)key & mask;
-            while (_keys[slot] != 0)
-            {
-                slot = (slot + 1) & mask;
-            }
-
-            _keys[slot] = key;
-            _values[slot] = oldValues[i];
         }
     }
 }

@@ -148,6 +148,24 @@ public sealed class PipelineTests
     }
 
     [TestMethod]
+    [DataRow(0b001UL, 0UL, 0UL, PolicyAction.Logged, 0, "log list only")]
+    [DataRow(0b011UL, 0UL, 0UL, PolicyAction.Blocked, 1, "block beats log")]
+    [DataRow(0b111UL, 0UL, 0UL, PolicyAction.Allowed, 2, "allow beats block")]
+    [DataRow(0b010UL, 0b010UL, 0UL, PolicyAction.Allowed, 1, "an @@ exception in the block list un-blocks")]
+    [DataRow(0b110UL, 0UL, 0b010UL, PolicyAction.Blocked, 1, "$important beats allow")]
+    [DataRow(0b010UL, 0b010UL, 0b010UL, PolicyAction.Blocked, 1, "$important beats an exception")]
+    [DataRow(0b1000UL, 0UL, 0UL, PolicyAction.None, -1, "a list the policy does not use")]
+    [DataRow(0b010UL, 0b1000UL, 0UL, PolicyAction.Blocked, 1, "an exception in a list the policy does not use")]
+    public void CompiledPolicy_DecisionTable(ulong lists, ulong exceptions, ulong important, PolicyAction action, int list, string why)
+    {
+        var policy = new CompiledPolicy(new PolicyOptions { Name = "p", Log = ["l"], Block = ["b"], Allow = ["a"] }, ["l", "b", "a", "other"]);
+
+        PolicyDecision decision = policy.Decide(new global::MiSinkhole.Rules.RuleMatch(lists, exceptions, important));
+
+        Assert.AreEqual(new PolicyDecision(action, list), decision, why);
+    }
+
+    [TestMethod]
     public void CompiledPolicy_PrecedenceIsAllowThenBlockThenLog()
     {
         var policy = new CompiledPolicy(new PolicyOptions { Name = "p", Allow = ["a"], Block = ["b"], Log = ["l"] }, ["l", "b", "a"]);

@@ -43,7 +43,7 @@ public sealed class RuleListParserTests
     [TestMethod]
     public void BadLines_AreReportedWithLineAndReason_AndTheRestLoads()
     {
-        (CompiledRuleSet set, _, List<RuleListError> errors) = Load("""
+        (CompiledRuleSet set, RuleListStats stats, List<RuleListError> errors) = Load("""
             good.example
             bad_char!.example
             two words.example
@@ -53,18 +53,23 @@ public sealed class RuleListParserTests
             10.0.0.1
             a..b
             also-good.example
+            example.org##.banner
+            ||x.example^$third-party
             """);
 
         Assert.IsTrue(set.Match("good.example").IsMatch);
         Assert.IsTrue(set.Match("also-good.example").IsMatch);
+        Assert.IsTrue(set.Match("sub.adblock.example").IsMatch, "adblock syntax is a rule now");
         Assert.IsTrue(set.Match("192.168.1.1.example").IsMatch, "a name that merely starts with digits is a name");
-        CollectionAssert.AreEqual(new[] { 2, 3, 4, 5, 7, 8 }, errors.Select(e => e.Line).ToArray());
+        Assert.IsFalse(set.Match("example.org").IsMatch, "a cosmetic rule is not a domain rule");
+        Assert.IsFalse(set.Match("x.example").IsMatch, "rules with unsupported modifiers are skipped");
+        Assert.AreEqual(2, stats.Skipped);
+        CollectionAssert.AreEqual(new[] { 2, 3, 5, 7, 8 }, errors.Select(e => e.Line).ToArray());
         Assert.IsTrue(errors.All(e => e.Source == "list.txt"));
         StringAssert.Contains(errors[0].Reason, "invalid character");
-        StringAssert.Contains(errors[2].Reason, "unsupported rule syntax");
+        StringAssert.Contains(errors[2].Reason, "without a name");
         StringAssert.Contains(errors[3].Reason, "without a name");
-        StringAssert.Contains(errors[4].Reason, "without a name");
-        StringAssert.Contains(errors[5].Reason, "empty label");
+        StringAssert.Contains(errors[4].Reason, "empty label");
         Assert.AreEqual("list.txt:2: invalid character '!' in name: 'bad_char!.example'", errors[0].ToString());
     }
 

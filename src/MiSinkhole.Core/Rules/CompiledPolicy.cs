@@ -8,7 +8,8 @@ namespace MiSinkhole.Core.Rules;
 
 /// <summary>
 /// A policy resolved against the compiled lists: bit masks of its Block, Log and Allow lists,
-/// so a decision is three AND operations. Precedence: Allow &gt; Block &gt; Log.
+/// so a decision is a few AND operations. Precedence: important &gt; Allow and exceptions &gt;
+/// Block &gt; Log.
 /// </summary>
 public sealed class CompiledPolicy
 {
@@ -34,27 +35,42 @@ public sealed class CompiledPolicy
 
     public uint BlockTtl { get; }
 
+    /// <summary>
+    /// The verdict for one name. Precedence: an <c>$important</c> rule of a Block (then Log) list;
+    /// then Allow lists and <c>@@</c> exceptions in any of the policy's lists; then Block; then Log.
+    /// </summary>
     public PolicyDecision Decide(RuleMatch match)
     {
-        ulong lists = match.Lists;
-        if (lists == 0)
+        if ((match.Lists | match.Exceptions) == 0)
         {
             return new PolicyDecision(PolicyAction.None, -1);
         }
 
-        if ((lists & AllowMask) != 0)
+        ulong important = match.Important & match.Lists;
+        if ((important & BlockMask) != 0)
         {
-            return new PolicyDecision(PolicyAction.Allowed, BitOperations.TrailingZeroCount(lists & AllowMask));
+            return new PolicyDecision(PolicyAction.Blocked, BitOperations.TrailingZeroCount(important & BlockMask));
         }
 
-        if ((lists & BlockMask) != 0)
+        if ((important & LogMask) != 0)
         {
-            return new PolicyDecision(PolicyAction.Blocked, BitOperations.TrailingZeroCount(lists & BlockMask));
+            return new PolicyDecision(PolicyAction.Logged, BitOperations.TrailingZeroCount(important & LogMask));
         }
 
-        if ((lists & LogMask) != 0)
+        ulong allowed = (match.Lists & AllowMask) | (match.Exceptions & (AllowMask | BlockMask | LogMask));
+        if (allowed != 0)
         {
-            return new PolicyDecision(PolicyAction.Logged, BitOperations.TrailingZeroCount(lists & LogMask));
+            return new PolicyDecision(PolicyAction.Allowed, BitOperations.TrailingZeroCount(allowed));
+        }
+
+        if ((match.Lists & BlockMask) != 0)
+        {
+            return new PolicyDecision(PolicyAction.Blocked, BitOperations.TrailingZeroCount(match.Lists & BlockMask));
+        }
+
+        if ((match.Lists & LogMask) != 0)
+        {
+            return new PolicyDecision(PolicyAction.Logged, BitOperations.TrailingZeroCount(match.Lists & LogMask));
         }
 
         return new PolicyDecision(PolicyAction.None, -1);

@@ -43,7 +43,7 @@ public sealed class InspectStage : IQueryStage
 
         foreach (byte[] target in answer.CnameTargets)
         {
-            PolicyDecision decision = policy.Decide(rules.Rules.Match(target));
+            PolicyDecision decision = policy.Decide(rules.Rules.Match(target, context.Query.Type));
             if (decision.Action == PolicyAction.Blocked)
             {
                 context.PolicyAction = PolicyAction.Blocked;

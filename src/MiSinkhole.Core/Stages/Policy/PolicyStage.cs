@@ -21,7 +21,7 @@ public sealed class PolicyStage : IQueryStage
         CompiledPolicy policy = context.Policy ?? rules.DefaultPolicy;
         context.Rules = rules;
         context.Policy = policy;
-        PolicyDecision decision = policy.Decide(rules.Rules.Match(context.QueryName));
+        PolicyDecision decision = policy.Decide(rules.Rules.Match(context.QueryName, context.Query.Type));
         context.PolicyAction = decision.Action;
         if (decision.ListIndex >= 0)
         {

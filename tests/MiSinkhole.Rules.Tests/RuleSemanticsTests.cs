@@ -1,0 +1,100 @@
+using MiSinkhole.Rules;
+
+namespace MiSinkhole.Rules.Tests;
+
+/// <summary>What compiled adblock rules match: scopes, exceptions, importance, record types, patterns, badfilter.</summary>
+[TestClass]
+public sealed class RuleSemanticsTests
+{
+    private static CompiledRuleSet Compile(params string[] lists)
+    {
+        var builder = new RuleSetBuilder([.. lists.Select((_, i) => $"l{i}")]);
+        var errors = new List<RuleListError>();
+        for (int i = 0; i < lists.Length; i++)
+        {
+            RuleListParser.Parse(new StringReader(lists[i]), $"l{i}", builder, i, errors);
+        }
+
+        Assert.IsEmpty(errors, string.Join("; ", errors));
+        return builder.Build();
+    }
+
+    [TestMethod]
+    public void Scopes_ExactSubtreeAndSubdomainsOnly()
+    {
+        CompiledRuleSet set = Compile("|exact.example^\n||tree.example^\n*.subs.example\n");
+
+        Assert.IsTrue(set.Match("exact.example").IsMatch);
+        Assert.IsFalse(set.Match("a.exact.example").IsMatch);
+        Assert.IsTrue(set.Match("tree.example").IsMatch);
+        Assert.IsTrue(set.Match("a.b.tree.example").IsMatch);
+        Assert.IsFalse(set.Match("subs.example").IsMatch);
+        Assert.IsTrue(set.Match("a.subs.example").IsMatch);
+    }
+
+    [TestMethod]
+    public void ExceptionsAndImportant_AreReportedPerList()
+    {
+        CompiledRuleSet set = Compile("||miui.com^\n@@||update.miui.com^\n", "||tracking.miui.com^$important\n");
+
+        RuleMatch update = set.Match("update.miui.com");
+        RuleMatch tracking = set.Match("a.tracking.miui.com");
+
+        Assert.AreEqual(0b01UL, update.Lists);
+        Assert.AreEqual(0b01UL, update.Exceptions);
+        Assert.AreEqual(0b11UL, tracking.Lists);
+        Assert.AreEqual(0b10UL, tracking.Important);
+        Assert.AreEqual(0UL, tracking.Exceptions);
+    }
+
+    [TestMethod]
+    public void DnsTypeRules_ApplyOnlyToTheirTypes()
+    {
+        CompiledRuleSet set = Compile("||v6only.example^$dnstype=AAAA\n||not-https.example^$dnstype=~HTTPS\n");
+
+        Assert.IsTrue(set.Match("www.v6only.example", 28).IsMatch);
+        Assert.IsFalse(set.Match("www.v6only.example", 1).IsMatch);
+        Assert.IsTrue(set.Match("not-https.example", 1).IsMatch);
+        Assert.IsFalse(set.Match("not-https.example", 65).IsMatch);
+    }
+
+    [TestMethod]
+    public void Patterns_MatchTheWholeName()
+    {
+        CompiledRuleSet set = Compile("/^ad[0-9]+\\./\n||metrics*.example.net^\n");
+
+        Assert.IsTrue(set.Match("ad12.example.org").IsMatch);
+        Assert.IsFalse(set.Match("ads.example.org").IsMatch);
+        Assert.IsTrue(set.Match("x.metrics-eu.example.net").IsMatch);
+        Assert.IsFalse(set.Match("example.net").IsMatch);
+        Assert.AreEqual(2, set.PatternCount);
+    }
+
+    [TestMethod]
+    public void BadFilter_DisablesTheSameRuleInEveryList_OnlyThatRule()
+    {
+        CompiledRuleSet set = Compile("||ads.example^\n|exact.example^\n", "||ads.example^$badfilter\n||other.example^\n");
+
+        Assert.IsFalse(set.Match("ads.example").IsMatch);
+        Assert.IsTrue(set.Match("exact.example").IsMatch);
+        Assert.IsTrue(set.Match("other.example").IsMatch);
+    }
+
+    [TestMethod]
+    public void Matching_StillAllocatesNothing_WithTypedRulesAndPatterns()
+    {
+        CompiledRuleSet set = Compile("||v6only.example^$dnstype=AAAA\n/^ad[0-9]+\\./\n||plain.example^\n");
+        byte[] name = MiSinkhole.Dns.DnsName.FromText("ad7.www.v6only.example");
+        set.Match(name, 28);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        bool all = true;
+        for (int i = 0; i < 1000; i++)
+        {
+            all &= set.Match(name, 28).IsMatch;
+        }
+
+        Assert.IsTrue(all);
+        Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
