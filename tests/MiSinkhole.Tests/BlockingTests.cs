@@ -109,6 +109,43 @@ public sealed class BlockingTests
     }
 
     [TestMethod]
+    public async Task AdblockList_ScopesExceptionsAndDnsTypes_ThroughTheDaemon()
+    {
+        await using var upstream = new FakeUpstream();
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(
+            new Dictionary<string, string?>
+            {
+                ["Upstreams:Servers:0"] = upstream.Address,
+                ["Lists:adguard:Sources:0"] = "filter.txt",
+            },
+            new Dictionary<string, string>
+            {
+                ["filter.txt"] = """
+                    ! AdGuard-style list
+                    ||xiaomi-ads.example^
+                    @@||update.xiaomi-ads.example^
+                    |exact.example^
+                    ||v6.example^$dnstype=AAAA
+                    example.org##.banner
+                    """,
+            });
+
+        DigResult blocked = await Dig.RunAsync(daemon.EndPoint, "a.xiaomi-ads.example", "A");
+        DigResult excepted = await Dig.RunAsync(daemon.EndPoint, "update.xiaomi-ads.example", "A");
+        DigResult exact = await Dig.RunAsync(daemon.EndPoint, "exact.example", "A");
+        DigResult belowExact = await Dig.RunAsync(daemon.EndPoint, "www.exact.example", "A");
+        DigResult v6 = await Dig.RunAsync(daemon.EndPoint, "v6.example", "AAAA");
+        DigResult v4 = await Dig.RunAsync(daemon.EndPoint, "v6.example", "A");
+
+        Assert.AreEqual("a.xiaomi-ads.example. 60 IN A 0.0.0.0", blocked.Answers.Single(), blocked.Output);
+        Assert.AreEqual("update.xiaomi-ads.example. 300 IN A 192.0.2.1", excepted.Answers.Single());
+        Assert.AreEqual("exact.example. 60 IN A 0.0.0.0", exact.Answers.Single());
+        Assert.AreEqual("www.exact.example. 300 IN A 192.0.2.1", belowExact.Answers.Single());
+        Assert.AreEqual("v6.example. 60 IN AAAA ::", v6.Answers.Single());
+        Assert.AreEqual("v6.example. 300 IN A 192.0.2.1", v4.Answers.Single());
+    }
+
+    [TestMethod]
     public async Task AccessList_RefusesClientsOutsideIt()
     {
         await using var upstream = new FakeUpstream();
