@@ -52,6 +52,38 @@ public sealed class BundledRulesTests
         Assert.IsTrue(block.Match("data.mistat.xiaomi.com").IsMatch, "the set must still block MiStat");
     }
 
+    [TestMethod]
+    [DataRow("google.com")]
+    [DataRow("www.google.com")]
+    [DataRow("apple.com")]
+    [DataRow("icloud.com")]
+    [DataRow("microsoft.com")]
+    [DataRow("amazon.com")]
+    [DataRow("facebook.com")]
+    [DataRow("wikipedia.org")]
+    [DataRow("github.com")]
+    [DataRow("netflix.com")]
+    [DataRow("mit.edu")]
+    [DataRow("minecraft.net")]
+    [DataRow("xiaohongshu.com")]
+    [DataRow("mi.edu")]
+    [DataRow("miui.org")]
+    [DataRow("xiaomi.org")]
+    [DataRow("ads.google.com.xiaomi.example")]
+    [DataRow("mistat.example.com")]
+    public void NoBundledRule_MatchesPopularOrLookAlikeNonXiaomiNames(string name)
+    {
+        var builder = new RuleSetBuilder(["all"]);
+        var errors = new List<RuleListError>();
+        foreach (string file in Directory.GetFiles(Path.Combine(RulesDirectory, "xiaomi"), "*.txt"))
+        {
+            using var reader = new StreamReader(file);
+            RuleListParser.Parse(reader, file, builder, 0, errors);
+        }
+
+        Assert.IsFalse(builder.Build().Match(name).IsMatch, name);
+    }
+
     private static string FindRules()
     {
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

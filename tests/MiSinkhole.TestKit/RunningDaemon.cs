@@ -64,6 +64,20 @@ public sealed class RunningDaemon : IAsyncDisposable
         return new RunningDaemon(host, directory);
     }
 
+    /// <summary>Starts a daemon from a config file, as <c>misinkhole run --config FILE</c> would, with overrides.</summary>
+    public static async Task<RunningDaemon> StartFromFileAsync(string configFile, params string[] overrides)
+    {
+        LoadedConfig config = ConfigLoader.Load(configFile, overrides, environment: new Dictionary<string, string>());
+        if (!config.IsValid)
+        {
+            throw new InvalidOperationException("bad test config: " + string.Join("; ", config.Problems));
+        }
+
+        IHost host = DaemonHost.Build(config.Options, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        await host.StartAsync();
+        return new RunningDaemon(host, new TempDirectory());
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Host.StopAsync();

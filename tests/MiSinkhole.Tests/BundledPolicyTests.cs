@@ -1,0 +1,55 @@
+using MiSinkhole.TestKit;
+
+namespace MiSinkhole.Tests;
+
+/// <summary>
+/// The shipped configuration (config/misinkhole.json, the strictest bundled policy) keeps every
+/// essential Xiaomi name resolvable and blocks the telemetry, through the running daemon.
+/// </summary>
+[TestClass]
+public sealed class BundledPolicyTests
+{
+    private static string RepositoryFile(params string[] parts)
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "MiSinkhole.sln")))
+            {
+                return Path.Combine([dir.FullName, .. parts]);
+            }
+        }
+
+        throw new FileNotFoundException("repository root not found");
+    }
+
+    [TestMethod]
+    public async Task EssentialNames_ResolveUnderTheStrictPolicy_AndTelemetryIsBlocked()
+    {
+        await using var upstream = new FakeUpstream();
+        await using RunningDaemon daemon = await RunningDaemon.StartFromFileAsync(
+            RepositoryFile("config", "misinkhole.json"),
+            "--Dns:Listen:0=127.0.0.1:0",
+            "--Dns:Listen:1=127.0.0.1:0",
+            $"--Upstreams:Servers:0={upstream.Address}",
+            $"--Upstreams:Servers:1={upstream.Address}");
+        string[] essential = [.. File.ReadAllLines(RepositoryFile("config", "rules", "xiaomi", "essential.txt"))
+            .Select(l => l.Split('#')[0].Trim())
+            .Where(l => l.Length > 0)];
+
+        var blockedEssential = new List<string>();
+        foreach (string name in essential)
+        {
+            DigResult dig = await Dig.RunAsync(daemon.EndPoint, name, "A");
+            if (dig.Answers.SingleOrDefault() != $"{name}. 300 IN A 192.0.2.1")
+            {
+                blockedEssential.Add($"{name}: {string.Join(" | ", dig.Answers)}");
+            }
+        }
+
+        DigResult telemetry = await Dig.RunAsync(daemon.EndPoint, "data.mistat.xiaomi.com", "A");
+
+        Assert.IsGreaterThan(10, essential.Length);
+        Assert.IsEmpty(blockedEssential, string.Join("\n", blockedEssential));
+        Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", telemetry.Answers.Single());
+    }
+}
