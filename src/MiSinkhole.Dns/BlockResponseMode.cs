@@ -14,4 +14,10 @@ public enum BlockResponseMode
 
     /// <summary>REFUSED, no records.</summary>
     Refused,
+
+    /// <summary>
+    /// Configured addresses: A gets the IPv4 ones, AAAA the IPv6 ones (e.g. a local page that
+    /// explains the block); a type without addresses, and every other type, NODATA with an SOA.
+    /// </summary>
+    CustomAddresses,
 }

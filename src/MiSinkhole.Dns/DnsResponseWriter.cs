@@ -9,8 +9,11 @@ namespace MiSinkhole.Dns;
 /// </summary>
 public static class DnsResponseWriter
 {
-    /// <summary>Largest sinkhole or error answer: header, question, one SOA and an OPT with EDE text.</summary>
-    public const int MaxLocalAnswerSize = DnsHeader.Size + DnsConstants.MaxNameLength + 4 + 128 + 11 + 6 + 256;
+    /// <summary>Most custom block addresses per family.</summary>
+    public const int MaxCustomAddresses = 8;
+
+    /// <summary>Largest sinkhole or error answer: header, question, SOA or custom addresses, OPT with EDE text.</summary>
+    public const int MaxLocalAnswerSize = DnsHeader.Size + DnsConstants.MaxNameLength + 4 + (MaxCustomAddresses * 28) + 11 + 6 + 256;
 
     private const ushort NamePointerToQuestion = 0xC00C;
 
@@ -56,7 +59,10 @@ public static class DnsResponseWriter
     /// The sinkhole answer for a blocked query. <paramref name="edeText"/> (UTF-8, e.g. the list
     /// name) goes into an Extended DNS Error "Blocked" when the client sent EDNS.
     /// </summary>
-    public static int WriteBlocked(Span<byte> destination, ReadOnlySpan<byte> request, in DnsQuery query, BlockResponseMode mode, uint ttl, ReadOnlySpan<byte> edeText)
+    /// <param name="customIPv4">For <see cref="BlockResponseMode.CustomAddresses"/>: 4 bytes per address.</param>
+    /// <param name="customIPv6">For <see cref="BlockResponseMode.CustomAddresses"/>: 16 bytes per address.</param>
+    public static int WriteBlocked(Span<byte> destination, ReadOnlySpan<byte> request, in DnsQuery query, BlockResponseMode mode, uint ttl, ReadOnlySpan<byte> edeText,
+        ReadOnlySpan<byte> customIPv4 = default, ReadOnlySpan<byte> customIPv6 = default)
     {
         int rcode = mode switch
         {
@@ -72,6 +78,21 @@ public static class DnsResponseWriter
             destination.Slice(length, addressLength).Clear();
             length += addressLength;
             DnsHeader.WriteCount(destination, DnsSection.Answer, 1);
+        }
+        else if (mode == BlockResponseMode.CustomAddresses && query.Type is DnsRecordType.A or DnsRecordType.AAAA
+            && (query.Type == DnsRecordType.A ? customIPv4 : customIPv6).Length > 0)
+        {
+            int size = query.Type == DnsRecordType.A ? 4 : 16;
+            ReadOnlySpan<byte> addresses = query.Type == DnsRecordType.A ? customIPv4 : customIPv6;
+            int count = Math.Min(addresses.Length / size, MaxCustomAddresses);
+            for (int i = 0; i < count; i++)
+            {
+                length = WriteRecordHeader(destination, length, query.Type, ttl, size);
+                addresses.Slice(i * size, size).CopyTo(destination[length..]);
+                length += size;
+            }
+
+            DnsHeader.WriteCount(destination, DnsSection.Answer, (ushort)count);
         }
         else if (mode != BlockResponseMode.Refused)
         {

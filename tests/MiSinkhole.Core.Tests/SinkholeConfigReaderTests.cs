@@ -100,6 +100,28 @@ public sealed class SinkholeConfigReaderTests
     }
 
     [TestMethod]
+    public void BlockResponse_TakesAModeOrAddresses()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("a.txt", "a.example\n");
+
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = Read(new()
+        {
+            ["Lists:a:Sources:0"] = "a.txt",
+            ["Policies:custom:Block:0"] = "a",
+            ["Policies:custom:BlockResponse"] = "192.168.1.10, fd00::10",
+            ["Policies:bad:Block:0"] = "a",
+            ["Policies:bad:BlockResponse"] = "192.168.1.999",
+            ["DefaultPolicy"] = "custom",
+        }, dir.Path);
+
+        PolicyOptions custom = options.Policies.Single(p => p.Name == "custom");
+        Assert.AreEqual(BlockResponseMode.CustomAddresses, custom.BlockResponse);
+        CollectionAssert.AreEqual(new[] { "192.168.1.10", "fd00::10" }, custom.BlockAddresses.Select(a => a.ToString()).ToArray());
+        Assert.AreEqual("Policies:bad:BlockResponse", problems.Single().Key);
+    }
+
+    [TestMethod]
     public void WithoutPolicies_EveryListBlocks()
     {
         using var dir = new TempDirectory();

@@ -61,6 +61,27 @@ public sealed class DnsResponseWriterTests
     }
 
     [TestMethod]
+    public void CustomAddresses_AnswerEachFamilyWithItsAddresses_OrNodata()
+    {
+        byte[] v4 = [192, 168, 1, 10, 192, 168, 1, 11];
+        byte[] name = new byte[256];
+        byte[] buffer = new byte[DnsResponseWriter.MaxLocalAnswerSize];
+        byte[] a = RawMessage.Query("t.example", 1);
+        byte[] aaaa = RawMessage.Query("t.example", 28);
+        DnsQueryParser.Parse(a, name, out DnsQuery aQuery);
+        DnsQueryParser.Parse(aaaa, name, out DnsQuery aaaaQuery);
+
+        int aLength = DnsResponseWriter.WriteBlocked(buffer, a, aQuery, BlockResponseMode.CustomAddresses, 30, "x"u8, v4, default);
+        DnsMessage aAnswer = DnsMessage.Parse(new ArraySegment<byte>(buffer, 0, aLength));
+        int aaaaLength = DnsResponseWriter.WriteBlocked(buffer, aaaa, aaaaQuery, BlockResponseMode.CustomAddresses, 30, "x"u8, v4, default);
+        DnsMessage aaaaAnswer = DnsMessage.Parse(new ArraySegment<byte>(buffer, 0, aaaaLength));
+
+        CollectionAssert.AreEqual(new[] { "192.168.1.10", "192.168.1.11" }, aAnswer.AnswerRecords.Select(r => ((ARecord)r).Address.ToString()).ToArray());
+        Assert.IsEmpty(aaaaAnswer.AnswerRecords);
+        Assert.IsInstanceOfType<SoaRecord>(aaaaAnswer.AuthorityRecords.Single());
+    }
+
+    [TestMethod]
     public void Refused_HasNoRecords()
     {
         (_, DnsMessage m) = Blocked(RawMessage.Query("t.example", 1), BlockResponseMode.Refused);

@@ -146,6 +146,22 @@ public sealed class BlockingTests
     }
 
     [TestMethod]
+    public async Task CustomBlockAddresses_AreAnsweredForTheirFamily()
+    {
+        await using var upstream = new FakeUpstream();
+        await using RunningDaemon daemon = await StartAsync(upstream, "192.168.1.10,fd00::53");
+
+        DigResult a = await Dig.RunAsync(daemon.EndPoint, "tracking.miui.com", "A");
+        DigResult aaaa = await Dig.RunAsync(daemon.EndPoint, "tracking.miui.com", "AAAA");
+        DigResult txt = await Dig.RunAsync(daemon.EndPoint, "tracking.miui.com", "TXT");
+
+        Assert.AreEqual("tracking.miui.com. 90 IN A 192.168.1.10", a.Answers.Single(), a.Output);
+        Assert.AreEqual("tracking.miui.com. 90 IN AAAA fd00::53", aaaa.Answers.Single());
+        Assert.IsEmpty(txt.Answers);
+        Assert.AreEqual(0, upstream.Count);
+    }
+
+    [TestMethod]
     public async Task AccessList_RefusesClientsOutsideIt()
     {
         await using var upstream = new FakeUpstream();

@@ -15,5 +15,8 @@ public sealed record PolicyOptions
 
     public BlockResponseMode BlockResponse { get; init; } = BlockResponseMode.NullIp;
 
+    /// <summary>For <see cref="BlockResponseMode.CustomAddresses"/>: the addresses blocked A/AAAA queries get.</summary>
+    public IReadOnlyList<System.Net.IPAddress> BlockAddresses { get; init; } = [];
+
     public TimeSpan BlockTtl { get; init; } = TimeSpan.FromSeconds(60);
 }

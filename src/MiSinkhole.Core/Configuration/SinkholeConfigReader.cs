@@ -220,12 +220,7 @@ public sealed class SinkholeConfigReader
         foreach (IConfigurationSection policy in section.GetChildren())
         {
             CheckKeys(policy, "Block", "Log", "Allow", "BlockResponse", "BlockTtl");
-            BlockResponseMode mode = BlockResponseMode.NullIp;
-            string? modeText = policy["BlockResponse"];
-            if (modeText is not null && !Enum.TryParse(modeText, ignoreCase: true, out mode))
-            {
-                Error(policy.Path + ":BlockResponse", $"'{modeText}' is not one of {string.Join(", ", Enum.GetNames<BlockResponseMode>())}");
-            }
+            (BlockResponseMode mode, List<IPAddress> addresses) = ReadBlockResponse(policy);
 
             TimeSpan ttl = Duration(policy, "BlockTtl", TimeSpan.FromSeconds(60));
             policies.Add(new PolicyOptions
@@ -235,11 +230,60 @@ public sealed class SinkholeConfigReader
                 Log = ListRefs(policy.GetSection("Log"), lists),
                 Allow = ListRefs(policy.GetSection("Allow"), lists),
                 BlockResponse = mode,
+                BlockAddresses = addresses,
                 BlockTtl = ttl,
             });
         }
 
         return policies;
+    }
+
+    /// <summary>
+    /// <c>NullIp</c>, <c>NxDomain</c>, <c>NoData</c>, <c>Refused</c>, or addresses ("192.168.1.10, fd00::10"
+    /// or a JSON array) that blocked A and AAAA queries get instead.
+    /// </summary>
+    private (BlockResponseMode Mode, List<IPAddress> Addresses) ReadBlockResponse(IConfigurationSection policy)
+    {
+        string key = policy.Path + ":BlockResponse";
+        List<(string Key, string Value)> items = Items(policy.GetSection("BlockResponse"));
+        if (items.Count == 0)
+        {
+            return (BlockResponseMode.NullIp, []);
+        }
+
+        if (items.Count == 1 && !items[0].Value.Contains('.', StringComparison.Ordinal) && !items[0].Value.Contains(':', StringComparison.Ordinal))
+        {
+            if (!Enum.TryParse(items[0].Value, ignoreCase: true, out BlockResponseMode mode) || mode == BlockResponseMode.CustomAddresses)
+            {
+                Error(key, $"'{items[0].Value}' is not NullIp, NxDomain, NoData, Refused or a list of addresses");
+            }
+
+            return (mode, []);
+        }
+
+        var addresses = new List<IPAddress>();
+        foreach ((string itemKey, string value) in items)
+        {
+            foreach (string part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (IPAddress.TryParse(part, out IPAddress? address))
+                {
+                    addresses.Add(address);
+                }
+                else
+                {
+                    Error(itemKey, $"'{part}' is not an IP address");
+                }
+            }
+        }
+
+        if (addresses.Count(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) > DnsResponseWriter.MaxCustomAddresses
+            || addresses.Count(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) > DnsResponseWriter.MaxCustomAddresses)
+        {
+            Error(key, $"at most {DnsResponseWriter.MaxCustomAddresses} addresses per family");
+        }
+
+        return (BlockResponseMode.CustomAddresses, addresses);
     }
 
     /// <summary>List names, with <c>*</c> globs ("xiaomi-*") expanded against the configured lists.</summary>

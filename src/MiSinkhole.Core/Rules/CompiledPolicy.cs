@@ -20,6 +20,8 @@ public sealed class CompiledPolicy
         LogMask = Mask(options.Log, listNames);
         AllowMask = Mask(options.Allow, listNames);
         BlockResponse = options.BlockResponse;
+        BlockIPv4 = [.. options.BlockAddresses.Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork).SelectMany(a => a.GetAddressBytes())];
+        BlockIPv6 = [.. options.BlockAddresses.Where(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6).SelectMany(a => a.GetAddressBytes())];
         BlockTtl = (uint)Math.Clamp(options.BlockTtl.TotalSeconds, 0, int.MaxValue);
     }
 
@@ -34,6 +36,12 @@ public sealed class CompiledPolicy
     public BlockResponseMode BlockResponse { get; }
 
     public uint BlockTtl { get; }
+
+    /// <summary>Custom block addresses in wire form: 4 bytes each.</summary>
+    public byte[] BlockIPv4 { get; }
+
+    /// <summary>Custom block addresses in wire form: 16 bytes each.</summary>
+    public byte[] BlockIPv6 { get; }
 
     /// <summary>
     /// The verdict for one name. Precedence: an <c>$important</c> rule of a Block (then Log) list;
