@@ -9,30 +9,17 @@ namespace MiSinkhole.Tests;
 [TestClass]
 public sealed class BundledPolicyTests
 {
-    private static string RepositoryFile(params string[] parts)
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "MiSinkhole.sln")))
-            {
-                return Path.Combine([dir.FullName, .. parts]);
-            }
-        }
-
-        throw new FileNotFoundException("repository root not found");
-    }
-
     [TestMethod]
     public async Task EssentialNames_ResolveUnderTheStrictPolicy_AndTelemetryIsBlocked()
     {
         await using var upstream = new FakeUpstream();
         await using RunningDaemon daemon = await RunningDaemon.StartFromFileAsync(
-            RepositoryFile("config", "misinkhole.json"),
+            RepositoryPaths.File("config", "misinkhole.json"),
             "--Dns:Listen:0=127.0.0.1:0",
             "--Dns:Listen:1=127.0.0.1:0",
             $"--Upstreams:Servers:0={upstream.Address}",
             $"--Upstreams:Servers:1={upstream.Address}");
-        string[] essential = [.. File.ReadAllLines(RepositoryFile("config", "rules", "xiaomi", "essential.txt"))
+        string[] essential = [.. File.ReadAllLines(RepositoryPaths.File("config", "rules", "xiaomi", "essential.txt"))
             .Select(l => l.Split('#')[0].Trim())
             .Where(l => l.Length > 0)];
 

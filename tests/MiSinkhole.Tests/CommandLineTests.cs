@@ -9,23 +9,10 @@ namespace MiSinkhole.Tests;
 [TestClass]
 public sealed class CommandLineTests
 {
-    private static string RepositoryFile(params string[] parts)
-    {
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "MiSinkhole.sln")))
-            {
-                return Path.Combine([dir.FullName, .. parts]);
-            }
-        }
-
-        throw new FileNotFoundException("repository root not found");
-    }
-
     [TestMethod]
     public async Task CheckConfig_ProductionConfig_IsValid()
     {
-        (int exitCode, string output) = await DaemonProcess.RunAsync("check-config", "--config", RepositoryFile("config", "misinkhole.json"));
+        (int exitCode, string output) = await DaemonProcess.RunAsync("check-config", "--config", RepositoryPaths.File("config", "misinkhole.json"));
 
         Assert.AreEqual(0, exitCode, output);
         StringAssert.Contains(output, "OK");
