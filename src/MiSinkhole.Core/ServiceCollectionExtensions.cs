@@ -22,6 +22,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(options.Cache);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RuleEngine>();
+        services.AddSingleton<RuleExplainer>();
         services.AddSingleton<DnsCache>();
         services.AddSingleton<IUdpExchange>(_ => EpollUdpExchange.IsSupported ? new EpollUdpExchange() : new SocketUdpExchange());
         services.AddSingleton<UpstreamResolver>();

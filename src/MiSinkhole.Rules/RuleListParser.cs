@@ -19,7 +19,7 @@ public static class RuleListParser
         "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters", "ip6-allhosts", "0.0.0.0",
     };
 
-    public static RuleListStats Parse(TextReader reader, string source, RuleSetBuilder builder, int listIndex, ICollection<RuleListError> errors)
+    public static RuleListStats Parse(TextReader reader, string source, IRuleSink sink, int listIndex, ICollection<RuleListError> errors)
     {
         int lines = 0, rules = 0, skipped = 0, errorCount = 0;
         Span<char> lower = stackalloc char[256];
@@ -37,7 +37,7 @@ public static class RuleListParser
             switch (AdblockRuleParser.Parse(text, lower, out AdblockRule rule, out int nameLength, out string? problem))
             {
                 case AdblockParseResult.Rule:
-                    builder.Add(rule, lower[..nameLength], listIndex);
+                    sink.Add(rule, lower[..nameLength], listIndex, lines);
                     rules++;
                     continue;
                 case AdblockParseResult.Skipped:
@@ -87,7 +87,7 @@ public static class RuleListParser
                     continue;
                 }
 
-                builder.Add(lower[..length], listIndex);
+                sink.Add(default, lower[..length], listIndex, lines);
                 rules++;
             }
         }

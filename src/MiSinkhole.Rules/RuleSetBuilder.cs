@@ -10,7 +10,7 @@ namespace MiSinkhole.Rules;
 /// <c>$dnstype</c> or a pattern are kept aside; <c>$badfilter</c> rules are applied at the end,
 /// across all lists. Not thread-safe; build off to the side, then publish the result.
 /// </summary>
-public sealed class RuleSetBuilder
+public sealed class RuleSetBuilder : IRuleSink
 {
     public const int MaxLists = 64;
     private const double MaxLoad = 0.6;
@@ -79,6 +79,18 @@ public sealed class RuleSetBuilder
         }
 
         AddName(key, listIndex, rule.Scope, rule.IsException, rule.IsImportant);
+    }
+
+    void IRuleSink.Add(in AdblockRule rule, ReadOnlySpan<char> lowerName, int listIndex, int line)
+    {
+        if (rule == default)
+        {
+            AddName(DomainHash.OfText(lowerName), listIndex, RuleScope.NameAndSubdomains, exception: false, important: false);
+        }
+        else
+        {
+            Add(rule, lowerName, listIndex);
+        }
     }
 
     public void AddKey(ulong key, int listIndex) => AddName(key, listIndex, RuleScope.NameAndSubdomains, false, false);

@@ -56,6 +56,20 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
+    public async Task Explain_PrintsVerdictListAndSourceLine_AndRejectsUnknownDevices()
+    {
+        (int exitCode, string output) = await DaemonProcess.RunAsync("explain", "data.mistat.xiaomi.com");
+        (int deviceExit, string deviceOutput) = await DaemonProcess.RunAsync("explain", "data.mistat.xiaomi.com", "--device", "kids-phone");
+
+        Assert.AreEqual(0, exitCode, output);
+        StringAssert.Contains(output, "data.mistat.xiaomi.com A: blocked by list 'xiaomi-telemetry' (policy 'strict')");
+        StringAssert.Contains(output, "telemetry.txt:");
+        StringAssert.Contains(output, "mistat.xiaomi.com");
+        Assert.AreEqual(1, deviceExit);
+        StringAssert.Contains(deviceOutput, "unknown device 'kids-phone'");
+    }
+
+    [TestMethod]
     public async Task Run_InvalidConfig_RefusesToStart()
     {
         (int exitCode, string output) = await DaemonProcess.RunAsync("run", "--Dns:Listen:0=not-an-address");

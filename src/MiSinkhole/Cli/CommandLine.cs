@@ -7,7 +7,7 @@ using MiSinkhole.Rules;
 
 namespace MiSinkhole.Cli;
 
-/// <summary>The verbs: <c>run</c> (default) and <c>check-config</c>.</summary>
+/// <summary>The verbs: <c>run</c> (default), <c>check-config</c> and <c>explain</c>.</summary>
 public static class CommandLine
 {
     public static RootCommand Create()
@@ -31,11 +31,26 @@ public static class CommandLine
         check.TreatUnmatchedTokensAsErrors = false;
         check.SetAction(parse => CheckConfig(parse.GetValue(configOption)?.FullName, parse.UnmatchedTokens));
 
+        var nameArgument = new Argument<string>("name") { Description = "the domain name to explain" };
+        var typeOption = new Option<string>("--type", "-t") { Description = "record type (default A)", DefaultValueFactory = _ => "A" };
+        var deviceOption = new Option<string?>("--device", "-d") { Description = "explain for this device's policy" };
+        var explain = new Command("explain", "Say what the daemon answers for a name and why: policy, list, rule, source line.")
+        {
+            nameArgument,
+            typeOption,
+            deviceOption,
+            configOption,
+        };
+        explain.TreatUnmatchedTokensAsErrors = false;
+        explain.SetAction(parse => Explain(
+            parse.GetValue(configOption)?.FullName, parse.UnmatchedTokens, parse.GetValue(nameArgument)!, parse.GetValue(typeOption)!, parse.GetValue(deviceOption)));
+
         var root = new RootCommand("MiSinkhole: a DNS sinkhole for Xiaomi telemetry, per device.")
         {
             configOption,
             run,
             check,
+            explain,
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction((parse, token) => RunAsync(parse.GetValue(configOption)?.FullName, parse.UnmatchedTokens, token));
@@ -68,6 +83,39 @@ public static class CommandLine
         }
 
         return 0;
+    }
+
+    private static int Explain(string? configFile, IReadOnlyList<string> overrides, string name, string type, string? device)
+    {
+        LoadedConfig config = ConfigLoader.Load(configFile, overrides);
+        if (!config.IsValid)
+        {
+            foreach (ConfigError problem in config.Problems.Where(p => !p.IsWarning))
+            {
+                Console.Error.WriteLine(problem);
+            }
+
+            return 1;
+        }
+
+        if (device is not null)
+        {
+            // Devices come with per-device policies; until then every client has DefaultPolicy.
+            Console.Error.WriteLine($"misinkhole: unknown device '{device}' (no devices are configured; every client uses DefaultPolicy)");
+            return 1;
+        }
+
+        (RulesSnapshot snapshot, _) = RuleEngine.Compile(config.Options);
+        try
+        {
+            Console.Write(new RuleExplainer(() => snapshot, config.Options).Explain(name, type));
+            return 0;
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine("misinkhole: " + e.Message);
+            return 1;
+        }
     }
 
     private static int CheckConfig(string? configFile, IReadOnlyList<string> overrides)

@@ -1,0 +1,35 @@
+using System.Text;
+using MiSinkhole.Core.Pipeline;
+
+namespace MiSinkhole.Core.Rules;
+
+/// <summary>Why a name gets the answer it gets: the policy, its verdict, and every rule that covers the name.</summary>
+public sealed record Explanation(string Name, string Type, string Policy, PolicyAction Action, string? DecidingList, IReadOnlyList<MatchedRule> Rules)
+{
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        string verdict = Action switch
+        {
+            PolicyAction.Blocked => $"blocked by list '{DecidingList}'",
+            PolicyAction.Logged => $"answered, and logged as would-block by list '{DecidingList}'",
+            PolicyAction.Allowed => $"allowed by list '{DecidingList}'",
+            _ => "not on any list of the policy: forwarded",
+        };
+        text.Append(Name).Append(' ').Append(Type).Append(": ").Append(verdict).Append(" (policy '").Append(Policy).AppendLine("')");
+        foreach (MatchedRule rule in Rules)
+        {
+            string kind = (rule.IsException ? "exception, " : "") + (rule.IsImportant ? "important, " : "") + rule.Scope switch
+            {
+                global::MiSinkhole.Rules.RuleScope.ExactName => "exact name",
+                global::MiSinkhole.Rules.RuleScope.SubdomainsOnly => "subdomains only",
+                global::MiSinkhole.Rules.RuleScope.Pattern => "pattern",
+                _ => "name and subdomains",
+            };
+            text.Append("  ").Append(rule.List).Append(": ").Append(rule.Source).Append(':').Append(rule.Line)
+                .Append("  ").Append(rule.Text).Append("  (").Append(kind).AppendLine(")");
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Configuration;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Rules;
+using MiSinkhole.Rules;
+using MiSinkhole.TestKit;
+
+namespace MiSinkhole.Core.Tests;
+
+[TestClass]
+public sealed class RuleExplainerTests
+{
+    private static (RuleExplainer Explainer, TempDirectory Dir) Create()
+    {
+        var dir = new TempDirectory();
+        dir.Write("block.txt", "# telemetry\n||tracking.example^\n@@||ok.tracking.example^\n/^ad[0-9]+\\./\n");
+        dir.Write("allow.txt", "0.0.0.0 safe.tracking.example\n");
+        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Lists:block:Sources:0"] = "block.txt",
+            ["Lists:allow:Sources:0"] = "allow.txt",
+            ["Policies:strict:Block:0"] = "block",
+            ["Policies:strict:Allow:0"] = "allow",
+            ["DefaultPolicy"] = "strict",
+        }).Build();
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, dir.Path);
+        Assert.IsEmpty(problems);
+        (RulesSnapshot snapshot, _) = RuleEngine.Compile(options);
+        return (new RuleExplainer(() => snapshot, options), dir);
+    }
+
+    [TestMethod]
+    public void Blocked_NamesListRuleAndSourceLine()
+    {
+        (RuleExplainer explainer, TempDirectory dir) = Create();
+        using (dir)
+        {
+            Explanation explanation = explainer.Explain("A.Tracking.Example.");
+
+            Assert.AreEqual("a.tracking.example", explanation.Name);
+            Assert.AreEqual(PolicyAction.Blocked, explanation.Action);
+            Assert.AreEqual("block", explanation.DecidingList);
+            Assert.AreEqual("strict", explanation.Policy);
+            MatchedRule rule = explanation.Rules.Single();
+            Assert.AreEqual(Path.Combine(dir.Path, "block.txt"), rule.Source);
+            Assert.AreEqual(2, rule.Line);
+            Assert.AreEqual("||tracking.example^", rule.Text);
+            StringAssert.Contains(explanation.ToString(), "blocked by list 'block'");
+        }
+    }
+
+    [TestMethod]
+    public void ExceptionsAllowListsAndPatterns_AreShownWithTheRulesThatLost()
+    {
+        (RuleExplainer explainer, TempDirectory dir) = Create();
+        using (dir)
+        {
+            Explanation excepted = explainer.Explain("ok.tracking.example");
+            Explanation allowed = explainer.Explain("safe.tracking.example", "AAAA");
+            Explanation pattern = explainer.Explain("ad7.example.org");
+            Explanation none = explainer.Explain("example.org");
+
+            Assert.AreEqual(PolicyAction.Allowed, excepted.Action);
+            CollectionAssert.AreEquivalent(new[] { 2, 3 }, excepted.Rules.Select(r => r.Line).ToArray());
+            Assert.IsTrue(excepted.Rules.Single(r => r.Line == 3).IsException);
+            Assert.AreEqual(PolicyAction.Allowed, allowed.Action);
+            Assert.AreEqual("allow", allowed.DecidingList);
+            Assert.AreEqual("AAAA", allowed.Type);
+            CollectionAssert.AreEquivalent(new[] { "block", "allow" }, allowed.Rules.Select(r => r.List).ToArray());
+            Assert.AreEqual(RuleScope.Pattern, pattern.Rules.Single().Scope);
+            Assert.AreEqual(PolicyAction.None, none.Action);
+            Assert.IsEmpty(none.Rules);
+        }
+    }
+
+    [TestMethod]
+    public void BadNamesAndTypes_AreRejected()
+    {
+        (RuleExplainer explainer, TempDirectory dir) = Create();
+        using (dir)
+        {
+            Assert.ThrowsExactly<ArgumentException>(() => explainer.Explain("bad name"));
+            Assert.ThrowsExactly<ArgumentException>(() => explainer.Explain("example.org", "NOTATYPE"));
+        }
+    }
+}
