@@ -23,6 +23,17 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RuleEngine>();
         services.AddSingleton<RuleExplainer>();
+        services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler
+        {
+            AutomaticDecompression = System.Net.DecompressionMethods.All,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+        })
+        {
+            Timeout = TimeSpan.FromSeconds(60),
+            DefaultRequestHeaders = { { "User-Agent", "MiSinkhole/1 (+https://github.com/misinkhole)" } },
+        });
+        services.AddSingleton<MiSinkhole.Core.Lists.ListDownloader>();
+        services.AddSingleton<MiSinkhole.Core.Lists.ListRefreshService>();
         services.AddSingleton<DnsCache>();
         services.AddSingleton<IUdpExchange>(_ => EpollUdpExchange.IsSupported ? new EpollUdpExchange() : new SocketUdpExchange());
         services.AddSingleton<UpstreamResolver>();

@@ -13,7 +13,7 @@ namespace MiSinkhole.Core.Configuration;
 /// </summary>
 public sealed class SinkholeConfigReader
 {
-    private static readonly string[] TopLevelKeys = ["Dns", "Upstreams", "Cache", "Lists", "Policies", "DefaultPolicy", "Devices", "QueryLog", "Http"];
+    private static readonly string[] TopLevelKeys = ["Dns", "Upstreams", "Cache", "Lists", "Policies", "DefaultPolicy", "DataDirectory", "Devices", "QueryLog", "Http"];
     private static readonly string[] ReservedSections = ["Devices", "QueryLog", "Http"];
 
     private const int MaxLists = global::MiSinkhole.Rules.RuleSetBuilder.MaxLists;
@@ -44,7 +44,8 @@ public sealed class SinkholeConfigReader
             }
         }
 
-        IReadOnlyList<ListOptions> lists = ReadLists(root.GetSection("Lists"));
+        string dataDirectory = Path.GetFullPath(Path.Combine(_baseDirectory, root["DataDirectory"] ?? "data"));
+        IReadOnlyList<ListOptions> lists = ReadLists(root.GetSection("Lists"), dataDirectory);
         IReadOnlyList<PolicyOptions> policies = ReadPolicies(root.GetSection("Policies"), lists);
         string defaultPolicy = root["DefaultPolicy"] ?? (policies.Count > 0 ? policies[0].Name : "default");
         if (policies.Count == 0)
@@ -66,6 +67,7 @@ public sealed class SinkholeConfigReader
             Policies = policies,
             DefaultPolicy = defaultPolicy,
             BaseDirectory = _baseDirectory,
+            DataDirectory = dataDirectory,
         };
     }
 
@@ -173,18 +175,29 @@ public sealed class SinkholeConfigReader
         return options;
     }
 
-    private IReadOnlyList<ListOptions> ReadLists(IConfigurationSection section)
+    private IReadOnlyList<ListOptions> ReadLists(IConfigurationSection section, string dataDirectory)
     {
         var lists = new List<ListOptions>();
         foreach (IConfigurationSection list in section.GetChildren())
         {
-            CheckKeys(list, "Sources");
+            CheckKeys(list, "Sources", "RefreshInterval", "Enabled");
             var sources = new List<string>();
+            var subscriptions = new List<ListSubscription>();
             foreach ((string key, string value) in Items(list.GetSection("Sources")))
             {
                 if (value.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
                 {
-                    Error(key, $"'{value}': URL sources are not supported in this version; use a local file");
+                    if (!Uri.TryCreate(value, UriKind.Absolute, out Uri? url))
+                    {
+                        Error(key, $"'{value}' is not a valid URL");
+                        continue;
+                    }
+
+                    // One cache file per URL, named after the list and a hash of the URL.
+                    string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(url.AbsoluteUri)))[..12];
+                    string cache = Path.Combine(dataDirectory, "lists", $"{list.Key}-{hash}.txt");
+                    subscriptions.Add(new ListSubscription(url, cache));
+                    sources.Add(cache);
                     continue;
                 }
 
@@ -203,7 +216,19 @@ public sealed class SinkholeConfigReader
                 Error(list.Path + ":Sources", "a list needs at least one source");
             }
 
-            lists.Add(new ListOptions(list.Key, sources));
+            bool enabled = true;
+            if (list["Enabled"] is string enabledText && !bool.TryParse(enabledText, out enabled))
+            {
+                Error(list.Path + ":Enabled", $"'{enabledText}' is not true or false");
+                enabled = true;
+            }
+
+            lists.Add(new ListOptions(list.Key, sources)
+            {
+                Subscriptions = subscriptions,
+                RefreshInterval = Duration(list, "RefreshInterval", TimeSpan.FromHours(24)),
+                Enabled = enabled,
+            });
         }
 
         if (lists.Count > MaxLists)

@@ -17,4 +17,7 @@ public sealed record SinkholeOptions
 
     /// <summary>Folder that relative paths resolve against (the config file's folder).</summary>
     public string BaseDirectory { get; init; } = AppContext.BaseDirectory;
+
+    /// <summary>Where state is kept (<c>DataDirectory</c>, default <c>data</c> next to the config): downloaded lists in <c>lists/</c>.</summary>
+    public string DataDirectory { get; init; } = Path.Combine(AppContext.BaseDirectory, "data");
 }

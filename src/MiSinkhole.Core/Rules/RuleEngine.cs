@@ -12,6 +12,7 @@ namespace MiSinkhole.Core.Rules;
 public sealed partial class RuleEngine
 {
     private readonly ILogger<RuleEngine> _logger;
+    private readonly Lock _loadLock = new();
     private volatile RulesSnapshot? _current;
 
     public RuleEngine(ILogger<RuleEngine> logger) => _logger = logger;
@@ -22,6 +23,14 @@ public sealed partial class RuleEngine
 
     /// <summary>Reads every list source and swaps in the result. Returns the lines that could not be used.</summary>
     public IReadOnlyList<RuleListError> Load(SinkholeOptions options)
+    {
+        lock (_loadLock)
+        {
+            return LoadLocked(options);
+        }
+    }
+
+    private IReadOnlyList<RuleListError> LoadLocked(SinkholeOptions options)
     {
         var stopwatch = Stopwatch.StartNew();
         (RulesSnapshot snapshot, List<RuleListError> errors) = Compile(options);
@@ -55,8 +64,18 @@ public sealed partial class RuleEngine
         var builder = new RuleSetBuilder(listNames, expectedRules: (int)Math.Min(bytes / 40, 50_000_000));
         for (int i = 0; i < options.Lists.Count; i++)
         {
+            if (!options.Lists[i].Enabled)
+            {
+                continue;
+            }
+
             foreach (string source in options.Lists[i].Sources)
             {
+                if (!File.Exists(source) && options.Lists[i].Subscriptions.Any(s => s.CachePath == source))
+                {
+                    continue; // a URL not downloaded yet: the refresh service fetches it and reloads
+                }
+
                 try
                 {
                     using var reader = new StreamReader(source, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);

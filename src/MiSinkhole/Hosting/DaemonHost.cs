@@ -27,6 +27,8 @@ public static class DaemonHost
         builder.Services.AddQueryPipeline(options);
         builder.Services.AddSingleton<DnsServer>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DnsServer>());
+        // After the DNS server: it serves from the cached lists at once, this then refreshes them.
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Lists.ListRefreshService>());
         return builder.Build();
     }
 }

@@ -1,0 +1,152 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Rules;
+
+namespace MiSinkhole.Core.Lists;
+
+/// <summary>
+/// Keeps the lists current in the background: downloads URL sources when their
+/// <c>RefreshInterval</c> is due (at start, sources without a cached copy at once; failures are
+/// retried after 5 minutes), and watches local list files; after any change the rules are
+/// compiled again off to the side and swapped in. The daemon starts serving from the cached
+/// copies before any download, and a failed download keeps the last good copy.
+/// </summary>
+public sealed partial class ListRefreshService : BackgroundService
+{
+    private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMinutes(5);
+
+    private readonly SinkholeOptions _options;
+    private readonly RuleEngine _engine;
+    private readonly ListDownloader _downloader;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ListRefreshService> _logger;
+    private readonly Dictionary<string, DateTimeOffset> _failedAt = [];
+    private readonly Dictionary<string, DateTime> _localStamps = [];
+    private long _failedDownloads;
+
+    public ListRefreshService(SinkholeOptions options, RuleEngine engine, ListDownloader downloader, TimeProvider time, ILogger<ListRefreshService> logger)
+    {
+        _options = options;
+        _engine = engine;
+        _downloader = downloader;
+        _time = time;
+        _logger = logger;
+        foreach (string file in LocalFiles())
+        {
+            _localStamps[file] = File.GetLastWriteTimeUtc(file);
+        }
+    }
+
+    /// <summary>Downloads that failed (HTTP error, garbage, timeout) since start.</summary>
+    public long FailedDownloads => Interlocked.Read(ref _failedDownloads);
+
+    /// <summary>
+    /// One pass: refresh every due URL source (all of them with <paramref name="force"/>) and
+    /// look for changed local files; reload the rules if anything changed. True when it reloaded.
+    /// </summary>
+    public async Task<bool> RefreshAsync(bool force, CancellationToken cancellationToken)
+    {
+        bool changed = false;
+        foreach (ListOptions list in _options.Lists.Where(l => l.Enabled))
+        {
+            foreach (ListSubscription subscription in list.Subscriptions)
+            {
+                if (!force && !IsDue(subscription, list.RefreshInterval))
+                {
+                    continue;
+                }
+
+                DownloadOutcome outcome = await _downloader.RefreshAsync(subscription, cancellationToken).ConfigureAwait(false);
+                switch (outcome.Result)
+                {
+                    case DownloadResult.Updated:
+                        _failedAt.Remove(subscription.CachePath);
+                        LogDownloaded(list.Name, subscription.Url, outcome.Rules);
+                        changed = true;
+                        break;
+                    case DownloadResult.NotModified:
+                        _failedAt.Remove(subscription.CachePath);
+                        break;
+                    default:
+                        _failedAt[subscription.CachePath] = _time.GetUtcNow();
+                        Interlocked.Increment(ref _failedDownloads);
+                        LogDownloadFailed(list.Name, subscription.Url, outcome.Reason ?? "unknown");
+                        break;
+                }
+            }
+        }
+
+        foreach (string file in LocalFiles())
+        {
+            DateTime stamp = File.Exists(file) ? File.GetLastWriteTimeUtc(file) : DateTime.MinValue;
+            if (!_localStamps.TryGetValue(file, out DateTime known) || known != stamp)
+            {
+                _localStamps[file] = stamp;
+                LogFileChanged(file);
+                changed = true;
+            }
+        }
+
+        if (changed)
+        {
+            _engine.Load(_options);
+        }
+
+        return changed;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(CheckInterval, _time);
+        do
+        {
+            try
+            {
+                await RefreshAsync(force: false, stoppingToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogRefreshFailed(e);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+
+    private bool IsDue(ListSubscription subscription, TimeSpan interval)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        if (_failedAt.TryGetValue(subscription.CachePath, out DateTimeOffset failed))
+        {
+            return now - failed >= RetryAfterFailure;
+        }
+
+        if (!File.Exists(subscription.CachePath))
+        {
+            return true;
+        }
+
+        ListCacheMetadata? meta = ListCacheMetadata.Read(subscription.CachePath);
+        return meta is null || now - meta.CheckedAt >= interval;
+    }
+
+    private IEnumerable<string> LocalFiles() =>
+        _options.Lists.Where(l => l.Enabled).SelectMany(l => l.Sources.Where(s => l.Subscriptions.All(u => u.CachePath != s)));
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "List {List}: downloaded {Url} ({Rules} rules)")]
+    private partial void LogDownloaded(string list, Uri url, int rules);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "List {List}: download of {Url} failed ({Reason}); keeping the last good copy")]
+    private partial void LogDownloadFailed(string list, Uri url, string reason);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "List file {File} changed; reloading")]
+    private partial void LogFileChanged(string file);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Error, Message = "List refresh failed")]
+    private partial void LogRefreshFailed(Exception exception);
+}
