@@ -50,6 +50,22 @@ public sealed class BundledRulesTests
         string[] broken = [.. essential.Where(name => block.Match(name).IsMatch)];
         Assert.IsEmpty(broken, "blocked essential names: " + string.Join(", ", broken));
         Assert.IsTrue(block.Match("data.mistat.xiaomi.com").IsMatch, "the set must still block MiStat");
+
+        // Nor may a block rule sit at or under an essential name, where the Allow list would hide it.
+        var allowBuilder = new RuleSetBuilder(["essential"]);
+        using (var reader = new StreamReader(Path.Combine(xiaomi, "essential.txt")))
+        {
+            RuleListParser.Parse(reader, "essential.txt", allowBuilder, 0, errors);
+        }
+
+        CompiledRuleSet allow = allowBuilder.Build();
+        string[] blockNames = [.. Directory.GetFiles(xiaomi, "*.txt")
+            .Where(f => !f.EndsWith("essential.txt", StringComparison.Ordinal))
+            .SelectMany(File.ReadAllLines)
+            .Select(l => l.Split('#')[0].Trim().TrimStart('|', '*', '.').TrimEnd('^', '|'))
+            .Where(l => l.Length > 0 && !l.StartsWith('!'))];
+        string[] hidden = [.. blockNames.Where(name => allow.Match(name).IsMatch)];
+        Assert.IsEmpty(hidden, "block rules hidden under essential names: " + string.Join(", ", hidden));
     }
 
     [TestMethod]
