@@ -24,8 +24,8 @@ public static class RuleListParser
         int lines = 0, rules = 0, skipped = 0, errorCount = 0;
         Span<char> lower = stackalloc char[256];
         Span<Range> tokens = stackalloc Range[64];
-        string? line;
-        while ((line = reader.ReadLine()) is not null)
+        var lineReader = new LineReader(reader);
+        while (lineReader.TryReadLine(out ReadOnlySpan<char> line))
         {
             lines++;
             ReadOnlySpan<char> text = StripComment(line);
@@ -44,7 +44,7 @@ public static class RuleListParser
                     skipped++;
                     continue;
                 case AdblockParseResult.Error:
-                    errors.Add(new RuleListError(source, lines, problem!, line));
+                    errors.Add(new RuleListError(source, lines, problem!, line.ToString()));
                     errorCount++;
                     continue;
             }
@@ -56,7 +56,7 @@ public static class RuleListParser
             {
                 if (tokenCount == 1)
                 {
-                    errors.Add(new RuleListError(source, lines, "hosts line without a name", line));
+                    errors.Add(new RuleListError(source, lines, "hosts line without a name", line.ToString()));
                     errorCount++;
                     continue;
                 }
@@ -65,7 +65,7 @@ public static class RuleListParser
             }
             else if (tokenCount > 1)
             {
-                errors.Add(new RuleListError(source, lines, "unexpected text after the domain", line));
+                errors.Add(new RuleListError(source, lines, "unexpected text after the domain", line.ToString()));
                 errorCount++;
                 continue;
             }
@@ -82,7 +82,7 @@ public static class RuleListParser
                 string? reason = AdblockRuleParser.NormalizeName(name, lower, out int length);
                 if (reason is not null)
                 {
-                    errors.Add(new RuleListError(source, lines, reason, line));
+                    errors.Add(new RuleListError(source, lines, reason, line.ToString()));
                     errorCount++;
                     continue;
                 }
@@ -162,9 +162,9 @@ public static class RuleListParser
     /// start, or <c>#</c> after whitespace (hosts files). A <c>#</c> inside a rule (cosmetic
     /// <c>##</c>) is left for the adblock parser to recognise.
     /// </summary>
-    private static ReadOnlySpan<char> StripComment(string line)
+    private static ReadOnlySpan<char> StripComment(ReadOnlySpan<char> line)
     {
-        ReadOnlySpan<char> text = line.AsSpan().Trim();
+        ReadOnlySpan<char> text = line.Trim();
         if (text.IsEmpty || text[0] == '#' || text[0] == '!')
         {
             return default;
