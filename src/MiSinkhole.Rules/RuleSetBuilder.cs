@@ -93,8 +93,6 @@ public sealed class RuleSetBuilder : IRuleSink
         }
     }
 
-    public void AddKey(ulong key, int listIndex) => AddName(key, listIndex, RuleScope.NameAndSubdomains, false, false);
-
     /// <summary>Compiles the set. The builder hands its tables over and cannot be used afterwards.</summary>
     public CompiledRuleSet Build()
     {

@@ -82,9 +82,6 @@ public sealed class QueryContext
     /// <summary>The upstream or cached answer the response was written from, if any.</summary>
     public DnsAnswer? Answer { get; set; }
 
-    /// <summary>Stopwatch timestamp when the query arrived (for the latency of each outcome).</summary>
-    public long StartTimestamp { get; set; }
-
     /// <summary>Makes room for an answer of <paramref name="size"/> bytes (large TCP answers).</summary>
     public void EnsureResponseCapacity(int size)
     {

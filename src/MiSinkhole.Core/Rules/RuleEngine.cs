@@ -19,8 +19,6 @@ public sealed partial class RuleEngine
 
     public RulesSnapshot Current => _current ?? throw new InvalidOperationException("rules are not loaded yet");
 
-    public bool IsLoaded => _current is not null;
-
     /// <summary>Reads every list source and swaps in the result. Returns the lines that could not be used.</summary>
     public IReadOnlyList<RuleListError> Load(SinkholeOptions options)
     {

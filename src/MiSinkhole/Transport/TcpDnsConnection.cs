@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -127,7 +126,6 @@ internal sealed class TcpDnsConnection : IDisposable
         context.RequestLength = (int)frame.Length;
         context.Transport = DnsTransport.Tcp;
         context.Client = _client;
-        context.StartTimestamp = Stopwatch.GetTimestamp();
         Interlocked.Increment(ref _outstanding);
         _ = AnswerAsync(context, pooled is not null);
     }

@@ -41,9 +41,6 @@ public sealed partial class TcpDnsListener : IDisposable
 
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>Open client connections.</summary>
-    public int Connections => Volatile.Read(ref _connections);
-
     public void Start() => _acceptLoop = AcceptLoopAsync();
 
     public void Stop()

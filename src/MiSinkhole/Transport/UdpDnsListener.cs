@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -11,8 +10,8 @@ namespace MiSinkhole.Transport;
 /// Answers DNS over UDP on one address. Dedicated threads receive synchronously into pooled
 /// contexts and run the chain inline: local answers (blocks, cache hits, errors) go back from the
 /// same thread without a task or an allocation; only queries that wait on an upstream continue
-/// asynchronously and reply from the thread pool. (Measured: a synchronous receive loop does ~1.5×
-/// the queries per CPU-second of an async one on this hardware; see NOTES in README.)
+/// asynchronously and reply from the thread that completes them. (A synchronous receive loop did
+/// ~1.5× the queries per CPU-second of an async one on this hardware: ../shared/NOTES.md.)
 /// Wildcard addresses use recvmsg/sendmsg with PKTINFO on Linux to reply from the address the
 /// query was sent to.
 /// </summary>
@@ -25,7 +24,6 @@ public sealed partial class UdpDnsListener : IDisposable
     private readonly bool _native;
     private readonly List<Thread> _threads = [];
     private volatile bool _stopping;
-    private long _dropped;
 
     public UdpDnsListener(IPEndPoint endPoint, QueryPipeline pipeline, QueryContextPool pool, ILogger logger)
     {
@@ -55,9 +53,6 @@ public sealed partial class UdpDnsListener : IDisposable
     }
 
     public IPEndPoint LocalEndPoint { get; }
-
-    /// <summary>Datagrams dropped because every context was busy.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
 
     public void Start(int threads)
     {
@@ -109,10 +104,7 @@ public sealed partial class UdpDnsListener : IDisposable
             if (context is null)
             {
                 // Every context is waiting on upstreams: read and drop so the socket does not back up.
-                if (TryReceiveInto(scratch, scratchAddress, out _))
-                {
-                    Interlocked.Increment(ref _dropped);
-                }
+                TryReceiveInto(scratch, scratchAddress, out _);
 
                 continue;
             }
@@ -185,7 +177,6 @@ public sealed partial class UdpDnsListener : IDisposable
         context.RequestLength = received;
         context.Transport = DnsTransport.Udp;
         context.Client = ClientAddress.FromSocketAddress(remote);
-        context.StartTimestamp = Stopwatch.GetTimestamp();
         return true;
     }
 

@@ -31,9 +31,6 @@ public sealed partial class UpstreamResolver
         _logger = logger;
     }
 
-    /// <summary>Number of distinct upstream exchanges running now.</summary>
-    public int InFlightCount => _inFlight.Count;
-
     /// <summary>Resolves one question; null when every server failed within the budget.</summary>
     public Task<DnsAnswer?> ResolveAsync(ReadOnlySpan<byte> lowerName, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled)
     {
