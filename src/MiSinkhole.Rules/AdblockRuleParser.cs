@@ -1,6 +1,7 @@
 using System.Globalization;
-using System.Text;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
+using System.Text;
 using MiSinkhole.Dns;
 
 namespace MiSinkhole.Rules;
@@ -22,6 +23,7 @@ public static class AdblockRuleParser
     /// <param name="line">A line without its leading/trailing whitespace, not a comment.</param>
     /// <param name="lowerName">Receives the normalised name (256 chars) for domain rules.</param>
     /// <param name="problem">Why the line was skipped or rejected.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static AdblockParseResult Parse(ReadOnlySpan<char> line, Span<char> lowerName, out AdblockRule rule, out int nameLength, out string? problem)
     {
         rule = default;
@@ -136,9 +138,13 @@ public static class AdblockRuleParser
     }
 
     /// <summary>Lowercase, IDN → punycode, validate (see <see cref="RuleListParser.Normalize"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string? NormalizeName(ReadOnlySpan<char> name, Span<char> destination, out int length)
     {
-        if (name.ContainsAnyExceptInRange((char)0, (char)0x7F))
+        // Ascii.IsValid, not span.ContainsAnyExceptInRange: the precompiled (ReadyToRun) body of
+        // the generic one boxes two chars per call, and list loading runs it a million times
+        // before the JIT replaces it: 80 MB of garbage per 1M-name load, measured.
+        if (!Ascii.IsValid(name))
         {
             string ascii;
             try
@@ -157,6 +163,7 @@ public static class AdblockRuleParser
         return RuleListParser.Normalize(name, destination, out length);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IsAdblock(ReadOnlySpan<char> line) =>
         line.StartsWith("||") || line.StartsWith("|") || line.StartsWith("@@") || line.StartsWith("/") || line.StartsWith("*.")
         || line.IndexOfAny('^', '$') >= 0;

@@ -1,4 +1,5 @@
 using System.IO.Hashing;
+using System.Runtime.CompilerServices;
 
 namespace MiSinkhole.Rules;
 
@@ -19,6 +20,7 @@ public static class DomainHash
     }
 
     /// <summary>Key of a dotted, already lowercased ASCII name ("ads.example.com").</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ulong OfText(ReadOnlySpan<char> lowerName)
     {
         Span<byte> label = stackalloc byte[64];

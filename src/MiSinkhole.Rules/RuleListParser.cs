@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 
 namespace MiSinkhole.Rules;
 
@@ -19,6 +20,7 @@ public static class RuleListParser
         "ip6-localnet", "ip6-mcastprefix", "ip6-allnodes", "ip6-allrouters", "ip6-allhosts", "0.0.0.0",
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static RuleListStats Parse(TextReader reader, string source, IRuleSink sink, int listIndex, ICollection<RuleListError> errors)
     {
         int lines = 0, rules = 0, skipped = 0, errorCount = 0;
@@ -99,6 +101,7 @@ public static class RuleListParser
     /// Lowercases and validates a host name (trailing dot dropped). Returns null when valid, else
     /// the reason. Letters, digits, '-' and '_' (service labels); labels 1–63; at most 253 chars.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string? Normalize(ReadOnlySpan<char> name, Span<char> destination, out int length)
     {
         length = 0;
@@ -162,6 +165,7 @@ public static class RuleListParser
     /// start, or <c>#</c> after whitespace (hosts files). A <c>#</c> inside a rule (cosmetic
     /// <c>##</c>) is left for the adblock parser to recognise.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ReadOnlySpan<char> StripComment(ReadOnlySpan<char> line)
     {
         ReadOnlySpan<char> text = line.Trim();
@@ -181,6 +185,7 @@ public static class RuleListParser
         return text;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool LooksLikeAddress(ReadOnlySpan<char> token) =>
         token.SequenceEqual("0.0.0.0") || token.SequenceEqual("127.0.0.1") || token.SequenceEqual("::")
         || ((token.Contains(':') || token.IndexOfAnyExcept(Ipv4Chars) < 0) && IPAddress.TryParse(token, out _));

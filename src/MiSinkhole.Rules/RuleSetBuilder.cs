@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace MiSinkhole.Rules;
@@ -81,6 +82,7 @@ public sealed class RuleSetBuilder : IRuleSink
         AddName(key, listIndex, rule.Scope, rule.IsException, rule.IsImportant);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     void IRuleSink.Add(in AdblockRule rule, ReadOnlySpan<char> lowerName, int listIndex, int line)
     {
         if (rule == default)
@@ -117,6 +119,7 @@ public sealed class RuleSetBuilder : IRuleSink
         return new CompiledRuleSet(_keys, _values, [.. _combos], filter, _listNames, _count, typed, [.. _patterns]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AddName(ulong key, int listIndex, RuleScope scope, bool exception, bool important)
     {
         ObjectDisposedException.ThrowIf(_built, this);
@@ -140,6 +143,7 @@ public sealed class RuleSetBuilder : IRuleSink
     }
 
     /// <summary>The slot holding <paramref name="key"/>, or the empty slot where it would go.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int FindSlot(ulong key)
     {
         int mask = _keys.Length - 1;

@@ -30,23 +30,28 @@ public static class MemoryProbe
 
         var engine = new RuleEngine(NullLogger<RuleEngine>.Instance);
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
+        long firstAllocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var stopwatch = Stopwatch.StartNew();
         engine.Load(options); // compiles, swaps, then compacts the heap
         double loadSeconds = stopwatch.Elapsed.TotalSeconds;
+        long firstAllocated = GC.GetTotalAllocatedBytes(precise: true) - firstAllocatedBefore;
         int rules = engine.Current.Rules.Count;
         long heapAfter = GC.GetTotalMemory(forceFullCollection: true);
         long steadyRss = ReadStatus("VmRSS");
 
         ResetPeak();
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         stopwatch.Restart();
         engine.Load(options); // a refresh: the new set is built while the old one still serves
         double reloadSeconds = stopwatch.Elapsed.TotalSeconds;
         long peakRss = ReadStatus("VmHWM");
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         long rssAfterReload = ReadStatus("VmRSS");
 
         Console.WriteLine($"rules: {rules:N0} from {list}");
         Console.WriteLine($"load + compile: {loadSeconds:F3} s (refresh: {reloadSeconds:F3} s)");
         Console.WriteLine($"managed heap for the rule set: {(heapAfter - heapBefore) / (double)rules:F1} bytes per rule ({(heapAfter - heapBefore) / 1048576.0:F1} MB)");
+        Console.WriteLine($"allocated: {firstAllocated / 1048576.0:F1} MB during the first load, {allocated / 1048576.0:F1} MB during the refresh");
         Console.WriteLine($"RSS steady: {steadyRss / 1024.0:F1} MB; peak during refresh: {peakRss / 1024.0:F1} MB ({(double)peakRss / steadyRss:F2}x); after refresh: {rssAfterReload / 1024.0:F1} MB");
         GC.KeepAlive(engine);
         return 0;

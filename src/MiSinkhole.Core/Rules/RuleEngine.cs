@@ -31,8 +31,10 @@ public sealed partial class RuleEngine
     private IReadOnlyList<RuleListError> LoadLocked(SinkholeOptions options)
     {
         var stopwatch = Stopwatch.StartNew();
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         (RulesSnapshot snapshot, List<RuleListError> errors) = Compile(options);
         _current = snapshot;
+        long allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
 
         // Parsing leaves the line strings and the old snapshot behind: compact and give the
         // memory back to the OS now, or the process keeps it mapped (RSS) long after.
@@ -47,7 +49,7 @@ public sealed partial class RuleEngine
             LogMoreBadLines(errors.Count - 20);
         }
 
-        LogLoaded(snapshot.Rules.Count, snapshot.Rules.ListNames.Count, stopwatch.ElapsedMilliseconds);
+        LogLoaded(snapshot.Rules.Count, snapshot.Rules.ListNames.Count, stopwatch.ElapsedMilliseconds, allocated >> 20);
         return errors;
     }
 
@@ -104,6 +106,6 @@ public sealed partial class RuleEngine
     [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "{Count} more unusable lines not shown")]
     private partial void LogMoreBadLines(int count);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Rules loaded: {Rules} names in {Lists} lists in {ElapsedMs} ms")]
-    private partial void LogLoaded(int rules, int lists, long elapsedMs);
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Rules loaded: {Rules} names in {Lists} lists in {ElapsedMs} ms ({AllocatedMb} MB allocated)")]
+    private partial void LogLoaded(int rules, int lists, long elapsedMs, long allocatedMb);
 }
