@@ -1,10 +1,12 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Rules;
 using MiSinkhole.Core.Stages.Access;
 using MiSinkhole.Core.Stages.Cache;
 using MiSinkhole.Core.Stages.Decode;
+using MiSinkhole.Core.Stages.Device;
 using MiSinkhole.Core.Stages.Forward;
 using MiSinkhole.Core.Stages.Inspect;
 using MiSinkhole.Core.Stages.Policy;
@@ -22,6 +24,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(options.Cache);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RuleEngine>();
+        services.TryAddSingleton<MiSinkhole.Core.Devices.INeighbourTable>(MiSinkhole.Core.Devices.NoNeighbours.Instance);
         services.AddSingleton<RuleExplainer>();
         services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler
         {
@@ -40,6 +43,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<TruncateStage>();
         services.AddSingleton<DecodeStage>();
         services.AddSingleton<AccessStage>();
+        services.AddSingleton<DeviceStage>();
         services.AddSingleton<PolicyStage>();
         services.AddSingleton<InspectStage>();
         services.AddSingleton<CacheStage>();
@@ -48,6 +52,7 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<TruncateStage>(),
             sp.GetRequiredService<DecodeStage>(),
             sp.GetRequiredService<AccessStage>(),
+            sp.GetRequiredService<DeviceStage>(),
             sp.GetRequiredService<PolicyStage>(),
             sp.GetRequiredService<InspectStage>(),
             sp.GetRequiredService<CacheStage>(),

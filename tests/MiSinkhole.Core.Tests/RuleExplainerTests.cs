@@ -21,12 +21,15 @@ public sealed class RuleExplainerTests
             ["Lists:allow:Sources:0"] = "allow.txt",
             ["Policies:strict:Block:0"] = "block",
             ["Policies:strict:Allow:0"] = "allow",
+            ["Policies:observe:Log:0"] = "block",
+            ["Devices:laptop:Match:0"] = "192.168.1.0/24",
+            ["Devices:laptop:Policy"] = "observe",
             ["DefaultPolicy"] = "strict",
         }).Build();
         (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, dir.Path);
         Assert.IsEmpty(problems);
         (RulesSnapshot snapshot, _) = RuleEngine.Compile(options);
-        return (new RuleExplainer(() => snapshot, options), dir);
+        return (new RuleExplainer(() => snapshot), dir);
     }
 
     [TestMethod]
@@ -70,6 +73,30 @@ public sealed class RuleExplainerTests
             Assert.AreEqual(RuleScope.Pattern, pattern.Rules.Single().Scope);
             Assert.AreEqual(PolicyAction.None, none.Action);
             Assert.IsEmpty(none.Rules);
+        }
+    }
+
+    [TestMethod]
+    public void Device_ByNameOrAddress_UsesThatDevicesPolicy()
+    {
+        (RuleExplainer explainer, TempDirectory dir) = Create();
+        using (dir)
+        {
+            Explanation byName = explainer.Explain("a.tracking.example", "A", "Laptop");
+            Explanation byAddress = explainer.Explain("a.tracking.example", "A", "192.168.1.77");
+            Explanation otherAddress = explainer.Explain("a.tracking.example", "A", "10.0.0.5");
+
+            Assert.AreEqual("laptop", byName.Device);
+            Assert.AreEqual("observe", byName.Policy);
+            Assert.AreEqual(PolicyAction.Logged, byName.Action);
+            Assert.AreEqual("block", byName.DecidingList);
+            StringAssert.Contains(byName.ToString(), "logged as would-block by list 'block' (device 'laptop', policy 'observe')");
+            Assert.AreEqual(byName, byAddress with { Rules = byName.Rules });
+            Assert.AreEqual("unknown", otherAddress.Device);
+            Assert.AreEqual(PolicyAction.Blocked, otherAddress.Action);
+            Assert.AreEqual("strict", otherAddress.Policy);
+            ArgumentException unknown = Assert.ThrowsExactly<ArgumentException>(() => explainer.Explain("a.tracking.example", "A", "tablet"));
+            StringAssert.Contains(unknown.Message, "unknown device 'tablet' (have: laptop");
         }
     }
 

@@ -137,9 +137,9 @@ public sealed class SinkholeConfigReaderTests
     [TestMethod]
     public void ReservedSections_AreWarningsNotErrors()
     {
-        (_, IReadOnlyList<ConfigError> problems) = Read(new() { ["Devices:phone:Match:0"] = "192.168.1.2" });
+        (_, IReadOnlyList<ConfigError> problems) = Read(new() { ["QueryLog:Path"] = "q.db" });
 
         Assert.IsTrue(problems.Single().IsWarning);
-        Assert.AreEqual("Devices", problems.Single().Key);
+        Assert.AreEqual("QueryLog", problems.Single().Key);
     }
 }

@@ -56,17 +56,24 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
-    public async Task Explain_PrintsVerdictListAndSourceLine_AndRejectsUnknownDevices()
+    public async Task Explain_PrintsVerdictListAndSourceLine_PerDevice_AndRejectsUnknownDevices()
     {
+        string[] device = ["--Devices:new-phone:Match:0=192.168.1.23", "--Devices:new-phone:Policy=observe"];
         (int exitCode, string output) = await DaemonProcess.RunAsync("explain", "data.mistat.xiaomi.com");
-        (int deviceExit, string deviceOutput) = await DaemonProcess.RunAsync("explain", "data.mistat.xiaomi.com", "--device", "kids-phone");
+        (int phoneExit, string phoneOutput) = await DaemonProcess.RunAsync(["explain", "data.mistat.xiaomi.com", "--device", "new-phone", .. device]);
+        (int addressExit, string addressOutput) = await DaemonProcess.RunAsync(["explain", "data.mistat.xiaomi.com", "-d", "192.168.1.23", .. device]);
+        (int unknownExit, string unknownOutput) = await DaemonProcess.RunAsync(["explain", "data.mistat.xiaomi.com", "--device", "kids-phone", .. device]);
 
         Assert.AreEqual(0, exitCode, output);
-        StringAssert.Contains(output, "data.mistat.xiaomi.com A: blocked by list 'xiaomi-telemetry' (policy 'strict')");
+        StringAssert.Contains(output, "data.mistat.xiaomi.com A: blocked by list 'xiaomi-telemetry' (device 'unknown', policy 'strict')");
         StringAssert.Contains(output, "telemetry.txt:");
         StringAssert.Contains(output, "mistat.xiaomi.com");
-        Assert.AreEqual(1, deviceExit);
-        StringAssert.Contains(deviceOutput, "unknown device 'kids-phone'");
+        Assert.AreEqual(0, phoneExit, phoneOutput);
+        StringAssert.Contains(phoneOutput, "data.mistat.xiaomi.com A: answered, and logged as would-block by list 'xiaomi-telemetry' (device 'new-phone', policy 'observe')");
+        Assert.AreEqual(phoneOutput, addressOutput);
+        Assert.AreEqual(0, addressExit);
+        Assert.AreEqual(1, unknownExit);
+        StringAssert.Contains(unknownOutput, "unknown device 'kids-phone' (have: new-phone");
     }
 
     [TestMethod]

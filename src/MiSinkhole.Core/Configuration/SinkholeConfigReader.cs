@@ -11,10 +11,10 @@ namespace MiSinkhole.Core.Configuration;
 /// and collects every problem with its key instead of stopping at the first. Unknown keys are
 /// errors, so a typo never silently does nothing.
 /// </summary>
-public sealed class SinkholeConfigReader
+public sealed partial class SinkholeConfigReader
 {
-    private static readonly string[] TopLevelKeys = ["Dns", "Upstreams", "Cache", "Lists", "Policies", "DefaultPolicy", "DataDirectory", "Devices", "QueryLog", "Http"];
-    private static readonly string[] ReservedSections = ["Devices", "QueryLog", "Http"];
+    private static readonly string[] TopLevelKeys = ["Dns", "Upstreams", "Cache", "Lists", "Policies", "DefaultPolicy", "DataDirectory", "Devices", "Schedules", "QueryLog", "Http"];
+    private static readonly string[] ReservedSections = ["QueryLog", "Http"];
 
     private const int MaxLists = global::MiSinkhole.Rules.RuleSetBuilder.MaxLists;
 
@@ -58,6 +58,7 @@ public sealed class SinkholeConfigReader
             Error("DefaultPolicy", $"unknown policy '{defaultPolicy}' (have: {string.Join(", ", policies.Select(p => p.Name))})");
         }
 
+        DevicesOptions devices = ReadDevices(root.GetSection("Devices"), policies, defaultPolicy);
         return new SinkholeOptions
         {
             Dns = ReadDns(root.GetSection("Dns")),
@@ -66,6 +67,7 @@ public sealed class SinkholeConfigReader
             Lists = lists,
             Policies = policies,
             DefaultPolicy = defaultPolicy,
+            Devices = devices,
             BaseDirectory = _baseDirectory,
             DataDirectory = dataDirectory,
         };
@@ -237,107 +239,6 @@ public sealed class SinkholeConfigReader
         }
 
         return lists;
-    }
-
-    private IReadOnlyList<PolicyOptions> ReadPolicies(IConfigurationSection section, IReadOnlyList<ListOptions> lists)
-    {
-        var policies = new List<PolicyOptions>();
-        foreach (IConfigurationSection policy in section.GetChildren())
-        {
-            CheckKeys(policy, "Block", "Log", "Allow", "BlockResponse", "BlockTtl");
-            (BlockResponseMode mode, List<IPAddress> addresses) = ReadBlockResponse(policy);
-
-            TimeSpan ttl = Duration(policy, "BlockTtl", TimeSpan.FromSeconds(60));
-            policies.Add(new PolicyOptions
-            {
-                Name = policy.Key,
-                Block = ListRefs(policy.GetSection("Block"), lists),
-                Log = ListRefs(policy.GetSection("Log"), lists),
-                Allow = ListRefs(policy.GetSection("Allow"), lists),
-                BlockResponse = mode,
-                BlockAddresses = addresses,
-                BlockTtl = ttl,
-            });
-        }
-
-        return policies;
-    }
-
-    /// <summary>
-    /// <c>NullIp</c>, <c>NxDomain</c>, <c>NoData</c>, <c>Refused</c>, or addresses ("192.168.1.10, fd00::10"
-    /// or a JSON array) that blocked A and AAAA queries get instead.
-    /// </summary>
-    private (BlockResponseMode Mode, List<IPAddress> Addresses) ReadBlockResponse(IConfigurationSection policy)
-    {
-        string key = policy.Path + ":BlockResponse";
-        List<(string Key, string Value)> items = Items(policy.GetSection("BlockResponse"));
-        if (items.Count == 0)
-        {
-            return (BlockResponseMode.NullIp, []);
-        }
-
-        if (items.Count == 1 && !items[0].Value.Contains('.', StringComparison.Ordinal) && !items[0].Value.Contains(':', StringComparison.Ordinal))
-        {
-            if (!Enum.TryParse(items[0].Value, ignoreCase: true, out BlockResponseMode mode) || mode == BlockResponseMode.CustomAddresses)
-            {
-                Error(key, $"'{items[0].Value}' is not NullIp, NxDomain, NoData, Refused or a list of addresses");
-            }
-
-            return (mode, []);
-        }
-
-        var addresses = new List<IPAddress>();
-        foreach ((string itemKey, string value) in items)
-        {
-            foreach (string part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                if (IPAddress.TryParse(part, out IPAddress? address))
-                {
-                    addresses.Add(address);
-                }
-                else
-                {
-                    Error(itemKey, $"'{part}' is not an IP address");
-                }
-            }
-        }
-
-        if (addresses.Count(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) > DnsResponseWriter.MaxCustomAddresses
-            || addresses.Count(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) > DnsResponseWriter.MaxCustomAddresses)
-        {
-            Error(key, $"at most {DnsResponseWriter.MaxCustomAddresses} addresses per family");
-        }
-
-        return (BlockResponseMode.CustomAddresses, addresses);
-    }
-
-    /// <summary>List names, with <c>*</c> globs ("xiaomi-*") expanded against the configured lists.</summary>
-    private List<string> ListRefs(IConfigurationSection section, IReadOnlyList<ListOptions> lists)
-    {
-        var names = new List<string>();
-        foreach ((string key, string value) in Items(section))
-        {
-            var matches = lists.Where(l => GlobMatches(value, l.Name)).Select(l => l.Name).ToList();
-            if (matches.Count == 0)
-            {
-                Error(key, $"no list named '{value}' (have: {string.Join(", ", lists.Select(l => l.Name))})");
-            }
-
-            names.AddRange(matches.Where(m => !names.Contains(m)));
-        }
-
-        return names;
-    }
-
-    private static bool GlobMatches(string pattern, string name)
-    {
-        if (!pattern.Contains('*', StringComparison.Ordinal))
-        {
-            return pattern.Equals(name, StringComparison.OrdinalIgnoreCase);
-        }
-
-        string regex = "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal) + "$";
-        return System.Text.RegularExpressions.Regex.IsMatch(name, regex, System.Text.RegularExpressions.RegexOptions.IgnoreCase);
     }
 
     /// <summary>Values of an array section ("Key:0", "Key:1" …), or of a single scalar value.</summary>

@@ -15,6 +15,8 @@ public sealed record SinkholeOptions
 
     public string DefaultPolicy { get; init; } = "default";
 
+    public DevicesOptions Devices { get; init; } = new();
+
     /// <summary>Folder that relative paths resolve against (the config file's folder).</summary>
     public string BaseDirectory { get; init; } = AppContext.BaseDirectory;
 

@@ -1,6 +1,7 @@
 using MiSinkhole.Core.Stages.Access;
 using MiSinkhole.Core.Stages.Cache;
 using MiSinkhole.Core.Stages.Decode;
+using MiSinkhole.Core.Stages.Device;
 using MiSinkhole.Core.Stages.Forward;
 using MiSinkhole.Core.Stages.Inspect;
 using MiSinkhole.Core.Stages.Policy;
@@ -18,6 +19,7 @@ public static class QueryPipelineBuilder
         TruncateStage truncate,
         DecodeStage decode,
         AccessStage access,
+        DeviceStage device,
         PolicyStage policy,
         InspectStage inspect,
         CacheStage cache,
@@ -28,6 +30,7 @@ public static class QueryPipelineBuilder
             truncate, // outermost: sees every answer, whoever wrote it, and fits it to the client's UDP size
             decode,   // everything after needs the parsed question; malformed input stops here (FORMERR/NOTIMP)
             access,   // before any real work: strangers get REFUSED, so we are never an open resolver
+            device,   // who asked, and so which policy applies (and one rules snapshot for the whole query)
             policy,   // blocks before cache and upstream: a blocked name is never sent upstream
             inspect,  // wraps cache and forward: CNAME targets of cached and fresh answers get the same policy
             cache,    // before forward: hits answer on the receive thread; misses are stored on the way back

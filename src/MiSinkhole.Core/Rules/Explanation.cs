@@ -6,6 +6,9 @@ namespace MiSinkhole.Core.Rules;
 /// <summary>Why a name gets the answer it gets: the policy, its verdict, and every rule that covers the name.</summary>
 public sealed record Explanation(string Name, string Type, string Policy, PolicyAction Action, string? DecidingList, IReadOnlyList<MatchedRule> Rules)
 {
+    /// <summary>The device the explanation is for: a configured name or "unknown".</summary>
+    public string Device { get; init; } = "unknown";
+
     public override string ToString()
     {
         var text = new StringBuilder();
@@ -16,7 +19,7 @@ public sealed record Explanation(string Name, string Type, string Policy, Policy
             PolicyAction.Allowed => $"allowed by list '{DecidingList}'",
             _ => "not on any list of the policy: forwarded",
         };
-        text.Append(Name).Append(' ').Append(Type).Append(": ").Append(verdict).Append(" (policy '").Append(Policy).AppendLine("')");
+        text.Append(Name).Append(' ').Append(Type).Append(": ").Append(verdict).Append(" (device '").Append(Device).Append("', policy '").Append(Policy).AppendLine("')");
         foreach (MatchedRule rule in Rules)
         {
             string kind = (rule.IsException ? "exception, " : "") + (rule.IsImportant ? "important, " : "") + rule.Scope switch

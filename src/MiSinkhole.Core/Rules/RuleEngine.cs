@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Devices;
 using MiSinkhole.Rules;
 
 namespace MiSinkhole.Core.Rules;
@@ -97,7 +98,8 @@ public sealed partial class RuleEngine
         CompiledPolicy defaultPolicy = policies.TryGetValue(options.DefaultPolicy, out CompiledPolicy? p)
             ? p
             : new CompiledPolicy(new PolicyOptions { Name = options.DefaultPolicy }, listNames);
-        return (new RulesSnapshot(rules, policies, defaultPolicy), errors);
+        var devices = new DeviceTable(options.Devices.Devices, name => name is null ? defaultPolicy : policies.GetValueOrDefault(name) ?? defaultPolicy);
+        return (new RulesSnapshot(rules, policies, defaultPolicy, devices, options), errors);
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "{Source}:{Line}: {Reason}: '{Text}' (line skipped)")]

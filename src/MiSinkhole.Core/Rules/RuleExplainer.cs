@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Net;
 using MiSinkhole.Dns;
 using MiSinkhole.Rules;
 
@@ -13,21 +15,22 @@ namespace MiSinkhole.Core.Rules;
 public sealed class RuleExplainer
 {
     private readonly Func<RulesSnapshot> _snapshot;
-    private readonly SinkholeOptions _options;
+    private readonly INeighbourTable _neighbours;
 
-    public RuleExplainer(RuleEngine engine, SinkholeOptions options)
-        : this(() => engine.Current, options)
+    public RuleExplainer(RuleEngine engine, INeighbourTable neighbours)
+        : this(() => engine.Current, neighbours)
     {
     }
 
-    public RuleExplainer(Func<RulesSnapshot> snapshot, SinkholeOptions options)
+    public RuleExplainer(Func<RulesSnapshot> snapshot, INeighbourTable? neighbours = null)
     {
         _snapshot = snapshot;
-        _options = options;
+        _neighbours = neighbours ?? NoNeighbours.Instance;
     }
 
-    /// <exception cref="ArgumentException">The name or type is not valid.</exception>
-    public Explanation Explain(string name, string type = "A")
+    /// <param name="device">A configured device name, or a client address resolved as queries from it would be; null: a client that is no device.</param>
+    /// <exception cref="ArgumentException">The name, type or device is not valid.</exception>
+    public Explanation Explain(string name, string type = "A", string? device = null)
     {
         Span<char> lower = stackalloc char[256];
         string? problem = AdblockRuleParser.NormalizeName(name, lower, out int length);
@@ -43,29 +46,50 @@ public sealed class RuleExplainer
 
         string normalized = lower[..length].ToString();
         RulesSnapshot snapshot = _snapshot();
-        CompiledPolicy policy = snapshot.DefaultPolicy;
+        SinkholeOptions options = snapshot.Options;
+        ConfiguredDevice? configured = device is null ? null : FindDevice(snapshot, device);
+        CompiledPolicy policy = configured?.Policy ?? snapshot.DefaultPolicy;
         RuleMatch match = snapshot.Rules.Match(DnsName.FromText(normalized), qtype);
         PolicyDecision decision = policy.Decide(match);
 
         var sink = new Sink(normalized, qtype);
         ulong involved = match.Lists | match.Exceptions;
-        for (int i = 0; i < _options.Lists.Count && i < 64; i++)
+        for (int i = 0; i < options.Lists.Count && i < 64; i++)
         {
             if ((involved & (1UL << i)) == 0)
             {
                 continue;
             }
 
-            foreach (string source in _options.Lists[i].Sources)
+            foreach (string source in options.Lists[i].Sources)
             {
-                sink.Begin(_options.Lists[i].Name, source);
+                sink.Begin(options.Lists[i].Name, source);
                 using var reader = new StreamReader(source);
                 RuleListParser.Parse(reader, source, sink, i, new List<RuleListError>());
             }
         }
 
         return new Explanation(normalized, type.ToUpperInvariant(), policy.Name, decision.Action,
-            decision.ListIndex >= 0 ? snapshot.ListName(decision.ListIndex) : null, sink.Found);
+            decision.ListIndex >= 0 ? snapshot.ListName(decision.ListIndex) : null, sink.Found)
+        {
+            Device = configured?.Name ?? "unknown",
+        };
+    }
+
+    private ConfiguredDevice? FindDevice(RulesSnapshot snapshot, string device)
+    {
+        if (snapshot.Devices.Find(device) is ConfiguredDevice named)
+        {
+            return named;
+        }
+
+        if (System.Net.IPAddress.TryParse(device, out System.Net.IPAddress? address))
+        {
+            return snapshot.Devices.Resolve(ClientAddress.FromIPAddress(address), _neighbours);
+        }
+
+        string known = snapshot.Devices.Devices.Count == 0 ? "no devices are configured" : "have: " + string.Join(", ", snapshot.Devices.Devices.Select(d => d.Name));
+        throw new ArgumentException($"unknown device '{device}' ({known}; or give a client address)");
     }
 
     /// <summary>Collects the rules of one pass that cover the name, with their line text.</summary>

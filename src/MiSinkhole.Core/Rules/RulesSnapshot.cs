@@ -1,21 +1,32 @@
 using System.Text;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Devices;
 using MiSinkhole.Rules;
 
 namespace MiSinkhole.Core.Rules;
 
 /// <summary>
-/// The compiled lists and the policies that use them, as one immutable unit. The engine swaps a
-/// whole snapshot at once, so a query sees either the old rules or the new ones, never a mix.
+/// The compiled lists, the policies that use them and the devices that use those, as one
+/// immutable unit, with the options they were compiled from. The engine swaps a whole snapshot
+/// at once, so a query sees either the old config or the new one, never a mix.
 /// </summary>
 public sealed class RulesSnapshot
 {
-    public RulesSnapshot(CompiledRuleSet rules, IReadOnlyDictionary<string, CompiledPolicy> policies, CompiledPolicy defaultPolicy)
+    public RulesSnapshot(CompiledRuleSet rules, IReadOnlyDictionary<string, CompiledPolicy> policies, CompiledPolicy defaultPolicy,
+        DeviceTable? devices = null, SinkholeOptions? options = null)
     {
         Rules = rules;
         Policies = policies;
         DefaultPolicy = defaultPolicy;
+        Devices = devices ?? DeviceTable.Empty;
+        Options = options ?? new SinkholeOptions();
         ListNamesUtf8 = [.. rules.ListNames.Select(Encoding.UTF8.GetBytes)];
     }
+
+    public DeviceTable Devices { get; }
+
+    /// <summary>The configuration this snapshot was compiled from.</summary>
+    public SinkholeOptions Options { get; }
 
     public CompiledRuleSet Rules { get; }
 

@@ -98,17 +98,10 @@ public static class CommandLine
             return 1;
         }
 
-        if (device is not null)
-        {
-            // Devices come with per-device policies; until then every client has DefaultPolicy.
-            Console.Error.WriteLine($"misinkhole: unknown device '{device}' (no devices are configured; every client uses DefaultPolicy)");
-            return 1;
-        }
-
         (RulesSnapshot snapshot, _) = RuleEngine.Compile(config.Options);
         try
         {
-            Console.Write(new RuleExplainer(() => snapshot, config.Options).Explain(name, type));
+            Console.Write(new RuleExplainer(() => snapshot).Explain(name, type, device));
             return 0;
         }
         catch (ArgumentException e)

@@ -7,7 +7,8 @@ namespace MiSinkhole.Core.Stages.Policy;
 /// <summary>
 /// Matches the query name and its parents against the compiled lists and applies the client's
 /// policy: Block → sinkhole answer here (never sent upstream); Log → marked "would have blocked"
-/// and passed on; Allow → passed on. Every client uses <c>DefaultPolicy</c> until devices exist.
+/// and passed on; Allow → passed on. The device stage has chosen the policy and the snapshot;
+/// without it (tests of this stage alone) the current snapshot and <c>DefaultPolicy</c> apply.
 /// </summary>
 public sealed class PolicyStage : IQueryStage
 {
@@ -17,7 +18,7 @@ public sealed class PolicyStage : IQueryStage
 
     public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
     {
-        RulesSnapshot rules = _engine.Current;
+        RulesSnapshot rules = context.Rules ?? _engine.Current;
         CompiledPolicy policy = context.Policy ?? rules.DefaultPolicy;
         context.Rules = rules;
         context.Policy = policy;

@@ -1,0 +1,7 @@
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Rules;
+
+namespace MiSinkhole.Core.Devices;
+
+/// <summary>A device from the config with its policy resolved against the compiled rules.</summary>
+public sealed record ConfiguredDevice(string Name, CompiledPolicy Policy, DeviceOptions Options);

@@ -1,0 +1,37 @@
+using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Rules;
+
+namespace MiSinkhole.Core.Stages.Device;
+
+/// <summary>
+/// Who asked: resolves the client to a configured device (exact address, MAC through the
+/// neighbour table, CIDR range) and picks that device's policy; other clients are
+/// <c>unknown</c> and get <c>DefaultPolicy</c>. Takes the rules snapshot once, so the device,
+/// its policy and the lists the policy points at all come from the same config.
+/// </summary>
+public sealed class DeviceStage : IQueryStage
+{
+    private readonly RuleEngine _engine;
+    private readonly INeighbourTable _neighbours;
+
+    public DeviceStage(RuleEngine engine, INeighbourTable neighbours)
+    {
+        _engine = engine;
+        _neighbours = neighbours;
+    }
+
+    public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
+    {
+        RulesSnapshot rules = _engine.Current;
+        context.Rules = rules;
+        ConfiguredDevice? device = rules.Devices.Resolve(context.Client, _neighbours);
+        if (device is not null)
+        {
+            context.Device = device.Name;
+            context.Policy = device.Policy;
+        }
+
+        return next(context);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Net;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Net;
+using MiSinkhole.Core.Rules;
+
+namespace MiSinkhole.Core.Tests;
+
+[TestClass]
+public sealed class DeviceTableTests
+{
+    private static readonly CompiledPolicy Strict = new(new PolicyOptions { Name = "strict" }, []);
+    private static readonly CompiledPolicy Observe = new(new PolicyOptions { Name = "observe" }, []);
+
+    /// <summary>The neighbour table as a dictionary: which MAC each address has.</summary>
+    private sealed class Neighbours(Dictionary<string, string> macs) : INeighbourTable
+    {
+        public bool TryGetMac(in ClientAddress address, out MacAddress mac)
+        {
+            mac = default;
+            return macs.TryGetValue(address.ToString(), out string? text) && MacAddress.TryParse(text, out mac);
+        }
+    }
+
+    private static DeviceTable Table() => new(
+        [
+            new DeviceOptions { Name = "lan", Networks = [Network("192.168.1.0/24"), Network("fd00::/64")] },
+            new DeviceOptions { Name = "kids", Policy = "strict", Networks = [Network("192.168.1.64/26")] },
+            new DeviceOptions { Name = "phone", Policy = "observe", Macs = [Mac("aa:bb:cc:dd:ee:ff")] },
+            new DeviceOptions { Name = "tv", Policy = "strict", Addresses = [Address("192.168.1.70")] },
+        ],
+        name => name switch { "strict" => Strict, "observe" => Observe, _ => Strict });
+
+    [TestMethod]
+    [DataRow("192.168.1.70", "tv", DisplayName = "exact address beats MAC and ranges")]
+    [DataRow("192.168.1.71", "phone", DisplayName = "MAC beats the ranges")]
+    [DataRow("fd00::1234:5678:9abc:def0", "phone", DisplayName = "an IPv6 privacy address keeps the phone's identity via its MAC")]
+    [DataRow("192.168.1.65", "kids", DisplayName = "narrowest range")]
+    [DataRow("192.168.1.5", "lan", DisplayName = "wider range")]
+    [DataRow("fd00::99", "lan", DisplayName = "IPv6 range")]
+    [DataRow("10.0.0.1", null, DisplayName = "no device")]
+    [DataRow("::ffff:192.168.1.70", "tv", DisplayName = "IPv4-mapped IPv6 is the IPv4 address")]
+    public void MostSpecificMatchWins(string client, string? expected)
+    {
+        var neighbours = new Neighbours(new()
+        {
+            ["192.168.1.70"] = "aa:bb:cc:dd:ee:ff",
+            ["192.168.1.71"] = "aa:bb:cc:dd:ee:ff",
+            ["fd00::1234:5678:9abc:def0"] = "aa:bb:cc:dd:ee:ff",
+            ["192.168.1.65"] = "02:00:00:00:00:01",
+        });
+
+        ConfiguredDevice? device = Table().Resolve(ClientAddress.FromIPAddress(IPAddress.Parse(client), 5353), neighbours);
+
+        Assert.AreEqual(expected, device?.Name);
+    }
+
+    [TestMethod]
+    public void DevicesCarryTheirPolicy_AndDefaultWhenNoneNamed()
+    {
+        DeviceTable table = Table();
+
+        Assert.AreSame(Observe, table.Find("PHONE")!.Policy);
+        Assert.AreSame(Strict, table.Find("lan")!.Policy);
+        Assert.IsNull(table.Find("laptop"));
+    }
+
+    private static IpNetwork Network(string text) => IpNetwork.TryParse(text, out IpNetwork n) ? n : throw new ArgumentException(text);
+
+    private static MacAddress Mac(string text) => MacAddress.TryParse(text, out MacAddress m) ? m : throw new ArgumentException(text);
+
+    private static ClientAddress Address(string text) => ClientAddress.FromIPAddress(IPAddress.Parse(text));
+}
