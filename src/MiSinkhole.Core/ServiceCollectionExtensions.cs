@@ -24,6 +24,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(options.Cache);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RuleEngine>();
+        services.AddSingleton<MiSinkhole.Core.Devices.BlockingPause>();
         services.TryAddSingleton<MiSinkhole.Core.Devices.INeighbourTable>(MiSinkhole.Core.Devices.NoNeighbours.Instance);
         services.AddSingleton<RuleExplainer>();
         services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler

@@ -44,6 +44,24 @@ public sealed class DeviceTests
     }
 
     [TestMethod]
+    public async Task PausedDevice_IsAnsweredNormally_UntilBlockingResumes()
+    {
+        await using var upstream = new FakeUpstream();
+        await using RunningDaemon daemon = await StartAsync(upstream);
+        var pause = daemon.Get<MiSinkhole.Core.Devices.BlockingPause>();
+
+        pause.Pause("old-phone", TimeSpan.FromMinutes(30));
+        DigResult paused = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
+        DigResult otherClient = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.4", "data.mistat.xiaomi.com", "A");
+        pause.Resume("old-phone");
+        DigResult resumed = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
+
+        Assert.AreEqual("data.mistat.xiaomi.com. 300 IN A 192.0.2.1", paused.Answers.Single(), paused.Output);
+        Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", otherClient.Answers.Single(), "the pause was for one device");
+        Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", resumed.Answers.Single(), "blocked again, although the answer is cached");
+    }
+
+    [TestMethod]
     public async Task CnameTargets_GetTheSameDevicesPolicy()
     {
         await using var upstream = new FakeUpstream();

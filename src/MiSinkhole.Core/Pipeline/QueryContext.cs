@@ -79,6 +79,9 @@ public sealed class QueryContext
     /// <summary>The configured device name, or "unknown".</summary>
     public string Device { get; set; } = "unknown";
 
+    /// <summary>Blocking is paused for this client: what would be blocked is answered and logged.</summary>
+    public bool BlockingPaused { get; set; }
+
     /// <summary>The upstream or cached answer the response was written from, if any.</summary>
     public DnsAnswer? Answer { get; set; }
 
@@ -117,6 +120,7 @@ public sealed class QueryContext
         Policy = null;
         Rules = null;
         Device = "unknown";
+        BlockingPaused = false;
         Answer = null;
         _localAddress = default;
         ReturnRentedResponse();

@@ -8,17 +8,20 @@ namespace MiSinkhole.Core.Stages.Device;
 /// Who asked: resolves the client to a configured device (exact address, MAC through the
 /// neighbour table, CIDR range) and picks that device's policy; other clients are
 /// <c>unknown</c> and get <c>DefaultPolicy</c>. Takes the rules snapshot once, so the device,
-/// its policy and the lists the policy points at all come from the same config.
+/// its policy and the lists the policy points at all come from the same config. Notes whether
+/// blocking is paused for the device.
 /// </summary>
 public sealed class DeviceStage : IQueryStage
 {
     private readonly RuleEngine _engine;
     private readonly INeighbourTable _neighbours;
+    private readonly BlockingPause _pause;
 
-    public DeviceStage(RuleEngine engine, INeighbourTable neighbours)
+    public DeviceStage(RuleEngine engine, INeighbourTable neighbours, BlockingPause pause)
     {
         _engine = engine;
         _neighbours = neighbours;
+        _pause = pause;
     }
 
     public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
@@ -32,6 +35,7 @@ public sealed class DeviceStage : IQueryStage
             context.Policy = device.Policy;
         }
 
+        context.BlockingPaused = _pause.IsPaused(context.Device);
         return next(context);
     }
 }

@@ -44,7 +44,7 @@ public sealed class InspectStage : IQueryStage
         foreach (byte[] target in answer.CnameTargets)
         {
             PolicyDecision decision = policy.Decide(rules.Rules.Match(target, context.Query.Type));
-            if (decision.Action == PolicyAction.Blocked)
+            if (decision.Action == PolicyAction.Blocked && !context.BlockingPaused)
             {
                 context.PolicyAction = PolicyAction.Blocked;
                 context.MatchedList = rules.ListName(decision.ListIndex);
@@ -52,7 +52,7 @@ public sealed class InspectStage : IQueryStage
                 return;
             }
 
-            if (decision.Action == PolicyAction.Logged && context.PolicyAction == PolicyAction.None)
+            if (decision.Action is PolicyAction.Logged or PolicyAction.Blocked && context.PolicyAction == PolicyAction.None)
             {
                 context.PolicyAction = PolicyAction.Logged;
                 context.MatchedList = rules.ListName(decision.ListIndex);

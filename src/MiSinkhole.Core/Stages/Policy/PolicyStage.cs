@@ -7,7 +7,7 @@ namespace MiSinkhole.Core.Stages.Policy;
 /// <summary>
 /// Matches the query name and its parents against the compiled lists and applies the client's
 /// policy: Block → sinkhole answer here (never sent upstream); Log → marked "would have blocked"
-/// and passed on; Allow → passed on. The device stage has chosen the policy and the snapshot;
+/// and passed on (so is Block while blocking is paused for the device); Allow → passed on. The device stage has chosen the policy and the snapshot;
 /// without it (tests of this stage alone) the current snapshot and <c>DefaultPolicy</c> apply.
 /// </summary>
 public sealed class PolicyStage : IQueryStage
@@ -23,13 +23,13 @@ public sealed class PolicyStage : IQueryStage
         context.Rules = rules;
         context.Policy = policy;
         PolicyDecision decision = policy.Decide(rules.Rules.Match(context.QueryName, context.Query.Type));
-        context.PolicyAction = decision.Action;
+        context.PolicyAction = decision.Action == PolicyAction.Blocked && context.BlockingPaused ? PolicyAction.Logged : decision.Action;
         if (decision.ListIndex >= 0)
         {
             context.MatchedList = rules.ListName(decision.ListIndex);
         }
 
-        if (decision.Action != PolicyAction.Blocked)
+        if (context.PolicyAction != PolicyAction.Blocked)
         {
             return next(context);
         }
