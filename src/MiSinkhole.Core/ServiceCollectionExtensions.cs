@@ -10,6 +10,7 @@ using MiSinkhole.Core.Stages.Device;
 using MiSinkhole.Core.Stages.Forward;
 using MiSinkhole.Core.Stages.Inspect;
 using MiSinkhole.Core.Stages.Policy;
+using MiSinkhole.Core.Stages.Record;
 using MiSinkhole.Core.Stages.Truncate;
 
 namespace MiSinkhole.Core;
@@ -25,6 +26,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RuleEngine>();
         services.AddSingleton<MiSinkhole.Core.Devices.BlockingPause>();
+        services.TryAddSingleton<MiSinkhole.Core.Devices.IClientNames>(MiSinkhole.Core.Devices.NoClientNames.Instance);
+        services.AddSingleton<MiSinkhole.Core.Inventory.DeviceInventory>();
         services.TryAddSingleton<MiSinkhole.Core.Devices.INeighbourTable>(MiSinkhole.Core.Devices.NoNeighbours.Instance);
         services.AddSingleton<RuleExplainer>();
         services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler
@@ -45,6 +48,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<DecodeStage>();
         services.AddSingleton<AccessStage>();
         services.AddSingleton<DeviceStage>();
+        services.AddSingleton<RecordStage>();
         services.AddSingleton<PolicyStage>();
         services.AddSingleton<InspectStage>();
         services.AddSingleton<CacheStage>();
@@ -54,6 +58,7 @@ public static class ServiceCollectionExtensions
             sp.GetRequiredService<DecodeStage>(),
             sp.GetRequiredService<AccessStage>(),
             sp.GetRequiredService<DeviceStage>(),
+            sp.GetRequiredService<RecordStage>(),
             sp.GetRequiredService<PolicyStage>(),
             sp.GetRequiredService<InspectStage>(),
             sp.GetRequiredService<CacheStage>(),

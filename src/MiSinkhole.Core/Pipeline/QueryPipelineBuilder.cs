@@ -5,6 +5,7 @@ using MiSinkhole.Core.Stages.Device;
 using MiSinkhole.Core.Stages.Forward;
 using MiSinkhole.Core.Stages.Inspect;
 using MiSinkhole.Core.Stages.Policy;
+using MiSinkhole.Core.Stages.Record;
 using MiSinkhole.Core.Stages.Truncate;
 
 namespace MiSinkhole.Core.Pipeline;
@@ -20,6 +21,7 @@ public static class QueryPipelineBuilder
         DecodeStage decode,
         AccessStage access,
         DeviceStage device,
+        RecordStage record,
         PolicyStage policy,
         InspectStage inspect,
         CacheStage cache,
@@ -31,6 +33,7 @@ public static class QueryPipelineBuilder
             decode,   // everything after needs the parsed question; malformed input stops here (FORMERR/NOTIMP)
             access,   // before any real work: strangers get REFUSED, so we are never an open resolver
             device,   // who asked, and so which policy applies (and one rules snapshot for the whole query)
+            record,   // around everything that decides and answers: the inventory counts what happened, per device
             policy,   // blocks before cache and upstream: a blocked name is never sent upstream
             inspect,  // wraps cache and forward: CNAME targets of cached and fresh answers get the same policy
             cache,    // before forward: hits answer on the receive thread; misses are stored on the way back

@@ -1,4 +1,5 @@
 using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Inventory;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Rules;
 
@@ -8,20 +9,23 @@ namespace MiSinkhole.Core.Stages.Device;
 /// Who asked: resolves the client to a configured device (exact address, MAC through the
 /// neighbour table, CIDR range) and picks that device's policy; other clients are
 /// <c>unknown</c> and get <c>DefaultPolicy</c>. Takes the rules snapshot once, so the device,
-/// its policy and the lists the policy points at all come from the same config. Notes whether
-/// blocking is paused for the device.
+/// its policy and the lists the policy points at all come from the same config. A client the
+/// inventory flagged as a Xiaomi device gets <c>Devices:AutoPolicy</c> when that is set. Notes
+/// whether blocking is paused for the device.
 /// </summary>
 public sealed class DeviceStage : IQueryStage
 {
     private readonly RuleEngine _engine;
     private readonly INeighbourTable _neighbours;
     private readonly BlockingPause _pause;
+    private readonly DeviceInventory _inventory;
 
-    public DeviceStage(RuleEngine engine, INeighbourTable neighbours, BlockingPause pause)
+    public DeviceStage(RuleEngine engine, INeighbourTable neighbours, BlockingPause pause, DeviceInventory inventory)
     {
         _engine = engine;
         _neighbours = neighbours;
         _pause = pause;
+        _inventory = inventory;
     }
 
     public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
@@ -33,6 +37,11 @@ public sealed class DeviceStage : IQueryStage
         {
             context.Device = device.Name;
             context.Policy = device.Policy;
+        }
+        else if (rules.Options.Devices.AutoPolicy is not null && _inventory.AutoPolicyFor(context.Client) is string auto
+            && rules.Policies.TryGetValue(auto, out CompiledPolicy? policy))
+        {
+            context.Policy = policy; // flagged as a Xiaomi device: Devices:AutoPolicy applies (still "unknown" in metrics)
         }
 
         context.BlockingPaused = _pause.IsPaused(context.Device);

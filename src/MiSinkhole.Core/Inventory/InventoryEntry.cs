@@ -1,0 +1,169 @@
+using MiSinkhole.Core.Net;
+using MiSinkhole.Core.Pipeline;
+
+namespace MiSinkhole.Core.Inventory;
+
+/// <summary>
+/// The live, thread-safe state of one inventory client. Counting a query touches two fields
+/// without a lock; a rule match takes the entry's lock (matches are a small share of queries).
+/// Times are <see cref="TimeProvider"/> timestamps, turned into dates only when read.
+/// </summary>
+internal sealed class InventoryEntry
+{
+    public const int MaxEvidenceNames = 64;
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, long[]> _categories = [];
+    private readonly Dictionary<ulong, (string Name, long Count)> _evidence = [];
+    private long _queries;
+    private long _lastSeen;
+    private ClientAddress _lastAddress;
+
+    public InventoryEntry(string key, string? device, long now, ulong mac)
+    {
+        Key = key;
+        Device = device;
+        FirstSeen = now;
+        _lastSeen = now;
+        Mac = mac;
+    }
+
+    public string Key { get; }
+
+    public string? Device { get; }
+
+    public ulong Mac { get; }
+
+    public long FirstSeen { get; set; }
+
+    public long LastSeen => Volatile.Read(ref _lastSeen);
+
+    public long Queries => Interlocked.Read(ref _queries);
+
+    public ClientAddress LastAddress => _lastAddress;
+
+    public long? XiaomiSince { get; private set; }
+
+    public string? AutoPolicy { get; private set; }
+
+    public long? AutoPolicyApplied { get; private set; }
+
+    /// <summary>Set when something changed since the last save.</summary>
+    public bool Dirty { get; set; } = true;
+
+    public void Touch(long now, in ClientAddress address)
+    {
+        Interlocked.Increment(ref _queries);
+        Volatile.Write(ref _lastSeen, now);
+        _lastAddress = address;
+        Dirty = true;
+    }
+
+    /// <summary>Counts a match of <paramref name="list"/>; Xiaomi evidence when <paramref name="nameHash"/> is not 0.</summary>
+    /// <returns>True when this match made the client a probable Xiaomi device.</returns>
+    public bool RecordMatch(string list, PolicyAction action, ulong nameHash, ReadOnlySpan<byte> wireName, long now)
+    {
+        lock (_lock)
+        {
+            if (!_categories.TryGetValue(list, out long[]? counts))
+            {
+                _categories[list] = counts = new long[3];
+            }
+
+            counts[action switch { PolicyAction.Blocked => 0, PolicyAction.Logged => 1, _ => 2 }]++;
+            if (nameHash == 0)
+            {
+                return false;
+            }
+
+            if (_evidence.TryGetValue(nameHash, out (string Name, long Count) seen))
+            {
+                _evidence[nameHash] = (seen.Name, seen.Count + 1);
+            }
+            else if (_evidence.Count < MaxEvidenceNames)
+            {
+                _evidence[nameHash] = (global::MiSinkhole.Dns.DnsName.ToText(wireName), 1);
+            }
+
+            if (XiaomiSince is null)
+            {
+                XiaomiSince = now;
+                return true;
+            }
+
+            return false;
+        }
+    }
+
+    public void ApplyAutoPolicy(string policy, long now)
+    {
+        lock (_lock)
+        {
+            AutoPolicy ??= policy;
+            AutoPolicyApplied ??= now;
+            Dirty = true;
+        }
+    }
+
+    /// <summary>Restores what a saved record says (at start, before any query).</summary>
+    public void Restore(InventoryRecord record, Func<DateTimeOffset, long> timestamp)
+    {
+        lock (_lock)
+        {
+            _queries = record.Queries;
+            _lastSeen = timestamp(record.LastSeen);
+            FirstSeen = timestamp(record.FirstSeen);
+            if (record.Address is string address && System.Net.IPAddress.TryParse(address, out System.Net.IPAddress? ip))
+            {
+                _lastAddress = ClientAddress.FromIPAddress(ip);
+            }
+
+            foreach ((string list, CategoryCounts counts) in record.Categories)
+            {
+                _categories[list] = [counts.Blocked, counts.Logged, counts.Allowed];
+            }
+
+            foreach ((string name, long count) in record.XiaomiEvidence.Take(MaxEvidenceNames))
+            {
+                _evidence[Hash(name)] = (name, count);
+            }
+
+            XiaomiSince = record.XiaomiSince is { } since ? timestamp(since) : null;
+            AutoPolicy = record.AutoPolicy;
+            AutoPolicyApplied = record.AutoPolicyApplied is { } applied ? timestamp(applied) : null;
+            Dirty = false;
+        }
+    }
+
+    public InventoryRecord ToRecord(Func<long, DateTimeOffset> date, string? hostName)
+    {
+        lock (_lock)
+        {
+            return new InventoryRecord
+            {
+                Key = Key,
+                Device = Device,
+                Address = _lastAddress == default ? null : _lastAddress.ToString(),
+                Mac = Mac == 0 ? null : new global::MiSinkhole.Core.Devices.MacAddress(Mac).ToString(),
+                HostName = hostName,
+                FirstSeen = date(FirstSeen),
+                LastSeen = date(LastSeen),
+                Queries = Queries,
+                Categories = _categories.ToDictionary(c => c.Key, c => new CategoryCounts(c.Value[0], c.Value[1], c.Value[2])),
+                XiaomiSince = XiaomiSince is { } since ? date(since) : null,
+                XiaomiEvidence = _evidence.Values.OrderByDescending(e => e.Count).ThenBy(e => e.Name, StringComparer.Ordinal).ToDictionary(e => e.Name, e => e.Count),
+                AutoPolicy = AutoPolicy,
+                AutoPolicyApplied = AutoPolicyApplied is { } applied ? date(applied) : null,
+            };
+        }
+    }
+
+    /// <summary>The evidence key of a dotted name (the same as of its wire form).</summary>
+    public static ulong Hash(string dottedName) => Hash(global::MiSinkhole.Dns.DnsName.FromText(dottedName.ToLowerInvariant()));
+
+    public static ulong Hash(ReadOnlySpan<byte> lowerWireName)
+    {
+        ulong hash = System.IO.Hashing.XxHash3.HashToUInt64(lowerWireName);
+        return hash == 0 ? 1 : hash;
+    }
+}

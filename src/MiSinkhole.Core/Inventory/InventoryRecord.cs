@@ -1,0 +1,43 @@
+namespace MiSinkhole.Core.Inventory;
+
+/// <summary>
+/// What the inventory knows about one client, as a value to show (API, metrics) or to store.
+/// <see cref="Key"/> is the device name for configured devices, else the MAC or IP address.
+/// </summary>
+public sealed record InventoryRecord
+{
+    public required string Key { get; init; }
+
+    /// <summary>The configured device name, or null for a client that is no device.</summary>
+    public string? Device { get; init; }
+
+    /// <summary>The last address the client asked from.</summary>
+    public string? Address { get; init; }
+
+    public string? Mac { get; init; }
+
+    /// <summary>A host name from DHCP leases or PTR, for clients that are no device.</summary>
+    public string? HostName { get; init; }
+
+    public DateTimeOffset FirstSeen { get; init; }
+
+    public DateTimeOffset LastSeen { get; init; }
+
+    public long Queries { get; init; }
+
+    /// <summary>Per list ("category"): how many of the client's queries it blocked, logged and allowed.</summary>
+    public IReadOnlyDictionary<string, CategoryCounts> Categories { get; init; } = new Dictionary<string, CategoryCounts>();
+
+    /// <summary>When the client was first seen asking for Xiaomi names a Block or Log list holds; null: never.</summary>
+    public DateTimeOffset? XiaomiSince { get; init; }
+
+    /// <summary>The evidence: those Xiaomi names and how often each was asked.</summary>
+    public IReadOnlyDictionary<string, long> XiaomiEvidence { get; init; } = new Dictionary<string, long>();
+
+    /// <summary>The policy <c>Devices:AutoPolicy</c> gave this client, and when.</summary>
+    public string? AutoPolicy { get; init; }
+
+    public DateTimeOffset? AutoPolicyApplied { get; init; }
+
+    public bool IsProbablyXiaomi => XiaomiSince is not null;
+}

@@ -1,0 +1,96 @@
+using MiSinkhole.Core.Inventory;
+using MiSinkhole.TestKit;
+
+namespace MiSinkhole.Tests;
+
+/// <summary>The device inventory, fed by real queries from several loopback source addresses.</summary>
+[TestClass]
+public sealed class InventoryTests
+{
+    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, string defaultPolicy = "strict", string? autoPolicy = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Upstreams:Servers:0"] = upstream.Address,
+            ["Lists:xiaomi-telemetry:Sources:0"] = "telemetry.txt",
+            ["Lists:xiaomi-essential:Sources:0"] = "essential.txt",
+            ["Policies:strict:Block:0"] = "xiaomi-telemetry",
+            ["Policies:strict:Allow:0"] = "xiaomi-essential",
+            ["Policies:observe:Log:0"] = "xiaomi-telemetry",
+            ["Policies:observe:Allow:0"] = "xiaomi-essential",
+            ["DefaultPolicy"] = defaultPolicy,
+            ["Devices:old-phone:Match:0"] = "127.0.0.2",
+            ["Devices:old-phone:Policy"] = "strict",
+            ["Devices:laptop:Match:0"] = "127.0.0.3",
+            ["Devices:laptop:Policy"] = "observe",
+        };
+        if (autoPolicy is not null)
+        {
+            settings["Devices:AutoPolicy"] = autoPolicy;
+        }
+
+        return RunningDaemon.StartAsync(settings, new Dictionary<string, string>
+        {
+            ["telemetry.txt"] = "data.mistat.xiaomi.com\ntracking.miui.com\n",
+            ["essential.txt"] = "update.miui.com\n",
+        });
+    }
+
+    [TestMethod]
+    public async Task Inventory_CountsQueriesAndCategoriesPerDevice_AndFlagsXiaomiClientsWithEvidence()
+    {
+        await using var upstream = new FakeUpstream();
+        await using RunningDaemon daemon = await StartAsync(upstream);
+
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "AAAA");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "update.miui.com", "A");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "example.org", "A");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "example.org", "A");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "update.miui.com", "A");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.9", "+tcp", "tracking.miui.com", "A");
+        var inventory = daemon.Get<DeviceInventory>();
+
+        InventoryRecord phone = inventory.Find("old-phone")!;
+        InventoryRecord laptop = inventory.Find("laptop")!;
+        InventoryRecord stranger = inventory.Find("127.0.0.9")!;
+
+        Assert.AreEqual(4, phone.Queries);
+        Assert.AreEqual(new CategoryCounts(2, 0, 0), phone.Categories["xiaomi-telemetry"]);
+        Assert.AreEqual(new CategoryCounts(0, 0, 1), phone.Categories["xiaomi-essential"]);
+        Assert.IsTrue(phone.IsProbablyXiaomi);
+        Assert.AreEqual(2, phone.XiaomiEvidence["data.mistat.xiaomi.com"]);
+        Assert.HasCount(1, phone.XiaomiEvidence, "allowed essential names are no evidence");
+        Assert.AreEqual("127.0.0.2", phone.Address);
+        Assert.IsLessThanOrEqualTo(phone.LastSeen, phone.FirstSeen);
+        Assert.AreEqual(2, laptop.Queries);
+        Assert.IsFalse(laptop.IsProbablyXiaomi, "asking for a Xiaomi update name alone does not make a Xiaomi device");
+        Assert.IsNull(stranger.Device);
+        Assert.AreEqual(1, stranger.Queries);
+        Assert.IsTrue(stranger.IsProbablyXiaomi);
+        Assert.AreEqual(1, stranger.XiaomiEvidence["tracking.miui.com"]);
+        Assert.IsNull(stranger.AutoPolicy, "Devices:AutoPolicy is off by default");
+        Assert.HasCount(3, inventory.List());
+    }
+
+    [TestMethod]
+    public async Task AutoPolicy_ObservedFirst_ThenBlockedOnceFlagged_OnlyForThatClient()
+    {
+        await using var upstream = new FakeUpstream();
+        await using RunningDaemon daemon = await StartAsync(upstream, defaultPolicy: "observe", autoPolicy: "strict");
+
+        DigResult first = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.9", "tracking.miui.com", "A");
+        DigResult after = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.9", "data.mistat.xiaomi.com", "A");
+        DigResult otherClient = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.10", "data.mistat.xiaomi.com", "A");
+        DigResult laptop = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "data.mistat.xiaomi.com", "A");
+        InventoryRecord stranger = daemon.Get<DeviceInventory>().Find("127.0.0.9")!;
+
+        Assert.AreEqual("tracking.miui.com. 300 IN A 192.0.2.1", first.Answers.Single(), "unknown clients are observed first");
+        Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", after.Answers.Single(), "then the auto policy blocks");
+        Assert.AreEqual("data.mistat.xiaomi.com. 300 IN A 192.0.2.1", otherClient.Answers.Single(), "its first telemetry query is only logged");
+        Assert.AreEqual("data.mistat.xiaomi.com. 300 IN A 192.0.2.1", laptop.Answers.Single(), "configured devices keep their own policy");
+        Assert.AreEqual("strict", stranger.AutoPolicy);
+        Assert.IsNotNull(stranger.AutoPolicyApplied);
+        Assert.IsNull(daemon.Get<DeviceInventory>().Find("laptop")!.AutoPolicy);
+    }
+}
