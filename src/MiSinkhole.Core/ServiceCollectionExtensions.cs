@@ -28,6 +28,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<MiSinkhole.Core.Devices.BlockingPause>();
         services.TryAddSingleton<MiSinkhole.Core.Devices.IClientNames>(MiSinkhole.Core.Devices.NoClientNames.Instance);
         services.AddSingleton<MiSinkhole.Core.Inventory.DeviceInventory>();
+        services.AddSingleton<MiSinkhole.Core.Inventory.InventoryStore>();
         services.TryAddSingleton<MiSinkhole.Core.Devices.INeighbourTable>(MiSinkhole.Core.Devices.NoNeighbours.Instance);
         services.AddSingleton<RuleExplainer>();
         services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler

@@ -7,7 +7,7 @@ namespace MiSinkhole.Tests;
 [TestClass]
 public sealed class InventoryTests
 {
-    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, string defaultPolicy = "strict", string? autoPolicy = null)
+    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, string defaultPolicy = "strict", string? autoPolicy = null, string? dataDirectory = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -27,6 +27,11 @@ public sealed class InventoryTests
         if (autoPolicy is not null)
         {
             settings["Devices:AutoPolicy"] = autoPolicy;
+        }
+
+        if (dataDirectory is not null)
+        {
+            settings["DataDirectory"] = dataDirectory;
         }
 
         return RunningDaemon.StartAsync(settings, new Dictionary<string, string>
@@ -92,5 +97,62 @@ public sealed class InventoryTests
         Assert.AreEqual("strict", stranger.AutoPolicy);
         Assert.IsNotNull(stranger.AutoPolicyApplied);
         Assert.IsNull(daemon.Get<DeviceInventory>().Find("laptop")!.AutoPolicy);
+    }
+
+    [TestMethod]
+    public async Task Inventory_SurvivesARestart_InItsSqliteFile()
+    {
+        await using var upstream = new FakeUpstream();
+        using var data = new TempDirectory();
+        await using (RunningDaemon first = await StartAsync(upstream, autoPolicy: "observe", dataDirectory: data.Path))
+        {
+            await Dig.RunAsync(first.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
+            await Dig.RunAsync(first.EndPoint, "-b", "127.0.0.9", "tracking.miui.com", "A");
+        }
+
+        string database = Path.Combine(data.Path, "inventory.db");
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={database};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var count = connection.CreateCommand();
+            count.CommandText = "SELECT key || '=' || queries FROM clients ORDER BY key";
+            var rows = new List<string>();
+            await using (var reader = await count.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    rows.Add(reader.GetString(0));
+                }
+            }
+
+            CollectionAssert.AreEqual(new[] { "127.0.0.9=1", "device:old-phone=1" }, rows, "written at graceful shutdown");
+        }
+
+        await using RunningDaemon second = await StartAsync(upstream, autoPolicy: "observe", dataDirectory: data.Path);
+        InventoryRecord restored = second.Get<DeviceInventory>().Find("127.0.0.9")!;
+        DigResult blocked = await Dig.RunAsync(second.EndPoint, "-b", "127.0.0.9", "data.mistat.xiaomi.com", "A");
+        await Dig.RunAsync(second.EndPoint, "-b", "127.0.0.2", "example.org", "A");
+
+        Assert.AreEqual(1, restored.Queries);
+        Assert.IsTrue(restored.IsProbablyXiaomi);
+        Assert.AreEqual(1, restored.XiaomiEvidence["tracking.miui.com"]);
+        Assert.AreEqual("observe", restored.AutoPolicy);
+        Assert.AreEqual("data.mistat.xiaomi.com. 300 IN A 192.0.2.1", blocked.Answers.Single(), "the auto policy (observe) still applies after the restart");
+        Assert.AreEqual(2, second.Get<DeviceInventory>().Find("old-phone")!.Queries);
+    }
+
+    [TestMethod]
+    public async Task UnreadableInventory_IsMovedAside_AndTheDaemonStarts()
+    {
+        await using var upstream = new FakeUpstream();
+        using var data = new TempDirectory();
+        data.Write("inventory.db", "this is not a database, but it is somebody's file");
+
+        await using RunningDaemon daemon = await StartAsync(upstream, dataDirectory: data.Path);
+        DigResult answer = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "example.org", "A");
+
+        Assert.AreEqual("NOERROR", answer.Status);
+        string aside = Directory.GetFiles(data.Path, "inventory.db.unreadable-*").Single();
+        Assert.AreEqual("this is not a database, but it is somebody's file", File.ReadAllText(aside));
     }
 }

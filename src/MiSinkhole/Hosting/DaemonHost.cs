@@ -26,6 +26,8 @@ public static class DaemonHost
         configureLogging?.Invoke(builder.Logging);
         builder.Services.AddQueryPipeline(options);
         builder.Services.AddSingleton<DnsServer>();
+        // Before the DNS server: the inventory is back (with auto policies) before the first query.
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Inventory.InventoryStore>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DnsServer>());
         // After the DNS server: it serves from the cached lists at once, this then refreshes them.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Lists.ListRefreshService>());

@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Configuration;
+
+namespace MiSinkhole.Core.Inventory;
+
+/// <summary>
+/// Keeps the device inventory across restarts in SQLite (<c>DataDirectory/inventory.db</c>, WAL):
+/// loads it before the DNS listeners start, writes the clients that changed every
+/// <see cref="SaveInterval"/> on this background thread, and once more at shutdown. A database
+/// that cannot be read is moved aside (kept, not deleted) and the inventory starts empty.
+/// </summary>
+public sealed partial class InventoryStore : BackgroundService
+{
+    public static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(30);
+
+    private readonly DeviceInventory _inventory;
+    private readonly TimeProvider _time;
+    private readonly ILogger<InventoryStore> _logger;
+    private readonly string _connectionString;
+
+    public InventoryStore(DeviceInventory inventory, SinkholeOptions options, TimeProvider time, ILogger<InventoryStore> logger)
+    {
+        _inventory = inventory;
+        _time = time;
+        _logger = logger;
+        Path = System.IO.Path.Combine(options.DataDirectory, "inventory.db");
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString();
+    }
+
+    public string Path { get; }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            Load();
+        }
+        catch (Exception e) when (e is SqliteException or JsonException or IOException or FormatException)
+        {
+            string aside = $"{Path}.unreadable-{_time.GetUtcNow():yyyyMMddHHmmss}";
+            LogUnreadable(e, Path, aside);
+            SqliteConnection.ClearAllPools();
+            File.Move(Path, aside);
+            Load();
+        }
+
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        Save();
+    }
+
+    /// <summary>Writes every client that changed since the last save; returns how many.</summary>
+    public int Save()
+    {
+        IReadOnlyList<InventoryRecord> changed = _inventory.TakeChanged();
+        if (changed.Count == 0)
+        {
+            return 0;
+        }
+
+        using SqliteConnection connection = Open();
+        using SqliteTransaction transaction = connection.BeginTransaction();
+        using SqliteCommand upsert = connection.CreateCommand();
+        upsert.CommandText = """
+            INSERT INTO clients (key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, evidence, auto_policy, auto_policy_applied)
+            VALUES ($key, $device, $address, $mac, $host, $first, $last, $queries, $categories, $xiaomi, $evidence, $auto, $applied)
+            ON CONFLICT (key) DO UPDATE SET device = excluded.device, address = excluded.address, mac = excluded.mac,
+              host_name = excluded.host_name, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+              queries = excluded.queries, categories = excluded.categories, xiaomi_since = excluded.xiaomi_since,
+              evidence = excluded.evidence, auto_policy = excluded.auto_policy, auto_policy_applied = excluded.auto_policy_applied
+            """;
+        foreach (InventoryRecord record in changed)
+        {
+            upsert.Parameters.Clear();
+            upsert.Parameters.AddWithValue("$key", Key(record));
+            upsert.Parameters.AddWithValue("$device", (object?)record.Device ?? DBNull.Value);
+            upsert.Parameters.AddWithValue("$address", (object?)record.Address ?? DBNull.Value);
+            upsert.Parameters.AddWithValue("$mac", (object?)record.Mac ?? DBNull.Value);
+            upsert.Parameters.AddWithValue("$host", (object?)record.HostName ?? DBNull.Value);
+            upsert.Parameters.AddWithValue("$first", Date(record.FirstSeen));
+            upsert.Parameters.AddWithValue("$last", Date(record.LastSeen));
+            upsert.Parameters.AddWithValue("$queries", record.Queries);
+            upsert.Parameters.AddWithValue("$categories", JsonSerializer.Serialize(record.Categories));
+            upsert.Parameters.AddWithValue("$xiaomi", record.XiaomiSince is { } since ? Date(since) : DBNull.Value);
+            upsert.Parameters.AddWithValue("$evidence", JsonSerializer.Serialize(record.XiaomiEvidence));
+            upsert.Parameters.AddWithValue("$auto", (object?)record.AutoPolicy ?? DBNull.Value);
+            upsert.Parameters.AddWithValue("$applied", record.AutoPolicyApplied is { } applied ? Date(applied) : DBNull.Value);
+            upsert.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        return changed.Count;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(SaveInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    Save();
+                }
+                catch (Exception e) when (e is SqliteException or IOException)
+                {
+                    LogSaveFailed(e, Path);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Load()
+    {
+        using SqliteConnection connection = Open();
+        using SqliteCommand select = connection.CreateCommand();
+        select.CommandText = "SELECT key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, evidence, auto_policy, auto_policy_applied FROM clients";
+        var records = new List<InventoryRecord>();
+        using (SqliteDataReader row = select.ExecuteReader())
+        {
+            while (row.Read())
+            {
+                records.Add(new InventoryRecord
+                {
+                    Key = row.IsDBNull(1) ? row.GetString(0) : row.GetString(1),
+                    Device = row.IsDBNull(1) ? null : row.GetString(1),
+                    Address = row.IsDBNull(2) ? null : row.GetString(2),
+                    Mac = row.IsDBNull(3) ? null : row.GetString(3),
+                    HostName = row.IsDBNull(4) ? null : row.GetString(4),
+                    FirstSeen = Date(row.GetString(5)),
+                    LastSeen = Date(row.GetString(6)),
+                    Queries = row.GetInt64(7),
+                    Categories = JsonSerializer.Deserialize<Dictionary<string, CategoryCounts>>(row.GetString(8)) ?? [],
+                    XiaomiSince = row.IsDBNull(9) ? null : Date(row.GetString(9)),
+                    XiaomiEvidence = JsonSerializer.Deserialize<Dictionary<string, long>>(row.GetString(10)) ?? [],
+                    AutoPolicy = row.IsDBNull(11) ? null : row.GetString(11),
+                    AutoPolicyApplied = row.IsDBNull(12) ? null : Date(row.GetString(12)),
+                });
+            }
+        }
+
+        _inventory.Restore(records);
+        LogLoaded(records.Count, Path);
+    }
+
+    private SqliteConnection Open()
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using SqliteCommand setup = connection.CreateCommand();
+        setup.CommandText = """
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = NORMAL;
+            CREATE TABLE IF NOT EXISTS clients (
+              key TEXT PRIMARY KEY, device TEXT, address TEXT, mac TEXT, host_name TEXT,
+              first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, queries INTEGER NOT NULL,
+              categories TEXT NOT NULL, xiaomi_since TEXT, evidence TEXT NOT NULL,
+              auto_policy TEXT, auto_policy_applied TEXT);
+            """;
+        setup.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <summary>Devices and other clients never share a key: a device is stored under "device:NAME".</summary>
+    private static string Key(InventoryRecord record) => record.Device is null ? record.Key : "device:" + record.Device;
+
+    private static string Date(DateTimeOffset date) => date.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Date(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+
+    [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Device inventory: {Count} clients loaded from {Path}")]
+    private partial void LogLoaded(int count, string path);
+
+    [LoggerMessage(EventId = 1402, Level = LogLevel.Error, Message = "Device inventory {Path} cannot be read; moved it to {Aside} and starting empty")]
+    private partial void LogUnreadable(Exception exception, string path, string aside);
+
+    [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "Device inventory could not be saved to {Path}; will retry")]
+    private partial void LogSaveFailed(Exception exception, string path);
+}
