@@ -73,7 +73,8 @@ public sealed class RunningDaemon : IAsyncDisposable
             throw new InvalidOperationException("bad test config: " + string.Join("; ", config.Problems));
         }
 
-        IHost host = DaemonHost.Build(config.Options, logging => logging.SetMinimumLevel(LogLevel.Warning));
+        IHost host = DaemonHost.Build(config.Options, logging => logging.SetMinimumLevel(LogLevel.Warning),
+            new ConfigFileSource(config.Source, overrides, new Dictionary<string, string>()));
         await host.StartAsync();
         return new RunningDaemon(host, new TempDirectory());
     }

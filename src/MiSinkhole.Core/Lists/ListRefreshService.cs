@@ -17,7 +17,7 @@ public sealed partial class ListRefreshService : BackgroundService
     private static readonly TimeSpan CheckInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMinutes(5);
 
-    private readonly SinkholeOptions _options;
+    private readonly SinkholeOptions _initialOptions;
     private readonly RuleEngine _engine;
     private readonly ListDownloader _downloader;
     private readonly TimeProvider _time;
@@ -28,16 +28,19 @@ public sealed partial class ListRefreshService : BackgroundService
 
     public ListRefreshService(SinkholeOptions options, RuleEngine engine, ListDownloader downloader, TimeProvider time, ILogger<ListRefreshService> logger)
     {
-        _options = options;
+        _initialOptions = options;
         _engine = engine;
         _downloader = downloader;
         _time = time;
         _logger = logger;
-        foreach (string file in LocalFiles())
+        foreach (string file in LocalFiles(options))
         {
             _localStamps[file] = File.GetLastWriteTimeUtc(file);
         }
     }
+
+    /// <summary>The latest configuration: a config reload may have changed the lists.</summary>
+    private SinkholeOptions Options => _engine.TryGetOptions() ?? _initialOptions;
 
     /// <summary>Downloads that failed (HTTP error, garbage, timeout) since start.</summary>
     public long FailedDownloads => Interlocked.Read(ref _failedDownloads);
@@ -49,7 +52,8 @@ public sealed partial class ListRefreshService : BackgroundService
     public async Task<bool> RefreshAsync(bool force, CancellationToken cancellationToken)
     {
         bool changed = false;
-        foreach (ListOptions list in _options.Lists.Where(l => l.Enabled))
+        SinkholeOptions options = Options;
+        foreach (ListOptions list in options.Lists.Where(l => l.Enabled))
         {
             foreach (ListSubscription subscription in list.Subscriptions)
             {
@@ -78,10 +82,14 @@ public sealed partial class ListRefreshService : BackgroundService
             }
         }
 
-        foreach (string file in LocalFiles())
+        foreach (string file in LocalFiles(options))
         {
             DateTime stamp = File.Exists(file) ? File.GetLastWriteTimeUtc(file) : DateTime.MinValue;
-            if (!_localStamps.TryGetValue(file, out DateTime known) || known != stamp)
+            if (!_localStamps.TryGetValue(file, out DateTime known))
+            {
+                _localStamps[file] = stamp; // new in a reloaded config, which loaded it
+            }
+            else if (known != stamp)
             {
                 _localStamps[file] = stamp;
                 LogFileChanged(file);
@@ -91,7 +99,7 @@ public sealed partial class ListRefreshService : BackgroundService
 
         if (changed)
         {
-            _engine.Load(_options);
+            _engine.Reload();
         }
 
         return changed;
@@ -135,8 +143,8 @@ public sealed partial class ListRefreshService : BackgroundService
         return meta is null || now - meta.CheckedAt >= interval;
     }
 
-    private IEnumerable<string> LocalFiles() =>
-        _options.Lists.Where(l => l.Enabled).SelectMany(l => l.Sources.Where(s => l.Subscriptions.All(u => u.CachePath != s)));
+    private static IEnumerable<string> LocalFiles(SinkholeOptions options) =>
+        options.Lists.Where(l => l.Enabled).SelectMany(l => l.Sources.Where(s => l.Subscriptions.All(u => u.CachePath != s)));
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "List {List}: downloaded {Url} ({Rules} rules)")]
     private partial void LogDownloaded(string list, Uri url, int rules);

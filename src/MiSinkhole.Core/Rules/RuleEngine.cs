@@ -15,17 +15,34 @@ public sealed partial class RuleEngine
     private readonly ILogger<RuleEngine> _logger;
     private readonly Lock _loadLock = new();
     private volatile RulesSnapshot? _current;
+    private volatile SinkholeOptions? _options;
 
     public RuleEngine(ILogger<RuleEngine> logger) => _logger = logger;
 
     public RulesSnapshot Current => _current ?? throw new InvalidOperationException("rules are not loaded yet");
+
+    /// <summary>The configuration of the latest <see cref="Load"/> (a config reload replaces it).</summary>
+    public SinkholeOptions Options => _options ?? throw new InvalidOperationException("rules are not loaded yet");
 
     /// <summary>Reads every list source and swaps in the result. Returns the lines that could not be used.</summary>
     public IReadOnlyList<RuleListError> Load(SinkholeOptions options)
     {
         lock (_loadLock)
         {
+            _options = options;
             return LoadLocked(options);
+        }
+    }
+
+    /// <summary>The latest configuration, or null before the first load.</summary>
+    public SinkholeOptions? TryGetOptions() => _options;
+
+    /// <summary>Loads the lists again with the latest configuration (a list changed on disk).</summary>
+    public IReadOnlyList<RuleListError> Reload()
+    {
+        lock (_loadLock)
+        {
+            return LoadLocked(Options);
         }
     }
 

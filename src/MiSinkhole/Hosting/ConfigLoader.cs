@@ -58,7 +58,13 @@ public static class ConfigLoader
             problems = [.. problems.Select(p => p with { File = source, Line = JsonKeyLocator.FindLine(source, p.Key) })];
         }
 
-        return new LoadedConfig(options, problems, source);
+        return new LoadedConfig(options, problems, source)
+        {
+            Fingerprints = configuration.GetChildren().ToDictionary(
+                section => section.Key,
+                section => string.Join('\n', section.AsEnumerable().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")),
+                StringComparer.OrdinalIgnoreCase),
+        };
     }
 
     /// <summary>MISINKHOLE__Dns__Listen__0 → Dns:Listen:0 (the convention of .NET's environment provider).</summary>

@@ -7,10 +7,11 @@ using MiSinkhole.Transport;
 
 namespace MiSinkhole.Hosting;
 
-/// <summary>Builds the daemon's host: the query pipeline and the DNS server, with console logging.</summary>
+/// <summary>Builds the daemon's host: the query pipeline, the DNS server, the background services, console logging.</summary>
 public static class DaemonHost
 {
-    public static IHost Build(SinkholeOptions options, Action<ILoggingBuilder>? configureLogging = null)
+    /// <param name="configFile">The config file to watch for changes; null (the embedded config, tests): none.</param>
+    public static IHost Build(SinkholeOptions options, Action<ILoggingBuilder>? configureLogging = null, ConfigFileSource? configFile = null)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
@@ -31,6 +32,12 @@ public static class DaemonHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DnsServer>());
         // After the DNS server: it serves from the cached lists at once, this then refreshes them.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Lists.ListRefreshService>());
+        if (configFile is not null)
+        {
+            builder.Services.AddSingleton(configFile);
+            builder.Services.AddSingleton<ConfigWatcher>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<ConfigWatcher>());
+        }
         return builder.Build();
     }
 }

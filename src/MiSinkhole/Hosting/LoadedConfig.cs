@@ -6,4 +6,7 @@ namespace MiSinkhole.Hosting;
 public sealed record LoadedConfig(SinkholeOptions Options, IReadOnlyList<ConfigError> Problems, string Source)
 {
     public bool IsValid => Problems.All(p => p.IsWarning);
+
+    /// <summary>Per top-level section, its settings flattened: tells which sections a reload changed.</summary>
+    public IReadOnlyDictionary<string, string> Fingerprints { get; init; } = new Dictionary<string, string>();
 }

@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Rules;
+
+namespace MiSinkhole.Hosting;
+
+/// <summary>
+/// Watches the config file (by polling its time and size, which also works on Docker volumes
+/// and with editors that replace the file) and applies a valid change without a restart: lists,
+/// policies, schedules and devices are compiled off to the side and swapped in as one snapshot,
+/// so no query is dropped or sees half a config. An invalid change is refused and logged with
+/// every problem; the running config stays. Sections that only take effect at start (Dns,
+/// Upstreams, Cache, DataDirectory) are reported as needing a restart.
+/// </summary>
+public sealed partial class ConfigWatcher : BackgroundService
+{
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    private static readonly string[] StartOnlySections = ["Dns", "Upstreams", "Cache", "DataDirectory"];
+
+    private readonly ConfigFileSource _source;
+    private readonly RuleEngine _engine;
+    private readonly TimeProvider _time;
+    private readonly ILogger<ConfigWatcher> _logger;
+    private readonly Lock _applyLock = new();
+    private IReadOnlyDictionary<string, string> _startFingerprints;
+    private (DateTime Time, long Length) _stamp;
+
+    public ConfigWatcher(ConfigFileSource source, RuleEngine engine, TimeProvider time, ILogger<ConfigWatcher> logger)
+    {
+        _source = source;
+        _engine = engine;
+        _time = time;
+        _logger = logger;
+        _stamp = Stamp();
+        _startFingerprints = _source.Load().Fingerprints;
+    }
+
+    /// <summary>Raised after every attempt to apply a changed file.</summary>
+    public event Action<ConfigReloadResult>? Reloaded;
+
+    /// <summary>Reads the file now and applies it if it is valid.</summary>
+    public ConfigReloadResult Apply()
+    {
+        lock (_applyLock)
+        {
+            LoadedConfig config = _source.Load();
+            ConfigReloadResult result;
+            if (!config.IsValid)
+            {
+                foreach (ConfigError problem in config.Problems.Where(p => !p.IsWarning))
+                {
+                    LogProblem(problem.ToString());
+                }
+
+                LogRefused(config.Source);
+                result = new ConfigReloadResult(false, config.Problems, []);
+            }
+            else
+            {
+                string[] restart = [.. StartOnlySections.Where(s => config.Fingerprints.GetValueOrDefault(s) != _startFingerprints.GetValueOrDefault(s))];
+                _engine.Load(config.Options);
+                LogApplied(config.Source);
+                if (restart.Length > 0)
+                {
+                    LogNeedsRestart(string.Join(", ", restart));
+                }
+
+                result = new ConfigReloadResult(true, config.Problems, restart);
+            }
+
+            Reloaded?.Invoke(result);
+            return result;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(PollInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                (DateTime Time, long Length) stamp = Stamp();
+                if (stamp == _stamp)
+                {
+                    continue;
+                }
+
+                _stamp = stamp;
+                try
+                {
+                    Apply();
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    LogProblem($"{_source.Path}: cannot read: {e.Message}");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private (DateTime, long) Stamp()
+    {
+        var file = new FileInfo(_source.Path);
+        return file.Exists ? (file.LastWriteTimeUtc, file.Length) : (DateTime.MinValue, -1);
+    }
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Config {Source} changed: applied")]
+    private partial void LogApplied(string source);
+
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Config {Source} changed but is not valid: keeping the running config")]
+    private partial void LogRefused(string source);
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "{Problem}")]
+    private partial void LogProblem(string problem);
+
+    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Config changes in {Sections} take effect at the next restart")]
+    private partial void LogNeedsRestart(string sections);
+}
