@@ -86,7 +86,7 @@ public sealed partial class SinkholeConfigReader
             string path = Path.GetFullPath(Path.Combine(_baseDirectory, value));
             if (!Directory.Exists(Path.GetDirectoryName(path)))
             {
-                Error(key, $"folder not found: {Path.GetDirectoryName(path)}");
+                _errors.Add(new ConfigError(key, $"folder not found: {Path.GetDirectoryName(path)} (names from this file appear once it exists)") { IsWarning = true });
             }
 
             leaseFiles.Add(path);

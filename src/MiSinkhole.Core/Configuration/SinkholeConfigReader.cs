@@ -246,7 +246,7 @@ public sealed partial class SinkholeConfigReader
     {
         if (section.Value is not null)
         {
-            return [(section.Path, section.Value)];
+            return section.Value.Length == 0 ? [] : [(section.Path, section.Value)]; // "" is an empty JSON array
         }
 
         return [.. section.GetChildren().Where(c => c.Value is not null).Select(c => (c.Path, c.Value!))];
