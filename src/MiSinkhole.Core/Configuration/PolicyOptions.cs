@@ -19,4 +19,10 @@ public sealed record PolicyOptions
     public IReadOnlyList<System.Net.IPAddress> BlockAddresses { get; init; } = [];
 
     public TimeSpan BlockTtl { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The schedule (name in <c>Schedules</c>) during which this policy applies; null: always.</summary>
+    public string? Schedule { get; init; }
+
+    /// <summary>The policy that applies outside <see cref="Schedule"/>; null: none (nothing blocked or logged).</summary>
+    public string? Otherwise { get; init; }
 }

@@ -1,19 +1,49 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.Dns;
 
 namespace MiSinkhole.Core.Configuration;
 
-/// <summary>The <c>Policies</c> section: which lists block, log or allow, and how blocks answer.</summary>
+/// <summary>The <c>Schedules</c> and <c>Policies</c> sections: which lists block, log or allow, when, and how blocks answer.</summary>
 public sealed partial class SinkholeConfigReader
 {
-    private IReadOnlyList<PolicyOptions> ReadPolicies(IConfigurationSection section, IReadOnlyList<ListOptions> lists)
+    private Dictionary<string, WeeklySchedule> ReadSchedules(IConfigurationSection section)
+    {
+        var schedules = new Dictionary<string, WeeklySchedule>(StringComparer.OrdinalIgnoreCase);
+        foreach (IConfigurationSection schedule in section.GetChildren())
+        {
+            List<(string Key, string Value)> windows = Items(schedule);
+            if (WeeklySchedule.TryParse([.. windows.Select(w => w.Value)], out WeeklySchedule? parsed, out string? error))
+            {
+                schedules[schedule.Key] = parsed;
+            }
+            else
+            {
+                Error(schedule.Path, error + " (e.g. [\"Mon-Fri 21:00-07:00\", \"Sat,Sun 22:30-09:00\"])");
+            }
+        }
+
+        return schedules;
+    }
+
+    private IReadOnlyList<PolicyOptions> ReadPolicies(IConfigurationSection section, IReadOnlyList<ListOptions> lists, IReadOnlyDictionary<string, WeeklySchedule> schedules)
     {
         var policies = new List<PolicyOptions>();
         foreach (IConfigurationSection policy in section.GetChildren())
         {
-            CheckKeys(policy, "Block", "Log", "Allow", "BlockResponse", "BlockTtl");
+            CheckKeys(policy, "Block", "Log", "Allow", "BlockResponse", "BlockTtl", "Schedule", "Otherwise");
             (BlockResponseMode mode, List<IPAddress> addresses) = ReadBlockResponse(policy);
+            string? schedule = policy["Schedule"];
+            if (schedule is not null && !schedules.ContainsKey(schedule))
+            {
+                Error(policy.Path + ":Schedule", $"no schedule named '{schedule}' (have: {string.Join(", ", schedules.Keys)})");
+            }
+
+            if (policy["Otherwise"] is not null && schedule is null)
+            {
+                Error(policy.Path + ":Otherwise", "Otherwise needs a Schedule: it is the policy outside the schedule's windows");
+            }
 
             TimeSpan ttl = Duration(policy, "BlockTtl", TimeSpan.FromSeconds(60));
             policies.Add(new PolicyOptions
@@ -25,10 +55,38 @@ public sealed partial class SinkholeConfigReader
                 BlockResponse = mode,
                 BlockAddresses = addresses,
                 BlockTtl = ttl,
+                Schedule = schedule,
+                Otherwise = policy["Otherwise"],
             });
         }
 
+        CheckOtherwise(section, policies);
         return policies;
+    }
+
+    /// <summary>Each <c>Otherwise</c> names a policy, and following them never comes back round.</summary>
+    private void CheckOtherwise(IConfigurationSection section, List<PolicyOptions> policies)
+    {
+        var byName = policies.ToDictionary(p => p.Name, StringComparer.OrdinalIgnoreCase);
+        foreach (PolicyOptions policy in policies.Where(p => p.Otherwise is not null))
+        {
+            string key = $"{section.Path}:{policy.Name}:Otherwise";
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { policy.Name };
+            for (PolicyOptions? next = policy; next?.Otherwise is string other; next = byName.GetValueOrDefault(other))
+            {
+                if (!byName.ContainsKey(other))
+                {
+                    Error(key, $"unknown policy '{other}' (have: {string.Join(", ", byName.Keys)})");
+                    break;
+                }
+
+                if (!seen.Add(other))
+                {
+                    Error(key, $"'{policy.Name}' comes back to '{other}' through Otherwise: a loop");
+                    break;
+                }
+            }
+        }
     }
 
     /// <summary>

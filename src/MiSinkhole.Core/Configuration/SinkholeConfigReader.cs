@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using MiSinkhole.Core.Net;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.Dns;
 
 namespace MiSinkhole.Core.Configuration;
@@ -46,7 +47,8 @@ public sealed partial class SinkholeConfigReader
 
         string dataDirectory = Path.GetFullPath(Path.Combine(_baseDirectory, root["DataDirectory"] ?? "data"));
         IReadOnlyList<ListOptions> lists = ReadLists(root.GetSection("Lists"), dataDirectory);
-        IReadOnlyList<PolicyOptions> policies = ReadPolicies(root.GetSection("Policies"), lists);
+        Dictionary<string, WeeklySchedule> schedules = ReadSchedules(root.GetSection("Schedules"));
+        IReadOnlyList<PolicyOptions> policies = ReadPolicies(root.GetSection("Policies"), lists, schedules);
         string defaultPolicy = root["DefaultPolicy"] ?? (policies.Count > 0 ? policies[0].Name : "default");
         if (policies.Count == 0)
         {
@@ -68,6 +70,7 @@ public sealed partial class SinkholeConfigReader
             Policies = policies,
             DefaultPolicy = defaultPolicy,
             Devices = devices,
+            Schedules = schedules,
             BaseDirectory = _baseDirectory,
             DataDirectory = dataDirectory,
         };

@@ -17,6 +17,9 @@ public sealed record SinkholeOptions
 
     public DevicesOptions Devices { get; init; } = new();
 
+    public IReadOnlyDictionary<string, MiSinkhole.Core.Policies.WeeklySchedule> Schedules { get; init; } =
+        new Dictionary<string, MiSinkhole.Core.Policies.WeeklySchedule>();
+
     /// <summary>Folder that relative paths resolve against (the config file's folder).</summary>
     public string BaseDirectory { get; init; } = AppContext.BaseDirectory;
 

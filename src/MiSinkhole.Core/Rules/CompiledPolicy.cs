@@ -1,6 +1,7 @@
 using System.Numerics;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.Dns;
 using MiSinkhole.Rules;
 
@@ -9,10 +10,16 @@ namespace MiSinkhole.Core.Rules;
 /// <summary>
 /// A policy resolved against the compiled lists: bit masks of its Block, Log and Allow lists,
 /// so a decision is a few AND operations. Precedence: important &gt; Allow and exceptions &gt;
-/// Block &gt; Log.
+/// Block &gt; Log. A policy with a schedule stands in for its <c>Otherwise</c> policy (or for
+/// none) outside the schedule's windows: see <see cref="Effective"/>.
 /// </summary>
 public sealed class CompiledPolicy
 {
+    /// <summary>What applies outside a schedule without <c>Otherwise</c>: nothing blocked or logged.</summary>
+    public static readonly CompiledPolicy None = new(new PolicyOptions { Name = "none" }, []);
+
+    private volatile ScheduleState? _state;
+
     public CompiledPolicy(PolicyOptions options, IReadOnlyList<string> listNames)
     {
         Name = options.Name;
@@ -26,6 +33,12 @@ public sealed class CompiledPolicy
     }
 
     public string Name { get; }
+
+    /// <summary>When this policy applies; null: always.</summary>
+    public WeeklySchedule? Schedule { get; private set; }
+
+    /// <summary>The policy outside <see cref="Schedule"/>; null: <see cref="None"/>.</summary>
+    public CompiledPolicy? Otherwise { get; private set; }
 
     public ulong BlockMask { get; }
 
@@ -84,6 +97,33 @@ public sealed class CompiledPolicy
         return new PolicyDecision(PolicyAction.None, -1);
     }
 
+    /// <summary>The policy in force now: this one, or outside its schedule its <c>Otherwise</c> (in force now).</summary>
+    public CompiledPolicy Effective(TimeProvider time)
+    {
+        if (Schedule is null)
+        {
+            return this;
+        }
+
+        // Schedules change at known instants: between them the answer is cached.
+        DateTimeOffset now = time.GetUtcNow();
+        ScheduleState? state = _state;
+        if (state is null || now.UtcTicks >= state.UntilTicks || now.UtcTicks < state.FromTicks)
+        {
+            state = new ScheduleState(Schedule.IsActive(now, time.LocalTimeZone), now.UtcTicks, Schedule.NextChange(now, time.LocalTimeZone).UtcTicks);
+            _state = state;
+        }
+
+        return state.Active ? this : (Otherwise ?? None).Effective(time);
+    }
+
+    /// <summary>Attaches the schedule and the <c>Otherwise</c> policy (once, while the snapshot is compiled).</summary>
+    internal void SetSchedule(WeeklySchedule schedule, CompiledPolicy? otherwise)
+    {
+        Schedule = schedule;
+        Otherwise = otherwise;
+    }
+
     private static ulong Mask(IReadOnlyList<string> names, IReadOnlyList<string> listNames)
     {
         ulong mask = 0;
@@ -97,4 +137,6 @@ public sealed class CompiledPolicy
 
         return mask;
     }
+
+    private sealed record ScheduleState(bool Active, long FromTicks, long UntilTicks);
 }

@@ -112,6 +112,14 @@ public sealed partial class RuleEngine
 
         CompiledRuleSet rules = builder.Build();
         var policies = options.Policies.ToDictionary(p => p.Name, p => new CompiledPolicy(p, listNames), StringComparer.OrdinalIgnoreCase);
+        foreach (PolicyOptions policy in options.Policies)
+        {
+            if (policy.Schedule is not null && options.Schedules.TryGetValue(policy.Schedule, out Policies.WeeklySchedule? schedule))
+            {
+                policies[policy.Name].SetSchedule(schedule, policy.Otherwise is null ? null : policies.GetValueOrDefault(policy.Otherwise));
+            }
+        }
+
         CompiledPolicy defaultPolicy = policies.TryGetValue(options.DefaultPolicy, out CompiledPolicy? p)
             ? p
             : new CompiledPolicy(new PolicyOptions { Name = options.DefaultPolicy }, listNames);

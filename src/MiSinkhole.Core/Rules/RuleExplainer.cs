@@ -16,16 +16,18 @@ public sealed class RuleExplainer
 {
     private readonly Func<RulesSnapshot> _snapshot;
     private readonly INeighbourTable _neighbours;
+    private readonly TimeProvider _time;
 
-    public RuleExplainer(RuleEngine engine, INeighbourTable neighbours)
-        : this(() => engine.Current, neighbours)
+    public RuleExplainer(RuleEngine engine, INeighbourTable neighbours, TimeProvider time)
+        : this(() => engine.Current, neighbours, time)
     {
     }
 
-    public RuleExplainer(Func<RulesSnapshot> snapshot, INeighbourTable? neighbours = null)
+    public RuleExplainer(Func<RulesSnapshot> snapshot, INeighbourTable? neighbours = null, TimeProvider? time = null)
     {
         _snapshot = snapshot;
         _neighbours = neighbours ?? NoNeighbours.Instance;
+        _time = time ?? TimeProvider.System;
     }
 
     /// <param name="device">A configured device name, or a client address resolved as queries from it would be; null: a client that is no device.</param>
@@ -48,7 +50,7 @@ public sealed class RuleExplainer
         RulesSnapshot snapshot = _snapshot();
         SinkholeOptions options = snapshot.Options;
         ConfiguredDevice? configured = device is null ? null : FindDevice(snapshot, device);
-        CompiledPolicy policy = configured?.Policy ?? snapshot.DefaultPolicy;
+        CompiledPolicy policy = (configured?.Policy ?? snapshot.DefaultPolicy).Effective(_time);
         RuleMatch match = snapshot.Rules.Match(DnsName.FromText(normalized), qtype);
         PolicyDecision decision = policy.Decide(match);
 

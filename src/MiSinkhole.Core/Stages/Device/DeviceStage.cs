@@ -11,7 +11,7 @@ namespace MiSinkhole.Core.Stages.Device;
 /// <c>unknown</c> and get <c>DefaultPolicy</c>. Takes the rules snapshot once, so the device,
 /// its policy and the lists the policy points at all come from the same config. A client the
 /// inventory flagged as a Xiaomi device gets <c>Devices:AutoPolicy</c> when that is set. Notes
-/// whether blocking is paused for the device.
+/// whether blocking is paused for the device, and picks the policy in force now (schedules).
 /// </summary>
 public sealed class DeviceStage : IQueryStage
 {
@@ -19,9 +19,11 @@ public sealed class DeviceStage : IQueryStage
     private readonly INeighbourTable _neighbours;
     private readonly BlockingPause _pause;
     private readonly DeviceInventory _inventory;
+    private readonly TimeProvider _time;
 
-    public DeviceStage(RuleEngine engine, INeighbourTable neighbours, BlockingPause pause, DeviceInventory inventory)
+    public DeviceStage(RuleEngine engine, INeighbourTable neighbours, BlockingPause pause, DeviceInventory inventory, TimeProvider time)
     {
+        _time = time;
         _engine = engine;
         _neighbours = neighbours;
         _pause = pause;
@@ -33,17 +35,19 @@ public sealed class DeviceStage : IQueryStage
         RulesSnapshot rules = _engine.Current;
         context.Rules = rules;
         ConfiguredDevice? device = rules.Devices.Resolve(context.Client, _neighbours);
+        CompiledPolicy policy = rules.DefaultPolicy;
         if (device is not null)
         {
             context.Device = device.Name;
-            context.Policy = device.Policy;
+            policy = device.Policy;
         }
         else if (rules.Options.Devices.AutoPolicy is not null && _inventory.AutoPolicyFor(context.Client) is string auto
-            && rules.Policies.TryGetValue(auto, out CompiledPolicy? policy))
+            && rules.Policies.TryGetValue(auto, out CompiledPolicy? autoPolicy))
         {
-            context.Policy = policy; // flagged as a Xiaomi device: Devices:AutoPolicy applies (still "unknown" in metrics)
+            policy = autoPolicy; // flagged as a Xiaomi device: Devices:AutoPolicy applies (still "unknown" in metrics)
         }
 
+        context.Policy = policy.Effective(_time); // a scheduled policy outside its windows: its Otherwise
         context.BlockingPaused = _pause.IsPaused(context.Device);
         return next(context);
     }
