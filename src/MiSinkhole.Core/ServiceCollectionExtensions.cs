@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Rules;
 using MiSinkhole.Core.Stages.Access;
@@ -25,11 +26,14 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(options.Cache);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RuleEngine>();
-        services.AddSingleton<MiSinkhole.Core.Devices.BlockingPause>();
-        services.TryAddSingleton<MiSinkhole.Core.Devices.IClientNames>(MiSinkhole.Core.Devices.NoClientNames.Instance);
+        services.AddSingleton<BlockingPause>();
+        services.AddSingleton(new ClientNameOptions { LeaseFiles = options.Devices.LeaseFiles, NameServer = options.Devices.NameServer });
+        services.AddSingleton<ClientNameResolver>();
+        services.AddSingleton<IClientNames>(sp => sp.GetRequiredService<ClientNameResolver>());
         services.AddSingleton<MiSinkhole.Core.Inventory.DeviceInventory>();
         services.AddSingleton<MiSinkhole.Core.Inventory.InventoryStore>();
-        services.TryAddSingleton<MiSinkhole.Core.Devices.INeighbourTable>(MiSinkhole.Core.Devices.NoNeighbours.Instance);
+        services.AddSingleton(sp => new NeighbourTable(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NeighbourTable>>()));
+        services.AddSingleton<INeighbourTable>(sp => sp.GetRequiredService<NeighbourTable>());
         services.AddSingleton<RuleExplainer>();
         services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler
         {

@@ -7,7 +7,8 @@ namespace MiSinkhole.Tests;
 [TestClass]
 public sealed class InventoryTests
 {
-    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, string defaultPolicy = "strict", string? autoPolicy = null, string? dataDirectory = null)
+    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, string defaultPolicy = "strict", string? autoPolicy = null, string? dataDirectory = null,
+        Dictionary<string, string?>? more = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -34,10 +35,16 @@ public sealed class InventoryTests
             settings["DataDirectory"] = dataDirectory;
         }
 
+        foreach ((string key, string? value) in more ?? [])
+        {
+            settings[key] = value;
+        }
+
         return RunningDaemon.StartAsync(settings, new Dictionary<string, string>
         {
             ["telemetry.txt"] = "data.mistat.xiaomi.com\ntracking.miui.com\n",
             ["essential.txt"] = "update.miui.com\n",
+            ["dnsmasq.leases"] = "0 3c:22:fb:12:34:56 127.0.0.9 kitchen-tv 01:3c:22:fb:12:34:56\n",
         });
     }
 
@@ -154,5 +161,38 @@ public sealed class InventoryTests
         Assert.AreEqual("NOERROR", answer.Status);
         string aside = Directory.GetFiles(data.Path, "inventory.db.unreadable-*").Single();
         Assert.AreEqual("this is not a database, but it is somebody's file", File.ReadAllText(aside));
+    }
+
+    [TestMethod]
+    public async Task ClientsThatAreNoDevice_AreNamedFromTheLeaseFile_OrByThePtrServer()
+    {
+        await using var upstream = new FakeUpstream();
+        await using var router = new FakeUpstream
+        {
+            Handler = q => q.Type == 12 && q.Name == "10.0.0.127.in-addr.arpa"
+                ? RawMessage.ResponseTo(q.Raw).Record(null, 12, 300, RawMessage.Name("guest-phone.lan"), 1).ToArray()
+                : RawMessage.ResponseTo(q.Raw, rcode: 3).ToArray(),
+        };
+        await using RunningDaemon daemon = await StartAsync(upstream, more: new()
+        {
+            ["Devices:LeaseFiles:0"] = "dnsmasq.leases",
+            ["Devices:NameServer"] = router.Address,
+        });
+
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.9", "example.org", "A");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.10", "example.org", "A");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.11", "example.org", "A");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "example.org", "A");
+        var inventory = daemon.Get<DeviceInventory>();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (inventory.Find("127.0.0.9")?.HostName is null || inventory.Find("127.0.0.10")?.HostName is null)
+        {
+            await Task.Delay(50, deadline.Token); // the names arrive in the background
+        }
+
+        Assert.AreEqual("kitchen-tv", inventory.Find("127.0.0.9")!.HostName);
+        Assert.AreEqual("guest-phone.lan", inventory.Find("127.0.0.10")!.HostName);
+        Assert.IsNull(inventory.Find("127.0.0.11")!.HostName);
+        Assert.IsNull(inventory.Find("old-phone")!.HostName, "configured devices have their config name");
     }
 }

@@ -32,6 +32,8 @@ public static class DaemonHost
         builder.Services.AddHostedService(sp => sp.GetRequiredService<DnsServer>());
         // After the DNS server: it serves from the cached lists at once, this then refreshes them.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Lists.ListRefreshService>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Devices.NeighbourTable>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Devices.ClientNameResolver>());
         if (configFile is not null)
         {
             builder.Services.AddSingleton(configFile);
