@@ -20,6 +20,26 @@ public sealed class CommandLineTests
     }
 
     [TestMethod]
+    public async Task FamilyExample_IsValid_AndExplainsPerDevice()
+    {
+        string family = RepositoryPaths.File("config", "examples", "family.json");
+        (int exitCode, string output) = await DaemonProcess.RunAsync("check-config", "--config", family);
+        (_, string newPhone) = await DaemonProcess.RunAsync("explain", "data.mistat.xiaomi.com", "--config", family, "-d", "new-phone");
+        (_, string dad) = await DaemonProcess.RunAsync("explain", "data.mistat.xiaomi.com", "--config", family, "-d", "a4:50:46:12:34:56");
+        (_, string laptop) = await DaemonProcess.RunAsync("explain", "data.mistat.xiaomi.com", "--config", family, "-d", "192.168.1.20");
+        (_, string guest) = await DaemonProcess.RunAsync("explain", "data.mistat.xiaomi.com", "--config", family, "-d", "192.168.1.200");
+
+        Assert.AreEqual(0, exitCode, output);
+        StringAssert.Contains(output, "5 lists");
+        StringAssert.Contains(output, "5 policies, 5 devices, default policy 'observe'");
+        StringAssert.Contains(output, "OK");
+        StringAssert.Contains(newPhone, "logged as would-block by list 'xiaomi-telemetry' (device 'new-phone', policy 'observe')");
+        StringAssert.Contains(dad, "blocked by list 'xiaomi-telemetry' (device 'dad-redmi-note', policy 'strict')");
+        StringAssert.Contains(laptop, "not on any list of the policy: forwarded (device 'mum-laptop', policy 'open')");
+        StringAssert.Contains(guest, "(device 'unknown', policy 'observe')");
+    }
+
+    [TestMethod]
     public async Task CheckConfig_BadConfig_NamesFileLineAndKey_AndExitsOne()
     {
         using var dir = new TempDirectory();

@@ -30,7 +30,7 @@ public sealed class RuleExplainer
         _time = time ?? TimeProvider.System;
     }
 
-    /// <param name="device">A configured device name, or a client address resolved as queries from it would be; null: a client that is no device.</param>
+    /// <param name="device">A configured device name, MAC address, or a client address resolved as queries from it would be; null: a client that is no device.</param>
     /// <exception cref="ArgumentException">The name, type or device is not valid.</exception>
     public Explanation Explain(string name, string type = "A", string? device = null)
     {
@@ -83,6 +83,12 @@ public sealed class RuleExplainer
         if (snapshot.Devices.Find(device) is ConfiguredDevice named)
         {
             return named;
+        }
+
+        if (MacAddress.TryParse(device, out MacAddress mac)
+            && snapshot.Devices.Devices.FirstOrDefault(d => d.Options.Macs.Contains(mac)) is ConfiguredDevice byMac)
+        {
+            return byMac;
         }
 
         if (System.Net.IPAddress.TryParse(device, out System.Net.IPAddress? address))

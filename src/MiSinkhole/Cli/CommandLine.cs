@@ -130,7 +130,7 @@ public static class CommandLine
             }
 
             errors += listErrors.Count;
-            Console.WriteLine($"{config.Source}: {config.Options.Lists.Count} lists, {snapshot.Rules.Count} names, {config.Options.Policies.Count} policies, default policy '{config.Options.DefaultPolicy}'");
+            Console.WriteLine($"{config.Source}: {config.Options.Lists.Count} lists, {snapshot.Rules.Count} names, {config.Options.Policies.Count} policies, {config.Options.Devices.Devices.Count} devices, default policy '{config.Options.DefaultPolicy}'");
         }
 
         Console.WriteLine(errors == 0 ? "OK" : $"{errors} problem(s)");
