@@ -13,7 +13,7 @@ namespace MiSinkhole.Rules;
 /// nothing is allocated. A one-bit-per-slot prefilter answers most misses without touching the
 /// big table. <c>$dnstype</c> rules and patterns, when a list has any, are checked on the side.
 /// </summary>
-public sealed class CompiledRuleSet
+public sealed partial class CompiledRuleSet
 {
     private readonly ulong[] _keys;
     private readonly ushort[] _values;

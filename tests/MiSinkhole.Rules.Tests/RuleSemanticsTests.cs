@@ -20,6 +20,25 @@ public sealed class RuleSemanticsTests
     }
 
     [TestMethod]
+    public void RuleFor_NamesTheMostSpecificRuleOfTheList()
+    {
+        CompiledRuleSet set = Compile(
+            "||xiaomi.com^\n||mistat.xiaomi.com^\n|exact.data.mistat.xiaomi.com^\n",
+            "data.mistat.xiaomi.com\n@@||ok.example^\n||typed.example^$dnstype=AAAA\n",
+            "/^ad[0-9]+\\./\n");
+        byte[] name = Dns.DnsName.FromText("a.data.mistat.xiaomi.com");
+
+        Assert.AreEqual("mistat.xiaomi.com", set.RuleFor(name, 1, 0), "the parent rule; the exact rule does not cover a subdomain");
+        Assert.AreEqual("exact.data.mistat.xiaomi.com", set.RuleFor(Dns.DnsName.FromText("exact.data.mistat.xiaomi.com"), 1, 0));
+        Assert.AreEqual("data.mistat.xiaomi.com", set.RuleFor(name, 1, 1));
+        Assert.IsNull(set.RuleFor(name, 1, 2));
+        Assert.AreEqual("ok.example", set.RuleFor(Dns.DnsName.FromText("x.ok.example"), 1, 1), "exceptions are rules too");
+        Assert.AreEqual("typed.example", set.RuleFor(Dns.DnsName.FromText("typed.example"), 28, 1));
+        Assert.IsNull(set.RuleFor(Dns.DnsName.FromText("typed.example"), 1, 1), "$dnstype=AAAA does not cover A");
+        Assert.AreEqual("/^ad[0-9]+\\./", set.RuleFor(Dns.DnsName.FromText("ad7.example.org"), 1, 2));
+    }
+
+    [TestMethod]
     public void Scopes_ExactSubtreeAndSubdomainsOnly()
     {
         CompiledRuleSet set = Compile("|exact.example^\n||tree.example^\n*.subs.example\n");

@@ -1,4 +1,5 @@
 using MiSinkhole.Core.Inventory;
+using MiSinkhole.Core.Pipeline;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Tests;
@@ -73,6 +74,8 @@ public sealed class InventoryTests
         Assert.IsTrue(phone.IsProbablyXiaomi);
         Assert.AreEqual(2, phone.XiaomiEvidence["data.mistat.xiaomi.com"]);
         Assert.HasCount(1, phone.XiaomiEvidence, "allowed essential names are no evidence");
+        MatchRecord match = phone.Matches.Single();
+        Assert.AreEqual(("data.mistat.xiaomi.com", "xiaomi-telemetry", "data.mistat.xiaomi.com", PolicyAction.Blocked, 2L), (match.Name, match.List, match.Rule, match.Action, match.Count));
         Assert.AreEqual("127.0.0.2", phone.Address);
         Assert.IsLessThanOrEqualTo(phone.LastSeen, phone.FirstSeen);
         Assert.AreEqual(2, laptop.Queries);
@@ -102,6 +105,10 @@ public sealed class InventoryTests
         Assert.AreEqual("data.mistat.xiaomi.com. 300 IN A 192.0.2.1", otherClient.Answers.Single(), "its first telemetry query is only logged");
         Assert.AreEqual("data.mistat.xiaomi.com. 300 IN A 192.0.2.1", laptop.Answers.Single(), "configured devices keep their own policy");
         Assert.AreEqual("strict", stranger.AutoPolicy);
+        CollectionAssert.AreEquivalent(
+            new[] { "tracking.miui.com xiaomi-telemetry Logged 1", "data.mistat.xiaomi.com xiaomi-telemetry Blocked 1" },
+            stranger.Matches.Select(m => $"{m.Rule} {m.List} {m.Action} {m.Count}").ToArray(),
+            "what it tried while observed (would have blocked), then what was blocked");
         Assert.IsNotNull(stranger.AutoPolicyApplied);
         Assert.IsNull(daemon.Get<DeviceInventory>().Find("laptop")!.AutoPolicy);
     }

@@ -52,9 +52,12 @@ public sealed class DeviceInventory
             return;
         }
 
-        bool xiaomi = context.PolicyAction is PolicyAction.Blocked or PolicyAction.Logged && list.StartsWith("xiaomi", StringComparison.OrdinalIgnoreCase);
-        ulong hash = xiaomi ? InventoryEntry.Hash(context.QueryName) : 0;
-        if (entry.RecordMatch(list, context.PolicyAction, hash, context.QueryName, now))
+        if (context.Rules is not { } rules || IndexOf(rules.Rules.ListNames, list) is not int listIndex)
+        {
+            return;
+        }
+
+        if (entry.RecordMatch(list, listIndex, context.PolicyAction, context.QueryName, context.Query.Type, rules.Rules, now))
         {
             if (autoPolicy is not null && entry.Device is null)
             {
@@ -64,6 +67,9 @@ public sealed class DeviceInventory
             XiaomiDeviceFound?.Invoke(entry.Key);
         }
     }
+
+    /// <summary>Lists whose matches count as Xiaomi evidence: by convention, those named <c>xiaomi…</c>.</summary>
+    public static bool IsXiaomiList(string list) => list.StartsWith("xiaomi", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The policy <c>Devices:AutoPolicy</c> gave this client (no configured device), if any.</summary>
     public string? AutoPolicyFor(in ClientAddress client) =>
@@ -157,6 +163,19 @@ public sealed class DeviceInventory
 
     private long ToTimestamp(DateTimeOffset date) =>
         _originTimestamp + (long)((date - _originDate).TotalSeconds * _time.TimestampFrequency);
+
+    private static int? IndexOf(IReadOnlyList<string> lists, string list)
+    {
+        for (int i = 0; i < lists.Count; i++)
+        {
+            if (ReferenceEquals(lists[i], list) || lists[i] == list)
+            {
+                return i;
+            }
+        }
+
+        return null;
+    }
 
     private static ClientKey? ParseKey(InventoryRecord record)
     {

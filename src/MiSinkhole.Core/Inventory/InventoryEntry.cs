@@ -10,11 +10,12 @@ namespace MiSinkhole.Core.Inventory;
 /// </summary>
 internal sealed class InventoryEntry
 {
-    public const int MaxEvidenceNames = 64;
+    /// <summary>Names remembered per client; beyond that only the per-list counts grow.</summary>
+    public const int MaxMatchedNames = 256;
 
     private readonly Lock _lock = new();
     private readonly Dictionary<string, long[]> _categories = [];
-    private readonly Dictionary<ulong, (string Name, long Count)> _evidence = [];
+    private readonly Dictionary<ulong, MatchStat> _matches = [];
     private long _queries;
     private long _lastSeen;
     private ClientAddress _lastAddress;
@@ -59,33 +60,42 @@ internal sealed class InventoryEntry
         Dirty = true;
     }
 
-    /// <summary>Counts a match of <paramref name="list"/>; Xiaomi evidence when <paramref name="nameHash"/> is not 0.</summary>
+    /// <summary>
+    /// Counts a policy match of <paramref name="list"/>; for blocked and logged ones also the name,
+    /// with its rule (looked up in <paramref name="rules"/> the first time the name is seen).
+    /// </summary>
     /// <returns>True when this match made the client a probable Xiaomi device.</returns>
-    public bool RecordMatch(string list, PolicyAction action, ulong nameHash, ReadOnlySpan<byte> wireName, long now)
+    public bool RecordMatch(string list, int listIndex, PolicyAction action, ReadOnlySpan<byte> wireName, ushort type,
+        global::MiSinkhole.Rules.CompiledRuleSet rules, long now)
     {
         lock (_lock)
         {
+            Dirty = true;
             if (!_categories.TryGetValue(list, out long[]? counts))
             {
                 _categories[list] = counts = new long[3];
             }
 
             counts[action switch { PolicyAction.Blocked => 0, PolicyAction.Logged => 1, _ => 2 }]++;
-            if (nameHash == 0)
+            if (action is not (PolicyAction.Blocked or PolicyAction.Logged))
             {
                 return false;
             }
 
-            if (_evidence.TryGetValue(nameHash, out (string Name, long Count) seen))
+            ulong key = MatchKey(wireName, action, list);
+            if (!_matches.TryGetValue(key, out MatchStat? stat) && _matches.Count < MaxMatchedNames)
             {
-                _evidence[nameHash] = (seen.Name, seen.Count + 1);
-            }
-            else if (_evidence.Count < MaxEvidenceNames)
-            {
-                _evidence[nameHash] = (global::MiSinkhole.Dns.DnsName.ToText(wireName), 1);
+                string rule = rules.RuleFor(wireName, type, listIndex) ?? "(a CNAME target of the answer)";
+                _matches[key] = stat = new MatchStat(global::MiSinkhole.Dns.DnsName.ToText(wireName), list, rule, action);
             }
 
-            if (XiaomiSince is null)
+            if (stat is not null)
+            {
+                stat.Count++;
+                stat.LastSeen = now;
+            }
+
+            if (XiaomiSince is null && DeviceInventory.IsXiaomiList(list))
             {
                 XiaomiSince = now;
                 return true;
@@ -123,9 +133,10 @@ internal sealed class InventoryEntry
                 _categories[list] = [counts.Blocked, counts.Logged, counts.Allowed];
             }
 
-            foreach ((string name, long count) in record.XiaomiEvidence.Take(MaxEvidenceNames))
+            foreach (MatchRecord match in record.Matches.Take(MaxMatchedNames))
             {
-                _evidence[Hash(name)] = (name, count);
+                ulong key = MatchKey(global::MiSinkhole.Dns.DnsName.FromText(match.Name), match.Action, match.List);
+                _matches[key] = new MatchStat(match.Name, match.List, match.Rule, match.Action) { Count = match.Count, LastSeen = timestamp(match.LastSeen) };
             }
 
             XiaomiSince = record.XiaomiSince is { } since ? timestamp(since) : null;
@@ -151,15 +162,17 @@ internal sealed class InventoryEntry
                 Queries = Queries,
                 Categories = _categories.ToDictionary(c => c.Key, c => new CategoryCounts(c.Value[0], c.Value[1], c.Value[2])),
                 XiaomiSince = XiaomiSince is { } since ? date(since) : null,
-                XiaomiEvidence = _evidence.Values.OrderByDescending(e => e.Count).ThenBy(e => e.Name, StringComparer.Ordinal).ToDictionary(e => e.Name, e => e.Count),
+                Matches = [.. _matches.Values.OrderByDescending(m => m.Count).ThenBy(m => m.Name, StringComparer.Ordinal)
+                    .Select(m => new MatchRecord(m.Name, m.List, m.Rule, m.Action, m.Count, date(m.LastSeen)))],
                 AutoPolicy = AutoPolicy,
                 AutoPolicyApplied = AutoPolicyApplied is { } applied ? date(applied) : null,
             };
         }
     }
 
-    /// <summary>The evidence key of a dotted name (the same as of its wire form).</summary>
-    public static ulong Hash(string dottedName) => Hash(global::MiSinkhole.Dns.DnsName.FromText(dottedName.ToLowerInvariant()));
+    /// <summary>One counter per (name, action, list).</summary>
+    private static ulong MatchKey(ReadOnlySpan<byte> lowerWireName, PolicyAction action, string list) =>
+        Hash(lowerWireName) ^ (ulong)action ^ ((ulong)(uint)list.GetHashCode(StringComparison.Ordinal) << 32);
 
     public static ulong Hash(ReadOnlySpan<byte> lowerWireName)
     {

@@ -28,11 +28,15 @@ public sealed record InventoryRecord
     /// <summary>Per list ("category"): how many of the client's queries it blocked, logged and allowed.</summary>
     public IReadOnlyDictionary<string, CategoryCounts> Categories { get; init; } = new Dictionary<string, CategoryCounts>();
 
+    /// <summary>Names its policy blocked or only logged ("would have blocked"), with list and rule, most frequent first.</summary>
+    public IReadOnlyList<MatchRecord> Matches { get; init; } = [];
+
     /// <summary>When the client was first seen asking for Xiaomi names a Block or Log list holds; null: never.</summary>
     public DateTimeOffset? XiaomiSince { get; init; }
 
-    /// <summary>The evidence: those Xiaomi names and how often each was asked.</summary>
-    public IReadOnlyDictionary<string, long> XiaomiEvidence { get; init; } = new Dictionary<string, long>();
+    /// <summary>The evidence: those Xiaomi names (lists named <c>xiaomi…</c>) and how often each was asked.</summary>
+    public IReadOnlyDictionary<string, long> XiaomiEvidence =>
+        Matches.Where(m => DeviceInventory.IsXiaomiList(m.List)).GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.Sum(m => m.Count));
 
     /// <summary>The policy <c>Devices:AutoPolicy</c> gave this client, and when.</summary>
     public string? AutoPolicy { get; init; }

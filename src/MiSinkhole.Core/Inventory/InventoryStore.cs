@@ -17,6 +17,8 @@ public sealed partial class InventoryStore : BackgroundService
 {
     public static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(30);
 
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
+
     private readonly DeviceInventory _inventory;
     private readonly TimeProvider _time;
     private readonly ILogger<InventoryStore> _logger;
@@ -70,12 +72,12 @@ public sealed partial class InventoryStore : BackgroundService
         using SqliteTransaction transaction = connection.BeginTransaction();
         using SqliteCommand upsert = connection.CreateCommand();
         upsert.CommandText = """
-            INSERT INTO clients (key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, evidence, auto_policy, auto_policy_applied)
-            VALUES ($key, $device, $address, $mac, $host, $first, $last, $queries, $categories, $xiaomi, $evidence, $auto, $applied)
+            INSERT INTO clients (key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, matches, auto_policy, auto_policy_applied)
+            VALUES ($key, $device, $address, $mac, $host, $first, $last, $queries, $categories, $xiaomi, $matches, $auto, $applied)
             ON CONFLICT (key) DO UPDATE SET device = excluded.device, address = excluded.address, mac = excluded.mac,
               host_name = excluded.host_name, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
               queries = excluded.queries, categories = excluded.categories, xiaomi_since = excluded.xiaomi_since,
-              evidence = excluded.evidence, auto_policy = excluded.auto_policy, auto_policy_applied = excluded.auto_policy_applied
+              matches = excluded.matches, auto_policy = excluded.auto_policy, auto_policy_applied = excluded.auto_policy_applied
             """;
         foreach (InventoryRecord record in changed)
         {
@@ -88,9 +90,9 @@ public sealed partial class InventoryStore : BackgroundService
             upsert.Parameters.AddWithValue("$first", Date(record.FirstSeen));
             upsert.Parameters.AddWithValue("$last", Date(record.LastSeen));
             upsert.Parameters.AddWithValue("$queries", record.Queries);
-            upsert.Parameters.AddWithValue("$categories", JsonSerializer.Serialize(record.Categories));
+            upsert.Parameters.AddWithValue("$categories", JsonSerializer.Serialize(record.Categories, Json));
             upsert.Parameters.AddWithValue("$xiaomi", record.XiaomiSince is { } since ? Date(since) : DBNull.Value);
-            upsert.Parameters.AddWithValue("$evidence", JsonSerializer.Serialize(record.XiaomiEvidence));
+            upsert.Parameters.AddWithValue("$matches", JsonSerializer.Serialize(record.Matches, Json));
             upsert.Parameters.AddWithValue("$auto", (object?)record.AutoPolicy ?? DBNull.Value);
             upsert.Parameters.AddWithValue("$applied", record.AutoPolicyApplied is { } applied ? Date(applied) : DBNull.Value);
             upsert.ExecuteNonQuery();
@@ -126,7 +128,7 @@ public sealed partial class InventoryStore : BackgroundService
     {
         using SqliteConnection connection = Open();
         using SqliteCommand select = connection.CreateCommand();
-        select.CommandText = "SELECT key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, evidence, auto_policy, auto_policy_applied FROM clients";
+        select.CommandText = "SELECT key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, matches, auto_policy, auto_policy_applied FROM clients";
         var records = new List<InventoryRecord>();
         using (SqliteDataReader row = select.ExecuteReader())
         {
@@ -142,9 +144,9 @@ public sealed partial class InventoryStore : BackgroundService
                     FirstSeen = Date(row.GetString(5)),
                     LastSeen = Date(row.GetString(6)),
                     Queries = row.GetInt64(7),
-                    Categories = JsonSerializer.Deserialize<Dictionary<string, CategoryCounts>>(row.GetString(8)) ?? [],
+                    Categories = JsonSerializer.Deserialize<Dictionary<string, CategoryCounts>>(row.GetString(8), Json) ?? [],
                     XiaomiSince = row.IsDBNull(9) ? null : Date(row.GetString(9)),
-                    XiaomiEvidence = JsonSerializer.Deserialize<Dictionary<string, long>>(row.GetString(10)) ?? [],
+                    Matches = JsonSerializer.Deserialize<List<MatchRecord>>(row.GetString(10), Json) ?? [],
                     AutoPolicy = row.IsDBNull(11) ? null : row.GetString(11),
                     AutoPolicyApplied = row.IsDBNull(12) ? null : Date(row.GetString(12)),
                 });
@@ -167,7 +169,7 @@ public sealed partial class InventoryStore : BackgroundService
             CREATE TABLE IF NOT EXISTS clients (
               key TEXT PRIMARY KEY, device TEXT, address TEXT, mac TEXT, host_name TEXT,
               first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, queries INTEGER NOT NULL,
-              categories TEXT NOT NULL, xiaomi_since TEXT, evidence TEXT NOT NULL,
+              categories TEXT NOT NULL, xiaomi_since TEXT, matches TEXT NOT NULL,
               auto_policy TEXT, auto_policy_applied TEXT);
             """;
         setup.ExecuteNonQuery();
