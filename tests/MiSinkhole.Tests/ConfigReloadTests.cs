@@ -49,12 +49,12 @@ public sealed class ConfigReloadTests
         {
             DigResult before = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
 
-            ConfigReloadResult result = await RewriteAndWaitAsync(daemon, dir, Config("observe", extra: """, "Cache": { "MaxEntries": 5 }"""));
+            ConfigReloadResult result = await RewriteAndWaitAsync(daemon, dir, Config("observe", extra: """, "Cache": { "MaxEntries": 5 }""").Replace("\"Policy\": \"observe\" }", "\"Policy\": \"observe\" }, \"NameServer\": \"127.0.0.1\"", StringComparison.Ordinal));
             DigResult after = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
 
             Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", before.Answers.Single());
             Assert.IsTrue(result.Applied, string.Join("\n", result.Problems));
-            CollectionAssert.AreEqual(new[] { "Cache" }, result.NeedRestart.ToArray(), "cache size is read at start only, and says so");
+            CollectionAssert.AreEqual(new[] { "Cache", "Devices:NameServer" }, result.NeedRestart.ToArray(), "read at start only, and says so");
             Assert.AreEqual("data.mistat.xiaomi.com. 300 IN A 192.0.2.1", after.Answers.Single(), "the phone is now only observed");
         }
     }

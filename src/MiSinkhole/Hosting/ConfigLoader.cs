@@ -58,13 +58,14 @@ public static class ConfigLoader
             problems = [.. problems.Select(p => p with { File = source, Line = JsonKeyLocator.FindLine(source, p.Key) })];
         }
 
-        return new LoadedConfig(options, problems, source)
+        var fingerprints = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (string path in configuration.GetChildren().Select(c => c.Key).Concat(["Devices:LeaseFiles", "Devices:NameServer"]))
         {
-            Fingerprints = configuration.GetChildren().ToDictionary(
-                section => section.Key,
-                section => string.Join('\n', section.AsEnumerable().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}")),
-                StringComparer.OrdinalIgnoreCase),
-        };
+            IConfigurationSection section = configuration.GetSection(path);
+            fingerprints[path] = section.Value + "\n" + string.Join('\n', section.AsEnumerable().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+        }
+
+        return new LoadedConfig(options, problems, source) { Fingerprints = fingerprints };
     }
 
     /// <summary>MISINKHOLE__Dns__Listen__0 → Dns:Listen:0 (the convention of .NET's environment provider).</summary>

@@ -10,14 +10,15 @@ namespace MiSinkhole.Hosting;
 /// and with editors that replace the file) and applies a valid change without a restart: lists,
 /// policies, schedules and devices are compiled off to the side and swapped in as one snapshot,
 /// so no query is dropped or sees half a config. An invalid change is refused and logged with
-/// every problem; the running config stays. Sections that only take effect at start (Dns,
-/// Upstreams, Cache, DataDirectory) are reported as needing a restart.
+/// every problem; the running config stays. Settings that only take effect at start (Dns,
+/// Upstreams, Cache, DataDirectory, Devices:LeaseFiles, Devices:NameServer) are reported as
+/// needing a restart.
 /// </summary>
 public sealed partial class ConfigWatcher : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
-    private static readonly string[] StartOnlySections = ["Dns", "Upstreams", "Cache", "DataDirectory"];
+    private static readonly string[] StartOnlySections = ["Dns", "Upstreams", "Cache", "DataDirectory", "Devices:LeaseFiles", "Devices:NameServer"];
 
     private readonly ConfigFileSource _source;
     private readonly RuleEngine _engine;
