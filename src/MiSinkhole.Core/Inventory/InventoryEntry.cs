@@ -6,7 +6,7 @@ namespace MiSinkhole.Core.Inventory;
 /// <summary>
 /// The live, thread-safe state of one inventory client. Counting a query touches two fields
 /// without a lock; a rule match takes the entry's lock (matches are a small share of queries).
-/// Times are <see cref="TimeProvider"/> timestamps, turned into dates only when read.
+/// Times are milliseconds on a monotonic clock, turned into dates only when read.
 /// </summary>
 internal sealed class InventoryEntry
 {
