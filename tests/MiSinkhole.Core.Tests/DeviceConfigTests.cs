@@ -61,6 +61,7 @@ public sealed class DeviceConfigTests
             ["Devices:tv:Policy"] = "strict",
             ["Devices:AutoPolicy"] = "nope",
             ["Devices:NameServer"] = "router.lan",
+            ["Devices:Unknown:Match:0"] = "10.0.0.9",
         });
 
         string all = string.Join("\n", problems);
@@ -71,7 +72,8 @@ public sealed class DeviceConfigTests
         StringAssert.Contains(all, "Devices:tv:Match: a device needs at least one address");
         StringAssert.Contains(all, "Devices:AutoPolicy: unknown policy 'nope'");
         StringAssert.Contains(all, "Devices:NameServer: 'router.lan' is not an address");
-        Assert.HasCount(7, problems);
+        StringAssert.Contains(all, "Devices:Unknown: 'Unknown' cannot be a device name");
+        Assert.HasCount(8, problems);
     }
 
     [TestMethod]

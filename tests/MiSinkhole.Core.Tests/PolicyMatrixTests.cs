@@ -25,7 +25,7 @@ public sealed class PolicyMatrixTests
     {
         s_dir = new TempDirectory();
         s_dir.Write("telemetry.txt", "||tracking.example^\n||important.example^$important\n@@||ok.tracking.example^\n");
-        s_dir.Write("ads.txt", "0.0.0.0 ads.example\n");
+        s_dir.Write("ads.txt", "0.0.0.0 ads.example\n0.0.0.0 x.important.example\n");
         s_dir.Write("essential.txt", "update.tracking.example\nimportant.example\n");
         IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -73,6 +73,8 @@ public sealed class PolicyMatrixTests
     [DataRow("192.168.1.12", "ads.example", PolicyAction.Blocked, "ads", DisplayName = "kids: ads blocked")]
     [DataRow("192.168.1.12", "a.tracking.example", PolicyAction.Logged, "telemetry", DisplayName = "kids: telemetry logged")]
     [DataRow("192.168.1.12", "update.tracking.example", PolicyAction.Logged, "telemetry", DisplayName = "kids: essential is not an Allow list of this policy")]
+    [DataRow("192.168.1.12", "x.important.example", PolicyAction.Blocked, "ads", DisplayName = "kids: $important in the Log list does not override the Block list")]
+    [DataRow("192.168.1.11", "x.important.example", PolicyAction.Logged, "telemetry", DisplayName = "new phone: $important Log beats Allow even where another Log list holds it")]
     [DataRow("192.168.1.13", "a.tracking.example", PolicyAction.None, null, DisplayName = "laptop: an empty policy leaves everything alone")]
     [DataRow("10.9.9.9", "a.tracking.example", PolicyAction.Blocked, "telemetry", DisplayName = "unknown client: DefaultPolicy")]
     [DataRow("10.9.9.9", "ok.tracking.example", PolicyAction.Allowed, "telemetry")]

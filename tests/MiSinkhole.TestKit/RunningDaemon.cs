@@ -74,7 +74,7 @@ public sealed class RunningDaemon : IAsyncDisposable
         }
 
         IHost host = DaemonHost.Build(config.Options, logging => logging.SetMinimumLevel(LogLevel.Warning),
-            new ConfigFileSource(config.Source, overrides, new Dictionary<string, string>()));
+            new ConfigFileSource(config.Source, overrides, new Dictionary<string, string>()) { LoadedStamp = config.FileStamp });
         await host.StartAsync();
         return new RunningDaemon(host, new TempDirectory());
     }

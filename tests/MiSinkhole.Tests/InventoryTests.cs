@@ -202,4 +202,26 @@ public sealed class InventoryTests
         Assert.IsNull(inventory.Find("127.0.0.11")!.HostName);
         Assert.IsNull(inventory.Find("old-phone")!.HostName, "configured devices have their config name");
     }
+
+    [TestMethod]
+    public async Task AutoPolicyTurnedOnLater_AppliesToClientsFlaggedBefore()
+    {
+        await using var upstream = new FakeUpstream();
+        using var data = new TempDirectory();
+        await using (RunningDaemon observing = await StartAsync(upstream, defaultPolicy: "observe", dataDirectory: data.Path))
+        {
+            DigResult logged = await Dig.RunAsync(observing.EndPoint, "-b", "127.0.0.9", "tracking.miui.com", "A");
+            DigResult again = await Dig.RunAsync(observing.EndPoint, "-b", "127.0.0.9", "data.mistat.xiaomi.com", "A");
+            Assert.AreEqual("tracking.miui.com. 300 IN A 192.0.2.1", logged.Answers.Single());
+            Assert.AreEqual("data.mistat.xiaomi.com. 300 IN A 192.0.2.1", again.Answers.Single(), "flagged, but no AutoPolicy yet");
+        }
+
+        await using RunningDaemon blocking = await StartAsync(upstream, defaultPolicy: "observe", autoPolicy: "strict", dataDirectory: data.Path);
+        DigResult blocked = await Dig.RunAsync(blocking.EndPoint, "-b", "127.0.0.9", "tracking.miui.com", "A");
+        DigResult stranger = await Dig.RunAsync(blocking.EndPoint, "-b", "127.0.0.10", "tracking.miui.com", "A");
+
+        Assert.AreEqual("tracking.miui.com. 60 IN A 0.0.0.0", blocked.Answers.Single(), "the client flagged before gets the new AutoPolicy");
+        Assert.AreEqual("tracking.miui.com. 300 IN A 192.0.2.1", stranger.Answers.Single());
+        Assert.AreEqual("strict", blocking.Get<DeviceInventory>().Find("127.0.0.9")!.AutoPolicy);
+    }
 }

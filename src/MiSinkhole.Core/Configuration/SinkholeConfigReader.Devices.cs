@@ -31,6 +31,11 @@ public sealed partial class SinkholeConfigReader
                 continue;
             }
 
+            if (device.Key.Equals("unknown", StringComparison.OrdinalIgnoreCase) || device.Key == "*")
+            {
+                Error(device.Path, $"'{device.Key}' cannot be a device name: it stands for clients that are no device (or for all)");
+            }
+
             CheckKeys(device, "Match", "Policy");
             string? policy = device["Policy"];
             if (policy is not null && !KnownPolicy(policy, policies, defaultPolicy))

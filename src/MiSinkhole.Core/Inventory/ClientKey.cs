@@ -1,17 +1,15 @@
-using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
 
 namespace MiSinkhole.Core.Inventory;
 
 /// <summary>
-/// How the inventory tells clients that are no configured device apart: by MAC address when
-/// the neighbour table knows it (so IPv6 privacy addresses of one phone stay one client), else
-/// by IP address.
+/// How the inventory tells clients that are no configured device apart: by address (the port
+/// ignored). A stable key, so one client never splits into two entries when the neighbour table
+/// learns or forgets its MAC; the MAC is kept as an attribute.
 /// </summary>
-public readonly record struct ClientKey(UInt128 Bits, bool IsIPv4, ulong Mac)
+public readonly record struct ClientKey(UInt128 Bits, bool IsIPv4)
 {
-    public static ClientKey For(in ClientAddress client, INeighbourTable neighbours) =>
-        neighbours.TryGetMac(client, out MacAddress mac) ? new ClientKey(0, false, mac.Value) : new ClientKey(client.Bits, client.IsIPv4, 0);
+    public static ClientKey From(in ClientAddress client) => new(client.Bits, client.IsIPv4);
 
-    public override string ToString() => Mac != 0 ? new MacAddress(Mac).ToString() : new ClientAddress(Bits, IsIPv4, 0).ToString();
+    public override string ToString() => new ClientAddress(Bits, IsIPv4, 0).ToString();
 }

@@ -6,13 +6,14 @@ using MiSinkhole.Core.Pipeline;
 namespace MiSinkhole.Core.Inventory;
 
 /// <summary>
-/// Every client the daemon has served: configured devices by name, other clients by MAC (when
-/// the neighbour table knows it) or address. Per client: first and last seen, queries, and per
-/// list how many queries it blocked, logged and allowed. A client that asks for Xiaomi names
-/// that a Block or Log list holds (a list whose name starts with <c>xiaomi</c>) is flagged as a
-/// probable Xiaomi device with the names as evidence; with <c>Devices:AutoPolicy</c> such a
-/// client that is no configured device gets that policy from then on. Recording a query takes
-/// a dictionary lookup and two field writes; nothing on the query path waits on the store.
+/// Every client the daemon has served: configured devices by name, other clients by address
+/// (with the MAC the neighbour table gave when first seen). Per client: first and last seen,
+/// queries, per list how many queries it blocked, logged and allowed, and the names blocked or
+/// only logged with list and rule. A client that asks for names that a Block or Log list named
+/// <c>xiaomi…</c> holds is flagged as a probable Xiaomi device; with <c>Devices:AutoPolicy</c>
+/// a flagged client that is no configured device gets that policy (also one flagged before the
+/// setting was made, and, by its MAC, under its other addresses). Recording a query is a
+/// dictionary lookup and a counter increment; nothing on the query path waits on the store.
 /// </summary>
 public sealed class DeviceInventory
 {
@@ -21,6 +22,7 @@ public sealed class DeviceInventory
 
     private readonly ConcurrentDictionary<string, InventoryEntry> _devices = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<ClientKey, InventoryEntry> _clients = new();
+    private readonly ConcurrentDictionary<ulong, byte> _flaggedMacs = new();
     private readonly TimeProvider _time;
     private readonly INeighbourTable _neighbours;
     private readonly IClientNames _names;
@@ -41,50 +43,64 @@ public sealed class DeviceInventory
 
     public int Count => _devices.Count + _clients.Count;
 
+    /// <summary>Lists whose matches count as Xiaomi evidence: by convention, those named <c>xiaomi…</c>.</summary>
+    public static bool IsXiaomiList(string list) => list.StartsWith("xiaomi", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>Counts one answered query of <paramref name="context"/>'s client, and its rule match if any.</summary>
-    public void Record(QueryContext context, string? autoPolicy)
+    public void Record(QueryContext context)
     {
         long now = Now();
         InventoryEntry entry = EntryFor(context, now);
         entry.Touch(now, context.Client);
-        if (context.PolicyAction == PolicyAction.None || context.MatchedList is not string list)
-        {
-            return;
-        }
-
-        if (context.Rules is not { } rules || IndexOf(rules.Rules.ListNames, list) is not int listIndex)
+        if (context.PolicyAction == PolicyAction.None || context.MatchedList is not string list
+            || context.Rules is not { } rules || IndexOf(rules.Rules.ListNames, list) is not int listIndex)
         {
             return;
         }
 
         if (entry.RecordMatch(list, listIndex, context.PolicyAction, context.QueryName, context.Query.Type, rules.Rules, now))
         {
-            if (autoPolicy is not null && entry.Device is null)
+            if (entry.Mac != 0)
             {
-                entry.ApplyAutoPolicy(autoPolicy, now);
+                _flaggedMacs.TryAdd(entry.Mac, 0);
+            }
+
+            if (entry.Device is null && rules.Options.Devices.AutoPolicy is string auto)
+            {
+                entry.NoteAutoPolicy(auto, now);
             }
 
             XiaomiDeviceFound?.Invoke(entry.Key);
         }
     }
 
-    /// <summary>Lists whose matches count as Xiaomi evidence: by convention, those named <c>xiaomi…</c>.</summary>
-    public static bool IsXiaomiList(string list) => list.StartsWith("xiaomi", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Whether <c>Devices:AutoPolicy</c> (<paramref name="policy"/>) applies to this client, which
+    /// is no configured device: it does once the client is flagged as a Xiaomi device.
+    /// </summary>
+    public bool AutoPolicyApplies(in ClientAddress client, string policy)
+    {
+        bool known = _clients.TryGetValue(ClientKey.From(client), out InventoryEntry? entry);
+        bool flagged = (known && entry!.XiaomiSince is not null)
+            || (!_flaggedMacs.IsEmpty && _neighbours.TryGetMac(client, out MacAddress mac) && _flaggedMacs.ContainsKey(mac.Value));
+        if (flagged)
+        {
+            entry?.NoteAutoPolicy(policy, Now());
+        }
 
-    /// <summary>The policy <c>Devices:AutoPolicy</c> gave this client (no configured device), if any.</summary>
-    public string? AutoPolicyFor(in ClientAddress client) =>
-        _clients.TryGetValue(ClientKey.For(client, _neighbours), out InventoryEntry? entry) ? entry.AutoPolicy : null;
+        return flagged;
+    }
 
     /// <summary>Everything the inventory knows, most recently seen first.</summary>
     public IReadOnlyList<InventoryRecord> List() =>
         [.. _devices.Values.Concat(_clients.Values).OrderByDescending(e => e.LastSeen).Select(ToRecord)];
 
-    /// <summary>One client by key (device name, MAC or address).</summary>
+    /// <summary>One client by key (device name or address).</summary>
     public InventoryRecord? Find(string key) =>
         _devices.TryGetValue(key, out InventoryEntry? device) ? ToRecord(device)
         : _clients.Values.FirstOrDefault(e => e.Key.Equals(key, StringComparison.OrdinalIgnoreCase)) is { } client ? ToRecord(client) : null;
 
-    /// <summary>Records changed since the last call (for the store), marking them saved.</summary>
+    /// <summary>Records changed since the last call (for the store), marked as saved.</summary>
     internal IReadOnlyList<InventoryRecord> TakeChanged()
     {
         var changed = new List<InventoryRecord>();
@@ -100,19 +116,52 @@ public sealed class DeviceInventory
         return changed;
     }
 
-    /// <summary>Brings back saved records (at start, before queries arrive).</summary>
-    internal void Restore(IEnumerable<InventoryRecord> records)
+    /// <summary>Marks records as changed again (their save failed).</summary>
+    internal void MarkChanged(IEnumerable<InventoryRecord> records)
     {
         foreach (InventoryRecord record in records)
+        {
+            if ((record.Device is string device ? _devices.GetValueOrDefault(device) : Entry(record.Key)) is InventoryEntry entry)
+            {
+                entry.Dirty = true;
+            }
+        }
+    }
+
+    /// <summary>Forgets the least recently seen clients beyond <see cref="MaxClients"/>; returns their keys.</summary>
+    internal IReadOnlyList<string> Prune()
+    {
+        int excess = _clients.Count - MaxClients;
+        if (excess <= 0)
+        {
+            return [];
+        }
+
+        var forgotten = new List<string>();
+        foreach (KeyValuePair<ClientKey, InventoryEntry> oldest in _clients.OrderBy(c => c.Value.LastSeen).Take(excess))
+        {
+            if (_clients.TryRemove(oldest))
+            {
+                forgotten.Add(oldest.Value.Key);
+            }
+        }
+
+        return forgotten;
+    }
+
+    /// <summary>Brings back saved records (at start, before queries arrive), the most recent <see cref="MaxClients"/> clients.</summary>
+    internal void Restore(IEnumerable<InventoryRecord> records)
+    {
+        foreach (InventoryRecord record in records.OrderByDescending(r => r.LastSeen))
         {
             InventoryEntry entry;
             if (record.Device is string device)
             {
                 entry = _devices.GetOrAdd(device, static (d, now) => new InventoryEntry(d, d, now, 0), 0L);
             }
-            else if (ParseKey(record) is ClientKey key)
+            else if (_clients.Count < MaxClients && System.Net.IPAddress.TryParse(record.Key, out System.Net.IPAddress? address))
             {
-                entry = _clients.GetOrAdd(key, static (k, now) => new InventoryEntry(k.ToString(), null, now, k.Mac), 0L);
+                entry = _clients.GetOrAdd(ClientKey.From(ClientAddress.FromIPAddress(address)), static (k, now) => new InventoryEntry(k.ToString(), null, now, 0), 0L);
             }
             else
             {
@@ -120,6 +169,10 @@ public sealed class DeviceInventory
             }
 
             entry.Restore(record, ToTimestamp);
+            if (entry.XiaomiSince is not null && entry.Mac != 0)
+            {
+                _flaggedMacs.TryAdd(entry.Mac, 0);
+            }
         }
     }
 
@@ -132,32 +185,27 @@ public sealed class DeviceInventory
                 : _devices.GetOrAdd(context.Device, static (d, now) => new InventoryEntry(d, d, now, 0), now);
         }
 
-        ClientKey key = ClientKey.For(context.Client, _neighbours);
+        ClientKey key = ClientKey.From(context.Client);
         if (_clients.TryGetValue(key, out InventoryEntry? entry))
         {
             return entry;
         }
 
-        if (_clients.Count >= MaxClients)
-        {
-            ForgetOldest();
-        }
-
-        entry = _clients.GetOrAdd(key, static (k, now) => new InventoryEntry(k.ToString(), null, now, k.Mac), now);
-        _ = _names.TryGetName(context.Client); // starts a name lookup in the background
+        // First seen: the only time the neighbour table and the name lookup are asked.
+        ulong mac = _neighbours.TryGetMac(context.Client, out MacAddress found) ? found.Value : 0;
+        entry = _clients.GetOrAdd(key, static (k, state) => new InventoryEntry(k.ToString(), null, state.Now, state.Mac), (Now: now, Mac: mac));
+        _ = _names.TryGetName(context.Client);
         return entry;
     }
 
-    private void ForgetOldest()
-    {
-        foreach (KeyValuePair<ClientKey, InventoryEntry> oldest in _clients.OrderBy(c => c.Value.LastSeen).Take(MaxClients / 10))
-        {
-            _clients.TryRemove(oldest);
-        }
-    }
+    private InventoryEntry? Entry(string key) =>
+        System.Net.IPAddress.TryParse(key, out System.Net.IPAddress? address) ? _clients.GetValueOrDefault(ClientKey.From(ClientAddress.FromIPAddress(address))) : null;
 
-    private InventoryRecord ToRecord(InventoryEntry entry) =>
-        entry.ToRecord(ToDate, entry.Device is null && entry.LastAddress != default ? _names.TryGetName(entry.LastAddress) : null);
+    private InventoryRecord ToRecord(InventoryEntry entry)
+    {
+        ClientAddress address = entry.LastAddress;
+        return entry.ToRecord(ToDate, entry.Device is null && address != default ? _names.TryGetName(address) : null);
+    }
 
     /// <summary>
     /// Milliseconds on a monotonic clock. With the system clock, the coarse tick count (a few ns,
@@ -169,8 +217,7 @@ public sealed class DeviceInventory
 
     private DateTimeOffset ToDate(long timestamp) => _originDate + TimeSpan.FromMilliseconds(timestamp - _originTimestamp);
 
-    private long ToTimestamp(DateTimeOffset date) =>
-        _originTimestamp + (long)(date - _originDate).TotalMilliseconds;
+    private long ToTimestamp(DateTimeOffset date) => _originTimestamp + (long)(date - _originDate).TotalMilliseconds;
 
     private static int? IndexOf(IReadOnlyList<string> lists, string list)
     {
@@ -183,17 +230,5 @@ public sealed class DeviceInventory
         }
 
         return null;
-    }
-
-    private static ClientKey? ParseKey(InventoryRecord record)
-    {
-        if (record.Mac is string mac && MacAddress.TryParse(mac, out MacAddress parsed))
-        {
-            return new ClientKey(0, false, parsed.Value);
-        }
-
-        return System.Net.IPAddress.TryParse(record.Key, out System.Net.IPAddress? address)
-            ? new ClientKey(ClientAddress.FromIPAddress(address).Bits, ClientAddress.FromIPAddress(address).IsIPv4, 0)
-            : null;
     }
 }

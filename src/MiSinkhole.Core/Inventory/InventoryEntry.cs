@@ -19,6 +19,7 @@ internal sealed class InventoryEntry
     private long _queries;
     private long _lastSeen;
     private ClientAddress _lastAddress;
+    private volatile bool _dirty = true;
 
     public InventoryEntry(string key, string? device, long now, ulong mac)
     {
@@ -33,7 +34,8 @@ internal sealed class InventoryEntry
 
     public string? Device { get; }
 
-    public ulong Mac { get; }
+    /// <summary>The MAC address the neighbour table gave when the client was first seen; 0: unknown.</summary>
+    public ulong Mac { get; private set; }
 
     public long FirstSeen { get; set; }
 
@@ -41,7 +43,16 @@ internal sealed class InventoryEntry
 
     public long Queries => Interlocked.Read(ref _queries);
 
-    public ClientAddress LastAddress => _lastAddress;
+    public ClientAddress LastAddress
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _lastAddress;
+            }
+        }
+    }
 
     public long? XiaomiSince { get; private set; }
 
@@ -50,14 +61,34 @@ internal sealed class InventoryEntry
     public long? AutoPolicyApplied { get; private set; }
 
     /// <summary>Set when something changed since the last save.</summary>
-    public bool Dirty { get; set; } = true;
+    public bool Dirty
+    {
+        get => _dirty;
+        set => _dirty = value;
+    }
 
+    /// <summary>Counts a query. Shared fields are written only when their value changes.</summary>
     public void Touch(long now, in ClientAddress address)
     {
         Interlocked.Increment(ref _queries);
-        Volatile.Write(ref _lastSeen, now);
-        _lastAddress = address;
-        Dirty = true;
+        if (Volatile.Read(ref _lastSeen) != now)
+        {
+            Volatile.Write(ref _lastSeen, now);
+        }
+
+        if (!_dirty)
+        {
+            _dirty = true;
+        }
+
+        // Compared without the lock (a torn read only costs an extra locked write), written under it.
+        if (_lastAddress.Bits != address.Bits || _lastAddress.IsIPv4 != address.IsIPv4)
+        {
+            lock (_lock)
+            {
+                _lastAddress = address with { Port = 0 };
+            }
+        }
     }
 
     /// <summary>
@@ -70,7 +101,7 @@ internal sealed class InventoryEntry
     {
         lock (_lock)
         {
-            Dirty = true;
+            _dirty = true;
             if (!_categories.TryGetValue(list, out long[]? counts))
             {
                 _categories[list] = counts = new long[3];
@@ -105,13 +136,19 @@ internal sealed class InventoryEntry
         }
     }
 
-    public void ApplyAutoPolicy(string policy, long now)
+    /// <summary>Notes that <c>Devices:AutoPolicy</c> (<paramref name="policy"/>) applies to this client now.</summary>
+    public void NoteAutoPolicy(string policy, long now)
     {
+        if (ReferenceEquals(AutoPolicy, policy))
+        {
+            return;
+        }
+
         lock (_lock)
         {
-            AutoPolicy ??= policy;
+            AutoPolicy = policy;
             AutoPolicyApplied ??= now;
-            Dirty = true;
+            _dirty = true;
         }
     }
 
@@ -133,16 +170,25 @@ internal sealed class InventoryEntry
                 _categories[list] = [counts.Blocked, counts.Logged, counts.Allowed];
             }
 
+            Span<byte> wire = stackalloc byte[global::MiSinkhole.Dns.DnsConstants.MaxNameLength];
             foreach (MatchRecord match in record.Matches.Take(MaxMatchedNames))
             {
-                ulong key = MatchKey(global::MiSinkhole.Dns.DnsName.FromText(match.Name), match.Action, match.List);
-                _matches[key] = new MatchStat(match.Name, match.List, match.Rule, match.Action) { Count = match.Count, LastSeen = timestamp(match.LastSeen) };
+                if (global::MiSinkhole.Dns.DnsName.TryFromText(match.Name, wire, out int length))
+                {
+                    ulong key = MatchKey(wire[..length], match.Action, match.List);
+                    _matches[key] = new MatchStat(match.Name, match.List, match.Rule, match.Action) { Count = match.Count, LastSeen = timestamp(match.LastSeen) };
+                }
+            }
+
+            if (Mac == 0 && record.Mac is string mac && global::MiSinkhole.Core.Devices.MacAddress.TryParse(mac, out global::MiSinkhole.Core.Devices.MacAddress parsed))
+            {
+                Mac = parsed.Value;
             }
 
             XiaomiSince = record.XiaomiSince is { } since ? timestamp(since) : null;
             AutoPolicy = record.AutoPolicy;
             AutoPolicyApplied = record.AutoPolicyApplied is { } applied ? timestamp(applied) : null;
-            Dirty = false;
+            _dirty = false;
         }
     }
 

@@ -11,7 +11,9 @@ namespace MiSinkhole.Core.Inventory;
 /// Keeps the device inventory across restarts in SQLite (<c>DataDirectory/inventory.db</c>, WAL):
 /// loads it before the DNS listeners start, writes the clients that changed every
 /// <see cref="SaveInterval"/> on this background thread, and once more at shutdown. A database
-/// that cannot be read is moved aside (kept, not deleted) and the inventory starts empty.
+/// that cannot be read is moved aside with its WAL (kept, not deleted) and the inventory starts
+/// empty; where no database can be used at all (a read-only folder) it lives in memory only.
+/// Clients the inventory forgets (beyond its cap) are deleted here too.
 /// </summary>
 public sealed partial class InventoryStore : BackgroundService
 {
@@ -35,19 +37,37 @@ public sealed partial class InventoryStore : BackgroundService
 
     public string Path { get; }
 
+    /// <summary>False when the database could not be opened at all: the inventory then lives in memory only.</summary>
+    public bool IsPersistent { get; private set; } = true;
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         try
         {
             Load();
         }
-        catch (Exception e) when (e is SqliteException or JsonException or IOException or FormatException)
+        catch (Exception e) when (IsStorageProblem(e))
         {
             string aside = $"{Path}.unreadable-{_time.GetUtcNow():yyyyMMddHHmmss}";
             LogUnreadable(e, Path, aside);
-            SqliteConnection.ClearAllPools();
-            File.Move(Path, aside);
-            Load();
+            try
+            {
+                SqliteConnection.ClearAllPools();
+                foreach (string suffix in (string[])["", "-wal", "-shm"])
+                {
+                    if (File.Exists(Path + suffix))
+                    {
+                        File.Move(Path + suffix, aside + suffix); // the WAL belongs to its database
+                    }
+                }
+
+                Load();
+            }
+            catch (Exception again) when (IsStorageProblem(again))
+            {
+                IsPersistent = false;
+                LogMemoryOnly(again, Path);
+            }
         }
 
         await base.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -56,20 +76,60 @@ public sealed partial class InventoryStore : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        Save();
+        try
+        {
+            Save();
+        }
+        catch (Exception e) when (IsStorageProblem(e))
+        {
+            LogSaveFailed(e, Path);
+        }
     }
 
-    /// <summary>Writes every client that changed since the last save; returns how many.</summary>
+    /// <summary>
+    /// Writes every client that changed since the last save and deletes the clients the
+    /// inventory forgot; returns how many were written. A failed write leaves them to the next save.
+    /// </summary>
     public int Save()
     {
-        IReadOnlyList<InventoryRecord> changed = _inventory.TakeChanged();
-        if (changed.Count == 0)
+        if (!IsPersistent)
         {
             return 0;
         }
 
+        IReadOnlyList<string> forgotten = _inventory.Prune();
+        IReadOnlyList<InventoryRecord> changed = _inventory.TakeChanged();
+        if (changed.Count == 0 && forgotten.Count == 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            Write(changed, forgotten);
+        }
+        catch
+        {
+            _inventory.MarkChanged(changed);
+            throw;
+        }
+
+        return changed.Count;
+    }
+
+    private void Write(IReadOnlyList<InventoryRecord> changed, IReadOnlyList<string> forgotten)
+    {
         using SqliteConnection connection = Open();
         using SqliteTransaction transaction = connection.BeginTransaction();
+        using SqliteCommand delete = connection.CreateCommand();
+        delete.CommandText = "DELETE FROM clients WHERE key = $key";
+        foreach (string key in forgotten)
+        {
+            delete.Parameters.Clear();
+            delete.Parameters.AddWithValue("$key", key);
+            delete.ExecuteNonQuery();
+        }
+
         using SqliteCommand upsert = connection.CreateCommand();
         upsert.CommandText = """
             INSERT INTO clients (key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, matches, auto_policy, auto_policy_applied)
@@ -99,7 +159,6 @@ public sealed partial class InventoryStore : BackgroundService
         }
 
         transaction.Commit();
-        return changed.Count;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -113,7 +172,7 @@ public sealed partial class InventoryStore : BackgroundService
                 {
                     Save();
                 }
-                catch (Exception e) when (e is SqliteException or IOException)
+                catch (Exception e) when (IsStorageProblem(e))
                 {
                     LogSaveFailed(e, Path);
                 }
@@ -176,6 +235,9 @@ public sealed partial class InventoryStore : BackgroundService
         return connection;
     }
 
+    private static bool IsStorageProblem(Exception e) =>
+        e is SqliteException or IOException or UnauthorizedAccessException or JsonException or FormatException or InvalidOperationException;
+
     /// <summary>Devices and other clients never share a key: a device is stored under "device:NAME".</summary>
     private static string Key(InventoryRecord record) => record.Device is null ? record.Key : "device:" + record.Device;
 
@@ -188,6 +250,9 @@ public sealed partial class InventoryStore : BackgroundService
 
     [LoggerMessage(EventId = 1402, Level = LogLevel.Error, Message = "Device inventory {Path} cannot be read; moved it to {Aside} and starting empty")]
     private partial void LogUnreadable(Exception exception, string path, string aside);
+
+    [LoggerMessage(EventId = 1404, Level = LogLevel.Error, Message = "Device inventory {Path} cannot be used; keeping the inventory in memory only until the next start")]
+    private partial void LogMemoryOnly(Exception exception, string path);
 
     [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "Device inventory could not be saved to {Path}; will retry")]
     private partial void LogSaveFailed(Exception exception, string path);

@@ -57,8 +57,9 @@ public sealed class CompiledPolicy
     public byte[] BlockIPv6 { get; }
 
     /// <summary>
-    /// The verdict for one name. Precedence: an <c>$important</c> rule of a Block (then Log) list;
-    /// then Allow lists and <c>@@</c> exceptions in any of the policy's lists; then Block; then Log.
+    /// The verdict for one name. Precedence: an <c>$important</c> rule of a Block list; then an
+    /// <c>$important</c> rule of a Log list (beats Allow, not Block); then Allow lists and
+    /// <c>@@</c> exceptions in any of the policy's lists; then Block; then Log.
     /// </summary>
     public PolicyDecision Decide(RuleMatch match)
     {
@@ -73,12 +74,15 @@ public sealed class CompiledPolicy
             return new PolicyDecision(PolicyAction.Blocked, BitOperations.TrailingZeroCount(important & BlockMask));
         }
 
+        ulong allowed = (match.Lists & AllowMask) | (match.Exceptions & (AllowMask | BlockMask | LogMask));
         if ((important & LogMask) != 0)
         {
-            return new PolicyDecision(PolicyAction.Logged, BitOperations.TrailingZeroCount(important & LogMask));
+            // Important beats Allow, but a Log list never overrides a Block list that still applies.
+            return allowed == 0 && (match.Lists & BlockMask) != 0
+                ? new PolicyDecision(PolicyAction.Blocked, BitOperations.TrailingZeroCount(match.Lists & BlockMask))
+                : new PolicyDecision(PolicyAction.Logged, BitOperations.TrailingZeroCount(important & LogMask));
         }
 
-        ulong allowed = (match.Lists & AllowMask) | (match.Exceptions & (AllowMask | BlockMask | LogMask));
         if (allowed != 0)
         {
             return new PolicyDecision(PolicyAction.Allowed, BitOperations.TrailingZeroCount(allowed));

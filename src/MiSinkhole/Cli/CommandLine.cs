@@ -71,7 +71,7 @@ public static class CommandLine
             return 1;
         }
 
-        using IHost host = DaemonHost.Build(config.Options, configFile: configFile is null ? null : new ConfigFileSource(config.Source, overrides));
+        using IHost host = DaemonHost.Build(config.Options, configFile: configFile is null ? null : new ConfigFileSource(config.Source, overrides) { LoadedStamp = config.FileStamp });
         try
         {
             await host.RunAsync(token).ConfigureAwait(false);

@@ -20,6 +20,7 @@ public static class ConfigLoader
         var builder = new ConfigurationBuilder();
         string baseDirectory;
         string source;
+        (DateTime, long)? stamp = null;
         if (configFile is not null)
         {
             string full = Path.GetFullPath(configFile);
@@ -30,6 +31,7 @@ public static class ConfigLoader
                 return Failed(source, new ConfigError("(file)", $"config file not found: {full}"));
             }
 
+            stamp = ConfigFileSource.Stamp(full);
             builder.AddJsonFile(full, optional: false, reloadOnChange: false);
         }
         else
@@ -65,7 +67,7 @@ public static class ConfigLoader
             fingerprints[path] = section.Value + "\n" + string.Join('\n', section.AsEnumerable().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
         }
 
-        return new LoadedConfig(options, problems, source) { Fingerprints = fingerprints };
+        return new LoadedConfig(options, problems, source) { Fingerprints = fingerprints, FileStamp = stamp };
     }
 
     /// <summary>MISINKHOLE__Dns__Listen__0 → Dns:Listen:0 (the convention of .NET's environment provider).</summary>

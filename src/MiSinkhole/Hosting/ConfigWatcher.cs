@@ -34,7 +34,7 @@ public sealed partial class ConfigWatcher : BackgroundService
         _engine = engine;
         _time = time;
         _logger = logger;
-        _stamp = Stamp();
+        _stamp = source.LoadedStamp ?? ConfigFileSource.Stamp(source.Path);
         _startFingerprints = _source.Load().Fingerprints;
     }
 
@@ -61,6 +61,12 @@ public sealed partial class ConfigWatcher : BackgroundService
             else
             {
                 string[] restart = [.. StartOnlySections.Where(s => config.Fingerprints.GetValueOrDefault(s) != _startFingerprints.GetValueOrDefault(s))];
+                if (restart.Contains("DataDirectory"))
+                {
+                    // Cached list downloads live there: keep using the running folder until a restart.
+                    config = _source.Load("--DataDirectory=" + _engine.Options.DataDirectory);
+                }
+
                 _engine.Load(config.Options);
                 LogApplied(config.Source);
                 if (restart.Length > 0)
@@ -83,32 +89,26 @@ public sealed partial class ConfigWatcher : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                (DateTime Time, long Length) stamp = Stamp();
+                (DateTime Time, long Length) stamp = ConfigFileSource.Stamp(_source.Path);
                 if (stamp == _stamp)
                 {
                     continue;
                 }
 
-                _stamp = stamp;
                 try
                 {
                     Apply();
+                    _stamp = stamp; // only once read: a failed read is tried again at the next tick
                 }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    LogProblem($"{_source.Path}: cannot read: {e.Message}");
+                    LogProblem($"{_source.Path}: cannot apply: {e.Message}");
                 }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-    }
-
-    private (DateTime, long) Stamp()
-    {
-        var file = new FileInfo(_source.Path);
-        return file.Exists ? (file.LastWriteTimeUtc, file.Length) : (DateTime.MinValue, -1);
     }
 
     [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Config {Source} changed: applied")]

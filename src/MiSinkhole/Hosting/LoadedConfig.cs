@@ -7,6 +7,9 @@ public sealed record LoadedConfig(SinkholeOptions Options, IReadOnlyList<ConfigE
 {
     public bool IsValid => Problems.All(p => p.IsWarning);
 
+    /// <summary>The config file's time and size just before it was read (null for the embedded config).</summary>
+    public (DateTime Time, long Length)? FileStamp { get; init; }
+
     /// <summary>Per top-level section, its settings flattened: tells which sections a reload changed.</summary>
     public IReadOnlyDictionary<string, string> Fingerprints { get; init; } = new Dictionary<string, string>();
 }

@@ -41,8 +41,8 @@ public sealed class DeviceStage : IQueryStage
             context.Device = device.Name;
             policy = device.Policy;
         }
-        else if (rules.Options.Devices.AutoPolicy is not null && _inventory.AutoPolicyFor(context.Client) is string auto
-            && rules.Policies.TryGetValue(auto, out CompiledPolicy? autoPolicy))
+        else if (rules.Options.Devices.AutoPolicy is string auto && rules.Policies.TryGetValue(auto, out CompiledPolicy? autoPolicy)
+            && _inventory.AutoPolicyApplies(context.Client, auto))
         {
             policy = autoPolicy; // flagged as a Xiaomi device: Devices:AutoPolicy applies (still "unknown" in metrics)
         }

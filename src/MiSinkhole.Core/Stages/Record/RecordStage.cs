@@ -40,7 +40,7 @@ public sealed class RecordStage : IQueryStage
     {
         if (context.ResponseLength > 0)
         {
-            _inventory.Record(context, context.Rules?.Options.Devices.AutoPolicy);
+            _inventory.Record(context);
         }
     }
 }

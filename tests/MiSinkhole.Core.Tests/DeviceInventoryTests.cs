@@ -1,0 +1,126 @@
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Inventory;
+using MiSinkhole.Core.Net;
+using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Rules;
+using MiSinkhole.Dns;
+using MiSinkhole.TestKit;
+
+namespace MiSinkhole.Core.Tests;
+
+/// <summary>The inventory and its store, fed with the contexts the record stage hands it.</summary>
+[TestClass]
+public sealed class DeviceInventoryTests
+{
+    private sealed class Neighbours(Dictionary<string, string> macs) : INeighbourTable
+    {
+        public bool TryGetMac(in ClientAddress address, out MacAddress mac)
+        {
+            mac = default;
+            return macs.TryGetValue(address.ToString(), out string? text) && MacAddress.TryParse(text, out mac);
+        }
+    }
+
+    private static RulesSnapshot Snapshot(TempDirectory dir, string? autoPolicy = "strict")
+    {
+        dir.Write("telemetry.txt", "tracking.miui.com\n");
+        var values = new Dictionary<string, string?>
+        {
+            ["Lists:xiaomi-telemetry:Sources:0"] = "telemetry.txt",
+            ["Policies:strict:Block:0"] = "xiaomi-telemetry",
+            ["Policies:observe:Log:0"] = "xiaomi-telemetry",
+            ["DefaultPolicy"] = "observe",
+            ["DataDirectory"] = dir.Path,
+        };
+        if (autoPolicy is not null)
+        {
+            values["Devices:AutoPolicy"] = autoPolicy;
+        }
+
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), dir.Path);
+        Assert.IsEmpty(problems);
+        return RuleEngine.Compile(options).Snapshot;
+    }
+
+    /// <summary>A context as the record stage sees it after the policy stage logged <paramref name="name"/>.</summary>
+    private static QueryContext Logged(RulesSnapshot rules, string client, string name)
+    {
+        var context = new QueryContext { Client = ClientAddress.FromIPAddress(IPAddress.Parse(client), 40000), Rules = rules };
+        byte[] wire = DnsName.FromText(name);
+        wire.CopyTo(context.LowerName, 0);
+        context.Query.NameLength = wire.Length;
+        context.Query.Type = DnsRecordType.A;
+        context.PolicyAction = PolicyAction.Logged;
+        context.MatchedList = "xiaomi-telemetry";
+        return context;
+    }
+
+    [TestMethod]
+    public void FlaggedClient_GetsTheAutoPolicy_AlsoUnderAnotherAddressWithTheSameMac()
+    {
+        using var dir = new TempDirectory();
+        RulesSnapshot rules = Snapshot(dir);
+        var neighbours = new Neighbours(new() { ["192.168.1.50"] = "a4:50:46:00:00:01", ["fd00::1234"] = "a4:50:46:00:00:01" });
+        var inventory = new DeviceInventory(new FakeTimeProvider(), neighbours, NoClientNames.Instance);
+        ClientAddress v4 = ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.50"));
+        ClientAddress privacy = ClientAddress.FromIPAddress(IPAddress.Parse("fd00::1234"));
+        ClientAddress other = ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.51"));
+
+        bool before = inventory.AutoPolicyApplies(v4, "strict");
+        inventory.Record(Logged(rules, "192.168.1.50", "tracking.miui.com"));
+
+        Assert.IsFalse(before);
+        Assert.IsTrue(inventory.AutoPolicyApplies(v4, "strict"));
+        Assert.IsTrue(inventory.AutoPolicyApplies(privacy, "strict"), "the phone's IPv6 privacy address has the same MAC");
+        Assert.IsFalse(inventory.AutoPolicyApplies(other, "strict"));
+        InventoryRecord record = inventory.Find("192.168.1.50")!;
+        Assert.AreEqual("a4:50:46:00:00:01", record.Mac);
+        Assert.AreEqual("strict", record.AutoPolicy);
+    }
+
+    [TestMethod]
+    public async Task FailedSave_KeepsTheChangesForTheNextSave()
+    {
+        using var dir = new TempDirectory();
+        RulesSnapshot rules = Snapshot(dir);
+        var time = new FakeTimeProvider();
+        var inventory = new DeviceInventory(time, NoNeighbours.Instance, NoClientNames.Instance);
+        var store = new InventoryStore(inventory, rules.Options, time, NullLogger<InventoryStore>.Instance);
+        await store.StartAsync(CancellationToken.None);
+        inventory.Record(Logged(rules, "192.168.1.50", "tracking.miui.com"));
+        File.Delete(store.Path);
+        Directory.CreateDirectory(store.Path); // the database cannot be opened now
+
+        Assert.ThrowsExactly<Microsoft.Data.Sqlite.SqliteException>(() => store.Save());
+        Directory.Delete(store.Path);
+        int written = store.Save();
+
+        Assert.AreEqual(1, written, "the client the failed save took is written by the next one");
+        await store.StopAsync(CancellationToken.None);
+    }
+
+    [TestMethod]
+    public async Task UnusableDataDirectory_LeavesTheInventoryInMemory()
+    {
+        using var dir = new TempDirectory();
+        RulesSnapshot rules = Snapshot(dir);
+        dir.Write("not-a-folder", "a file where the data folder should be");
+        SinkholeOptions options = rules.Options with { DataDirectory = Path.Combine(dir.Path, "not-a-folder") };
+        var time = new FakeTimeProvider();
+        var inventory = new DeviceInventory(time, NoNeighbours.Instance, NoClientNames.Instance);
+        var store = new InventoryStore(inventory, options, time, NullLogger<InventoryStore>.Instance);
+
+        await store.StartAsync(CancellationToken.None);
+        inventory.Record(Logged(rules, "192.168.1.50", "tracking.miui.com"));
+
+        Assert.IsFalse(store.IsPersistent);
+        Assert.AreEqual(0, store.Save());
+        Assert.AreEqual(1, inventory.Find("192.168.1.50")!.Queries);
+        await store.StopAsync(CancellationToken.None);
+    }
+}
