@@ -17,15 +17,6 @@ namespace MiSinkhole.Core.Tests;
 [TestClass]
 public sealed class DeviceInventoryTests
 {
-    private sealed class Neighbours(Dictionary<string, string> macs) : INeighbourTable
-    {
-        public bool TryGetMac(in ClientAddress address, out MacAddress mac)
-        {
-            mac = default;
-            return macs.TryGetValue(address.ToString(), out string? text) && MacAddress.TryParse(text, out mac);
-        }
-    }
-
     private static RulesSnapshot Snapshot(TempDirectory dir, string? autoPolicy = "strict")
     {
         dir.Write("telemetry.txt", "tracking.miui.com\n");
@@ -65,7 +56,7 @@ public sealed class DeviceInventoryTests
     {
         using var dir = new TempDirectory();
         RulesSnapshot rules = Snapshot(dir);
-        var neighbours = new Neighbours(new() { ["192.168.1.50"] = "a4:50:46:00:00:01", ["fd00::1234"] = "a4:50:46:00:00:01" });
+        var neighbours = new FakeNeighbours(new() { ["192.168.1.50"] = "a4:50:46:00:00:01", ["fd00::1234"] = "a4:50:46:00:00:01" });
         var inventory = new DeviceInventory(new FakeTimeProvider(), neighbours, NoClientNames.Instance);
         ClientAddress v4 = ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.50"));
         ClientAddress privacy = ClientAddress.FromIPAddress(IPAddress.Parse("fd00::1234"));

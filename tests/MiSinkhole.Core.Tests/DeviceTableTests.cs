@@ -12,16 +12,6 @@ public sealed class DeviceTableTests
     private static readonly CompiledPolicy Strict = new(new PolicyOptions { Name = "strict" }, []);
     private static readonly CompiledPolicy Observe = new(new PolicyOptions { Name = "observe" }, []);
 
-    /// <summary>The neighbour table as a dictionary: which MAC each address has.</summary>
-    private sealed class Neighbours(Dictionary<string, string> macs) : INeighbourTable
-    {
-        public bool TryGetMac(in ClientAddress address, out MacAddress mac)
-        {
-            mac = default;
-            return macs.TryGetValue(address.ToString(), out string? text) && MacAddress.TryParse(text, out mac);
-        }
-    }
-
     private static DeviceTable Table() => new(
         [
             new DeviceOptions { Name = "lan", Networks = [Network("192.168.1.0/24"), Network("fd00::/64")] },
@@ -42,7 +32,7 @@ public sealed class DeviceTableTests
     [DataRow("::ffff:192.168.1.70", "tv", DisplayName = "IPv4-mapped IPv6 is the IPv4 address")]
     public void MostSpecificMatchWins(string client, string? expected)
     {
-        var neighbours = new Neighbours(new()
+        var neighbours = new FakeNeighbours(new()
         {
             ["192.168.1.70"] = "aa:bb:cc:dd:ee:ff",
             ["192.168.1.71"] = "aa:bb:cc:dd:ee:ff",
