@@ -57,7 +57,7 @@ public sealed class ClientNameResolverTests
     [DataRow("fe80::1", "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.e.f.ip6.arpa")]
     public void ReverseName(string address, string expected)
     {
-        Assert.AreEqual(expected, ClientNameResolver.ReverseName(Client(address)));
+        Assert.AreEqual(expected, PtrNames.ReverseName(Client(address)));
     }
 
     [TestMethod]

@@ -9,7 +9,7 @@ namespace MiSinkhole.Core.Tests;
 public sealed class LeaseParserTests
 {
     private static IReadOnlyList<LeaseEntry> Parse(string file) =>
-        ClientNameResolver.ParseLeaseFile(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", file))).Entries;
+        LeaseFile.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", file))).Entries;
 
     private static LeaseEntry? Find(IReadOnlyList<LeaseEntry> entries, string address) =>
         entries.SingleOrDefault(e => e.Address == ClientAddress.FromIPAddress(IPAddress.Parse(address)));
@@ -61,7 +61,7 @@ public sealed class LeaseParserTests
     [DataRow("dhcpd6.leases", "ISC dhcpd", 2)]
     public void FormatIsDetectedFromTheContent(string file, string format, int leases)
     {
-        (IReadOnlyList<LeaseEntry> entries, string detected) = ClientNameResolver.ParseLeaseFile(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", file)));
+        (IReadOnlyList<LeaseEntry> entries, string detected) = LeaseFile.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", file)));
 
         Assert.AreEqual(format, detected);
         Assert.HasCount(leases, entries);

@@ -129,7 +129,7 @@ public sealed partial class ClientNameResolver : BackgroundService, IClientNames
                 {
                     try
                     {
-                        (entries, string format) = ParseLeaseFile(ReadShared(path));
+                        (entries, string format) = LeaseFile.Parse(ReadShared(path));
                         int named = entries.Count(e => e.HostName is not null);
                         LogLeaseFileLoaded(path, named, entries.Count, format);
                     }
@@ -166,7 +166,7 @@ public sealed partial class ClientNameResolver : BackgroundService, IClientNames
         }
 
         ClientAddress key = address with { Port = 0 };
-        string reverse = ReverseName(key);
+        string reverse = PtrNames.ReverseName(key);
         byte[] name = DnsName.FromText(reverse);
         ushort id = UpstreamQuery.NewId();
         byte[] query = UpstreamQuery.Build(id, name, DnsRecordType.PTR, 1, dnssecOk: false, checkingDisabled: false);
@@ -190,7 +190,7 @@ public sealed partial class ClientNameResolver : BackgroundService, IClientNames
                 LogServerAnswers(server);
             }
 
-            result = answer.Rcode == DnsResponseCode.NoError ? ReadPtr(answer) : null;
+            result = answer.Rcode == DnsResponseCode.NoError ? PtrNames.ReadPtr(answer) : null;
             if (result is null)
             {
                 LogNoName(key, reverse, answer.Rcode);
@@ -228,77 +228,6 @@ public sealed partial class ClientNameResolver : BackgroundService, IClientNames
                 _cache.TryRemove(entry);
             }
         }
-    }
-
-    /// <summary>
-    /// The reverse-lookup name of an address: <c>4.3.2.1.in-addr.arpa</c> for 1.2.3.4, 32
-    /// reversed nibbles under <c>ip6.arpa</c> for IPv6.
-    /// </summary>
-    internal static string ReverseName(in ClientAddress address)
-    {
-        var sb = new StringBuilder(73);
-        if (address.IsIPv4)
-        {
-            uint bits = (uint)address.Bits;
-            for (int i = 0; i < 4; i++)
-            {
-                sb.Append((bits >> (8 * i)) & 0xFF).Append('.');
-            }
-
-            return sb.Append("in-addr.arpa").ToString();
-        }
-
-        for (int i = 0; i < 32; i++)
-        {
-            sb.Append("0123456789abcdef"[(int)(address.Bits >> (4 * i)) & 0xF]).Append('.');
-        }
-
-        return sb.Append("ip6.arpa").ToString();
-    }
-
-    /// <summary>The target of the first PTR record in the answer section, as dotted text; null when there is none.</summary>
-    internal static string? ReadPtr(DnsAnswer answer)
-    {
-        ReadOnlySpan<byte> message = answer.Message;
-        Span<byte> target = stackalloc byte[DnsConstants.MaxNameLength];
-        int position = DnsHeader.Size + answer.QuestionLength;
-        for (int i = 0; i < answer.AnswerCount; i++)
-        {
-            if (!DnsQueryParser.TrySkipRecord(message, ref position, out ushort type, out int rdataOffset, out _))
-            {
-                return null;
-            }
-
-            // A CNAME first (RFC 2317 classless delegation) is followed by the PTR it leads to.
-            if (type == DnsRecordType.PTR && DnsName.TryRead(message, rdataOffset, target, out _, out int length) && length > 1)
-            {
-                return DnsName.ToText(target[..length]);
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>Parses a lease file in whichever format its content shows: dnsmasq lines start with a number or <c>duid</c>.</summary>
-    internal static (IReadOnlyList<LeaseEntry> Entries, string Format) ParseLeaseFile(string text)
-    {
-        foreach (ReadOnlySpan<char> raw in text.AsSpan().EnumerateLines())
-        {
-            ReadOnlySpan<char> line = raw.Trim();
-            if (line.IsEmpty || line[0] == '#')
-            {
-                continue;
-            }
-
-            if (char.IsAsciiDigit(line[0]) || line.StartsWith("duid "))
-            {
-                break;
-            }
-
-            return (IscDhcpdLeaseParser.Parse(text), "ISC dhcpd");
-        }
-
-        return (DnsmasqLeaseParser.Parse(text), "dnsmasq");
     }
 
     /// <summary>Runs the queued lookups (a few at a time) until the queue is empty; how many ran.</summary>
