@@ -10,6 +10,7 @@ using MiSinkhole.Core.Stages.Decode;
 using MiSinkhole.Core.Stages.Device;
 using MiSinkhole.Core.Stages.Forward;
 using MiSinkhole.Core.Stages.Inspect;
+using MiSinkhole.Core.Stages.Metrics;
 using MiSinkhole.Core.Stages.Policy;
 using MiSinkhole.Core.Stages.Record;
 using MiSinkhole.Core.Stages.Truncate;
@@ -49,6 +50,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<DnsCache>();
         services.AddSingleton<IUdpExchange>(_ => EpollUdpExchange.IsSupported ? new EpollUdpExchange() : new SocketUdpExchange());
         services.AddSingleton<UpstreamResolver>();
+        services.AddMetrics();
+        services.AddSingleton<MiSinkhole.Core.Metrics.SinkholeMetrics>();
+        services.AddSingleton<MetricsStage>();
         services.AddSingleton<TruncateStage>();
         services.AddSingleton<DecodeStage>();
         services.AddSingleton<AccessStage>();
@@ -59,6 +63,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<CacheStage>();
         services.AddSingleton<ForwardStage>();
         services.AddSingleton(sp => QueryPipelineBuilder.Build(
+            sp.GetRequiredService<MetricsStage>(),
             sp.GetRequiredService<TruncateStage>(),
             sp.GetRequiredService<DecodeStage>(),
             sp.GetRequiredService<AccessStage>(),

@@ -30,6 +30,10 @@ public sealed class RunningDaemon : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>The HTTP listener (/metrics, /healthz, /readyz, the API), e.g. http://127.0.0.1:41234.</summary>
+    public Uri HttpAddress => new(Host.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+        .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First());
+
     public TempDirectory Directory { get; }
 
     public T Get<T>()
@@ -44,7 +48,7 @@ public sealed class RunningDaemon : IAsyncDisposable
             directory.Write(name, content);
         }
 
-        var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["Dns:Listen:0"] = "127.0.0.1:0" };
+        var all = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase) { ["Dns:Listen:0"] = "127.0.0.1:0", ["Http:Listen"] = "127.0.0.1:0" };
         foreach ((string key, string? value) in settings)
         {
             all[key] = value;
@@ -67,6 +71,7 @@ public sealed class RunningDaemon : IAsyncDisposable
     /// <summary>Starts a daemon from a config file, as <c>misinkhole run --config FILE</c> would, with overrides.</summary>
     public static async Task<RunningDaemon> StartFromFileAsync(string configFile, params string[] overrides)
     {
+        overrides = ["--Http:Listen=127.0.0.1:0", .. overrides];
         LoadedConfig config = ConfigLoader.Load(configFile, overrides, environment: new Dictionary<string, string>());
         if (!config.IsValid)
         {

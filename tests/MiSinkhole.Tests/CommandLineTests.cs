@@ -111,13 +111,17 @@ public sealed class CommandLineTests
     {
         await using var upstream = new FakeUpstream();
         int port = DaemonProcess.FreePort();
+        int httpPort = DaemonProcess.FreePort();
         // The README's first command, with the upstream and port swapped for local ones:
         // one override on the command line, one through the environment.
         await using DaemonProcess daemon = DaemonProcess.Start(
             ["--Upstreams:Servers:0=" + upstream.Address, "--Upstreams:Servers:1=" + upstream.Address],
-            new Dictionary<string, string> { ["MISINKHOLE__Dns__Listen__0"] = $"127.0.0.1:{port}" });
+            new Dictionary<string, string> { ["MISINKHOLE__Dns__Listen__0"] = $"127.0.0.1:{port}", ["MISINKHOLE__Http__Listen"] = $"127.0.0.1:{httpPort}" });
         await daemon.WaitForOutputAsync("Answering DNS on", TimeSpan.FromSeconds(30));
         var server = new IPEndPoint(IPAddress.Loopback, port);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+        string ready = await http.GetStringAsync(new Uri("/readyz", UriKind.Relative));
+        string healthy = await http.GetStringAsync(new Uri("/healthz", UriKind.Relative));
 
         DigResult blocked = await Dig.RunAsync(server, "data.mistat.xiaomi.com", "A");
         DigResult essential = await Dig.RunAsync(server, "update.miui.com", "A");
@@ -126,6 +130,8 @@ public sealed class CommandLineTests
         Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", blocked.Answers.Single(), blocked.Output + daemon.Output);
         Assert.AreEqual("update.miui.com. 300 IN A 192.0.2.1", essential.Answers.Single(), "essential names are allowed");
         Assert.AreEqual("example.org. 300 IN A 192.0.2.1", other.Answers.Single());
+        Assert.AreEqual("ready\n", ready);
+        Assert.AreEqual("ok\n", healthy);
 
         var stopwatch = Stopwatch.StartNew();
         Assert.AreEqual(0, NativeSignal.Terminate(daemon.Process.Id));
@@ -138,10 +144,15 @@ public sealed class CommandLineTests
     public async Task Run_PortInUse_FailsWithAClearMessage()
     {
         await using var upstream = new FakeUpstream();
-        (int exitCode, string output) = await DaemonProcess.RunAsync($"--Dns:Listen:0={upstream.Address}");
+        (int exitCode, string output) = await DaemonProcess.RunAsync($"--Dns:Listen:0={upstream.Address}", "--Http:Listen=none");
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        (int httpExit, string httpOutput) = await DaemonProcess.RunAsync("--Dns:Listen:0=127.0.0.1:0", $"--Http:Listen={taken.LocalEndpoint}");
 
         Assert.AreNotEqual(0, exitCode);
         StringAssert.Contains(output, "cannot listen");
+        Assert.AreEqual(2, httpExit, httpOutput);
+        StringAssert.Contains(httpOutput, "cannot listen", "a taken HTTP port is as clear as a taken DNS port");
     }
 
     [TestMethod]

@@ -15,7 +15,7 @@ namespace MiSinkhole.Core.Configuration;
 public sealed partial class SinkholeConfigReader
 {
     private static readonly string[] TopLevelKeys = ["Dns", "Upstreams", "Cache", "Lists", "Policies", "DefaultPolicy", "DataDirectory", "Devices", "Schedules", "QueryLog", "Http"];
-    private static readonly string[] ReservedSections = ["QueryLog", "Http"];
+    private static readonly string[] ReservedSections = ["QueryLog"];
 
     private const int MaxLists = global::MiSinkhole.Rules.RuleSetBuilder.MaxLists;
 
@@ -71,6 +71,7 @@ public sealed partial class SinkholeConfigReader
             DefaultPolicy = defaultPolicy,
             Devices = devices,
             Schedules = schedules,
+            Http = ReadHttp(root.GetSection("Http")),
             BaseDirectory = _baseDirectory,
             DataDirectory = dataDirectory,
         };
@@ -131,6 +132,33 @@ public sealed partial class SinkholeConfigReader
             TcpMaxConnections = Int(section, "TcpMaxConnections", defaults.TcpMaxConnections, 1, 100_000),
             TcpMaxPipelined = Int(section, "TcpMaxPipelined", defaults.TcpMaxPipelined, 1, 1000),
         };
+    }
+
+    private HttpOptions ReadHttp(IConfigurationSection section)
+    {
+        CheckKeys(section, "Listen", "ApiToken");
+        var defaults = new HttpOptions();
+        IPEndPoint? listen = defaults.Listen;
+        if (section["Listen"] is string text)
+        {
+            if (text.Equals("none", StringComparison.OrdinalIgnoreCase) || text.Length == 0)
+            {
+                listen = null;
+            }
+            else if (!ConfigValue.TryParseEndPoint(text, 9153, out listen, allowPortZero: true))
+            {
+                Error(section.Path + ":Listen", $"'{text}' is not an address with optional port (e.g. 0.0.0.0:9153, 127.0.0.1:9153) or 'none'");
+                listen = defaults.Listen;
+            }
+        }
+
+        string? token = section["ApiToken"];
+        if (token is { Length: < 16 })
+        {
+            Error(section.Path + ":ApiToken", "an API token needs at least 16 characters");
+        }
+
+        return new HttpOptions { Listen = listen, ApiToken = string.IsNullOrEmpty(token) ? null : token };
     }
 
     private UpstreamOptions ReadUpstreams(IConfigurationSection section)

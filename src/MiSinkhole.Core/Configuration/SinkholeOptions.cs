@@ -17,6 +17,8 @@ public sealed record SinkholeOptions
 
     public DevicesOptions Devices { get; init; } = new();
 
+    public HttpOptions Http { get; init; } = new();
+
     public IReadOnlyDictionary<string, MiSinkhole.Core.Policies.WeeklySchedule> Schedules { get; init; } =
         new Dictionary<string, MiSinkhole.Core.Policies.WeeklySchedule>();
 

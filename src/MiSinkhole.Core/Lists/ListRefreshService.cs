@@ -24,6 +24,8 @@ public sealed partial class ListRefreshService : BackgroundService
     private readonly ILogger<ListRefreshService> _logger;
     private readonly Dictionary<string, DateTimeOffset> _failedAt = [];
     private readonly Dictionary<string, DateTime> _localStamps = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _failuresByList = new(StringComparer.OrdinalIgnoreCase);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastGoodByList = new(StringComparer.OrdinalIgnoreCase);
     private long _failedDownloads;
 
     public ListRefreshService(SinkholeOptions options, RuleEngine engine, ListDownloader downloader, TimeProvider time, ILogger<ListRefreshService> logger)
@@ -44,6 +46,12 @@ public sealed partial class ListRefreshService : BackgroundService
 
     /// <summary>Downloads that failed (HTTP error, garbage, timeout) since start.</summary>
     public long FailedDownloads => Interlocked.Read(ref _failedDownloads);
+
+    /// <summary>Failed downloads per list since start.</summary>
+    public IReadOnlyDictionary<string, long> FailuresByList => _failuresByList;
+
+    /// <summary>When each list's URL sources last downloaded or confirmed (not modified) a good copy.</summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> LastGoodRefreshByList => _lastGoodByList;
 
     /// <summary>
     /// One pass: refresh every due URL source (all of them with <paramref name="force"/>) and
@@ -67,15 +75,18 @@ public sealed partial class ListRefreshService : BackgroundService
                 {
                     case DownloadResult.Updated:
                         _failedAt.Remove(subscription.CachePath);
+                        _lastGoodByList[list.Name] = _time.GetUtcNow();
                         LogDownloaded(list.Name, subscription.Url, outcome.Rules);
                         changed = true;
                         break;
                     case DownloadResult.NotModified:
                         _failedAt.Remove(subscription.CachePath);
+                        _lastGoodByList[list.Name] = _time.GetUtcNow();
                         break;
                     default:
                         _failedAt[subscription.CachePath] = _time.GetUtcNow();
                         Interlocked.Increment(ref _failedDownloads);
+                        _failuresByList.AddOrUpdate(list.Name, 1, static (_, n) => n + 1);
                         LogDownloadFailed(list.Name, subscription.Url, outcome.Reason ?? "unknown");
                         break;
                 }

@@ -34,6 +34,9 @@ public sealed partial class RuleEngine
         }
     }
 
+    /// <summary>The current snapshot, or null before the first load.</summary>
+    public RulesSnapshot? TryGetCurrent() => _current;
+
     /// <summary>The latest configuration, or null before the first load.</summary>
     public SinkholeOptions? TryGetOptions() => _options;
 
@@ -79,6 +82,7 @@ public sealed partial class RuleEngine
         long bytes = options.Lists.SelectMany(l => l.Sources).Where(File.Exists).Sum(f => new FileInfo(f).Length);
         // A hosts line is ~30 bytes, a plain one ~22: under-estimating costs one table doubling at
         // most, over-estimating would keep a table twice the size for good.
+        int[] listRules = new int[listNames.Length];
         var builder = new RuleSetBuilder(listNames, expectedRules: (int)Math.Min(bytes / 40, 50_000_000));
         for (int i = 0; i < options.Lists.Count; i++)
         {
@@ -97,7 +101,7 @@ public sealed partial class RuleEngine
                 try
                 {
                     using var reader = new StreamReader(source, System.Text.Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
-                    RuleListParser.Parse(reader, source, builder, i, errors);
+                    listRules[i] += RuleListParser.Parse(reader, source, builder, i, errors).Rules;
                 }
                 catch (IOException e)
                 {
@@ -124,7 +128,7 @@ public sealed partial class RuleEngine
             ? p
             : new CompiledPolicy(new PolicyOptions { Name = options.DefaultPolicy }, listNames);
         var devices = new DeviceTable(options.Devices.Devices, name => name is null ? defaultPolicy : policies.GetValueOrDefault(name) ?? defaultPolicy);
-        return (new RulesSnapshot(rules, policies, defaultPolicy, devices, options), errors);
+        return (new RulesSnapshot(rules, policies, defaultPolicy, devices, options) { ListRuleCounts = listRules, CompiledAt = DateTimeOffset.UtcNow }, errors);
     }
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "{Source}:{Line}: {Reason}: '{Text}' (line skipped)")]

@@ -25,6 +25,12 @@ public sealed class RulesSnapshot
 
     public DeviceTable Devices { get; }
 
+    /// <summary>Rules read per list (by list index), for metrics; empty for hand-made snapshots.</summary>
+    public IReadOnlyList<int> ListRuleCounts { get; init; } = [];
+
+    /// <summary>When the snapshot was compiled.</summary>
+    public DateTimeOffset CompiledAt { get; init; }
+
     /// <summary>The configuration this snapshot was compiled from.</summary>
     public SinkholeOptions Options { get; }
 

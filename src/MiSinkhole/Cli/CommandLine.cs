@@ -76,8 +76,9 @@ public static class CommandLine
         {
             await host.RunAsync(token).ConfigureAwait(false);
         }
-        catch (System.Net.Sockets.SocketException e)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
         {
+            // DNS sockets throw SocketException; Kestrel reports a taken HTTP port as an IOException.
             await Console.Error.WriteLineAsync($"misinkhole: cannot listen: {e.Message}").ConfigureAwait(false);
             return 2;
         }

@@ -1,45 +1,80 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Metrics;
 using MiSinkhole.Transport;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 
 namespace MiSinkhole.Hosting;
 
-/// <summary>Builds the daemon's host: the query pipeline, the DNS server, the background services, console logging.</summary>
+/// <summary>
+/// Builds the daemon's host: the query pipeline, the DNS server, the background services,
+/// console logging, and (unless <c>Http:Listen</c> is <c>none</c>) one Kestrel listener for
+/// <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c>.
+/// </summary>
 public static class DaemonHost
 {
     /// <param name="configFile">The config file to watch for changes; null (the embedded config, tests): none.</param>
     public static IHost Build(SinkholeOptions options, Action<ILoggingBuilder>? configureLogging = null, ConfigFileSource? configFile = null)
     {
-        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        if (options.Http.Listen is not IPEndPoint http)
         {
-            DisableDefaults = true,
-            ContentRootPath = options.BaseDirectory,
-        });
-        builder.Logging.AddSimpleConsole(o =>
+            HostApplicationBuilder plain = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, ContentRootPath = options.BaseDirectory });
+            AddDaemon(plain.Services, plain.Logging, options, configureLogging, configFile);
+            return plain.Build();
+        }
+
+        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = options.BaseDirectory });
+        AddDaemon(builder.Services, builder.Logging, options, configureLogging, configFile);
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(http));
+        builder.Services.AddRoutingCore();
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("misinkhole", serviceVersion: typeof(DaemonHost).Assembly.GetName().Version?.ToString(3)))
+            .WithMetrics(metrics => metrics
+                .AddMeter(SinkholeMetrics.MeterName, "System.Runtime")
+                .AddView("misinkhole.dns.query.duration", new ExplicitBucketHistogramConfiguration { Boundaries = SinkholeMetrics.DurationBuckets })
+                .AddView("misinkhole.upstream.duration", new ExplicitBucketHistogramConfiguration { Boundaries = SinkholeMetrics.DurationBuckets })
+                // promtool rejects gauges named *_count: the runtime's three get plural names.
+                .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" })
+                .AddView("dotnet.process.cpu.count", new MetricStreamConfiguration { Name = "dotnet.process.cpus" })
+                .AddView("dotnet.timer.count", new MetricStreamConfiguration { Name = "dotnet.timers.active" })
+                .AddPrometheusExporter());
+        WebApplication app = builder.Build();
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        HealthEndpoints.Map(app);
+        return app;
+    }
+
+    private static void AddDaemon(IServiceCollection services, ILoggingBuilder logging, SinkholeOptions options, Action<ILoggingBuilder>? configureLogging, ConfigFileSource? configFile)
+    {
+        logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
             o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
         });
-        builder.Logging.SetMinimumLevel(LogLevel.Information);
-        configureLogging?.Invoke(builder.Logging);
-        builder.Services.AddQueryPipeline(options);
-        builder.Services.AddSingleton<DnsServer>();
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        configureLogging?.Invoke(logging);
+        services.AddQueryPipeline(options);
+        services.AddSingleton<DnsServer>();
         // Before the DNS server: the inventory is back (with auto policies) before the first query.
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Inventory.InventoryStore>());
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<DnsServer>());
+        services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Inventory.InventoryStore>());
+        services.AddHostedService(sp => sp.GetRequiredService<DnsServer>());
         // After the DNS server: it serves from the cached lists at once, this then refreshes them.
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Lists.ListRefreshService>());
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Devices.NeighbourTable>());
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Devices.ClientNameResolver>());
+        services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Lists.ListRefreshService>());
+        services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Devices.NeighbourTable>());
+        services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Devices.ClientNameResolver>());
         if (configFile is not null)
         {
-            builder.Services.AddSingleton(configFile);
-            builder.Services.AddSingleton<ConfigWatcher>();
-            builder.Services.AddHostedService(sp => sp.GetRequiredService<ConfigWatcher>());
+            services.AddSingleton(configFile);
+            services.AddSingleton<ConfigWatcher>();
+            services.AddHostedService(sp => sp.GetRequiredService<ConfigWatcher>());
         }
-        return builder.Build();
     }
 }

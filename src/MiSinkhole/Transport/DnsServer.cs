@@ -34,6 +34,9 @@ public sealed partial class DnsServer : IHostedService, IDisposable
         _tcpPool = new QueryContextPool(options.Dns.MaxInFlight);
     }
 
+    /// <summary>True once every listener is bound and serving.</summary>
+    public bool IsReady { get; private set; }
+
     /// <summary>The addresses actually bound (ports resolved), one per <c>Dns:Listen</c> entry.</summary>
     public IReadOnlyList<IPEndPoint> EndPoints => [.. _udp.Select(u => u.LocalEndPoint)];
 
@@ -51,11 +54,13 @@ public sealed partial class DnsServer : IHostedService, IDisposable
             LogListening(udp.LocalEndPoint, threads);
         }
 
+        IsReady = true;
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
+        IsReady = false;
         foreach (TcpDnsListener tcp in _tcp)
         {
             tcp.Stop();

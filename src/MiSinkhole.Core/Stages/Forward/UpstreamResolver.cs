@@ -1,10 +1,12 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Stages.Cache;
+using MiSinkhole.Core.Metrics;
 using MiSinkhole.Dns;
 
 namespace MiSinkhole.Core.Stages.Forward;
@@ -23,12 +25,16 @@ public sealed partial class UpstreamResolver
     private readonly ILogger<UpstreamResolver> _logger;
     private readonly ConcurrentDictionary<ulong, InFlight> _inFlight = new();
     private readonly IUdpExchange _udp;
+    private readonly SinkholeMetrics? _metrics;
+    private readonly Dictionary<IPEndPoint, string> _labels;
 
-    public UpstreamResolver(UpstreamOptions options, IUdpExchange udp, ILogger<UpstreamResolver> logger)
+    public UpstreamResolver(UpstreamOptions options, IUdpExchange udp, ILogger<UpstreamResolver> logger, SinkholeMetrics? metrics = null)
     {
         _options = options;
         _udp = udp;
         _logger = logger;
+        _metrics = metrics;
+        _labels = options.Servers.Distinct().ToDictionary(s => s, s => s.ToString());
     }
 
     /// <summary>Resolves one question; null when every server failed within the budget.</summary>
@@ -89,6 +95,8 @@ public sealed partial class UpstreamResolver
             TimeSpan timeout = TimeSpan.FromMilliseconds(Math.Min(remaining, _options.AttemptTimeout.TotalMilliseconds));
             ushort id = UpstreamQuery.NewId();
             byte[] query = UpstreamQuery.Build(id, name, type, @class, dnssecOk, checkingDisabled);
+            long started = Stopwatch.GetTimestamp();
+            string result = "error";
             try
             {
                 DnsAnswer? answer = await _udp.ExchangeAsync(server, query, id, name, type, @class, timeout).ConfigureAwait(false);
@@ -97,6 +105,7 @@ public sealed partial class UpstreamResolver
                     remaining = deadline - Environment.TickCount64;
                     if (remaining <= 0)
                     {
+                        result = "truncated";
                         break;
                     }
 
@@ -108,25 +117,34 @@ public sealed partial class UpstreamResolver
 
                 if (answer is null)
                 {
+                    result = "timeout";
                     LogAttemptFailed(server, "timeout");
                     continue;
                 }
 
                 if (answer.Rcode is DnsResponseCode.ServFail or DnsResponseCode.Refused || answer.ExtendedRcode != 0)
                 {
+                    result = answer.ExtendedRcode != 0 ? "error" : answer.Rcode == DnsResponseCode.Refused ? "refused" : "servfail";
                     LogAttemptFailed(server, answer.ExtendedRcode != 0 ? "extended RCODE" : answer.Rcode == DnsResponseCode.Refused ? "REFUSED" : "SERVFAIL");
                     continue;
                 }
 
+                result = "ok";
                 return answer;
             }
             catch (SocketException e)
             {
+                result = "error";
                 LogAttemptFailed(server, e.SocketErrorCode);
             }
             catch (OperationCanceledException)
             {
+                result = "timeout";
                 LogAttemptFailed(server, "timeout");
+            }
+            finally
+            {
+                _metrics?.RecordUpstream(_labels.GetValueOrDefault(server) ?? "other", result, Stopwatch.GetElapsedTime(started).TotalSeconds);
             }
         }
 

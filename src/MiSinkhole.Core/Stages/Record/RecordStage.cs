@@ -1,20 +1,27 @@
 using System.Runtime.CompilerServices;
 using MiSinkhole.Core.Inventory;
+using MiSinkhole.Core.Metrics;
 using MiSinkhole.Core.Pipeline;
 
 namespace MiSinkhole.Core.Stages.Record;
 
 /// <summary>
 /// Right after the device is known, around everything that decides and answers: once the
-/// answer is written, records what happened for the device inventory. Answers written on the
+/// answer is written, records what happened for the device inventory and the per-device,
+/// per-category policy metric. Answers written on the
 /// receive thread (blocks, cache hits) are recorded there, without allocating; forwarded ones
 /// when the upstream answer is in.
 /// </summary>
 public sealed class RecordStage : IQueryStage
 {
     private readonly DeviceInventory _inventory;
+    private readonly SinkholeMetrics _metrics;
 
-    public RecordStage(DeviceInventory inventory) => _inventory = inventory;
+    public RecordStage(DeviceInventory inventory, SinkholeMetrics metrics)
+    {
+        _inventory = inventory;
+        _metrics = metrics;
+    }
 
     public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
     {
@@ -41,6 +48,10 @@ public sealed class RecordStage : IQueryStage
         if (context.ResponseLength > 0)
         {
             _inventory.Record(context);
+            if (context.PolicyAction != PolicyAction.None && context.MatchedList is string list)
+            {
+                _metrics.RecordPolicyMatch(context.Device, list, MetricLabels.Action(context.PolicyAction));
+            }
         }
     }
 }

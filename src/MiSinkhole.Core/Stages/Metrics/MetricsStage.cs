@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using MiSinkhole.Core.Metrics;
+using MiSinkhole.Core.Pipeline;
+
+namespace MiSinkhole.Core.Stages.Metrics;
+
+/// <summary>
+/// Outermost: sees every query, also those refused or malformed, and counts it once it is
+/// answered (or dropped) by transport, query type and outcome, with its duration and whether the
+/// cache answered it. Label values are fixed strings; nothing here waits on the exporter.
+/// </summary>
+public sealed class MetricsStage : IQueryStage
+{
+    private readonly SinkholeMetrics _metrics;
+
+    public MetricsStage(SinkholeMetrics metrics) => _metrics = metrics;
+
+    public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
+    {
+        long start = Stopwatch.GetTimestamp();
+        ValueTask pending = next(context);
+        if (!pending.IsCompletedSuccessfully)
+        {
+            return AwaitAndRecord(pending, context, start);
+        }
+
+        pending.GetAwaiter().GetResult();
+        Record(context, start);
+        return default;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitAndRecord(ValueTask pending, QueryContext context, long start)
+    {
+        await pending.ConfigureAwait(false);
+        Record(context, start);
+    }
+
+    private void Record(QueryContext context, long start)
+    {
+        Outcome outcome = context.Outcome == Outcome.None && context.ResponseLength == 0 ? Outcome.Dropped : context.Outcome;
+        switch (outcome)
+        {
+            case Outcome.Cached:
+                _metrics.CacheHits.Increment();
+                break;
+            case Outcome.Forwarded or Outcome.Failed:
+                _metrics.CacheMisses.Increment();
+                break;
+        }
+
+        _metrics.RecordQuery(
+            MetricLabels.Transport(context.Transport),
+            context.Query.NameLength > 0 ? MetricLabels.QueryType(context.Query.Type) : "other",
+            MetricLabels.Outcome(outcome),
+            Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+}

@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using MiSinkhole.Core.Rules;
+using MiSinkhole.Transport;
+
+namespace MiSinkhole.Hosting;
+
+/// <summary>
+/// <c>/healthz</c>: the process is alive. <c>/readyz</c>: the DNS listeners are bound and the
+/// rules loaded (503 until then), for Docker health checks, systemd and load balancers.
+/// </summary>
+public static class HealthEndpoints
+{
+    public static void Map(IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/healthz", () => Results.Text("ok\n"));
+        endpoints.MapGet("/readyz", (DnsServer dns, RuleEngine rules) =>
+            dns.IsReady && rules.TryGetCurrent() is not null
+                ? Results.Text("ready\n")
+                : Results.Text("not ready: " + (dns.IsReady ? "rules not loaded" : "DNS listeners not bound") + "\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+    }
+}
