@@ -10,7 +10,7 @@ using MiSinkhole.Core.Stages.Decode;
 using MiSinkhole.Core.Stages.Device;
 using MiSinkhole.Core.Stages.Forward;
 using MiSinkhole.Core.Stages.Inspect;
-using MiSinkhole.Core.Stages.Metrics;
+using MiSinkhole.Core.Stages.Observe;
 using MiSinkhole.Core.Stages.Policy;
 using MiSinkhole.Core.Stages.Record;
 using MiSinkhole.Core.Stages.Truncate;
@@ -52,7 +52,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<UpstreamResolver>();
         services.AddMetrics();
         services.AddSingleton<MiSinkhole.Core.Metrics.SinkholeMetrics>();
-        services.AddSingleton<MetricsStage>();
+        services.AddSingleton<MiSinkhole.Core.QueryLog.QueryLogWriter>();
+        services.AddSingleton<ObserveStage>();
         services.AddSingleton<TruncateStage>();
         services.AddSingleton<DecodeStage>();
         services.AddSingleton<AccessStage>();
@@ -63,7 +64,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<CacheStage>();
         services.AddSingleton<ForwardStage>();
         services.AddSingleton(sp => QueryPipelineBuilder.Build(
-            sp.GetRequiredService<MetricsStage>(),
+            sp.GetRequiredService<ObserveStage>(),
             sp.GetRequiredService<TruncateStage>(),
             sp.GetRequiredService<DecodeStage>(),
             sp.GetRequiredService<AccessStage>(),

@@ -43,4 +43,18 @@ public static class DnsRecordType
         return text.StartsWith("TYPE", StringComparison.OrdinalIgnoreCase)
             && ushort.TryParse(text[4..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out type);
     }
+
+    /// <summary>The mnemonic ("AAAA"), or the RFC 3597 form ("TYPE65280") for types without one here.</summary>
+    public static string ToText(ushort type)
+    {
+        foreach ((string name, ushort value) in ByName)
+        {
+            if (value == type)
+            {
+                return name;
+            }
+        }
+
+        return "TYPE" + type.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

@@ -133,13 +133,4 @@ public sealed class SinkholeConfigReaderTests
         Assert.AreEqual(options.DefaultPolicy, options.Policies.Single().Name);
         CollectionAssert.AreEqual(new[] { "a" }, options.Policies.Single().Block.ToArray());
     }
-
-    [TestMethod]
-    public void ReservedSections_AreWarningsNotErrors()
-    {
-        (_, IReadOnlyList<ConfigError> problems) = Read(new() { ["QueryLog:Path"] = "q.db" });
-
-        Assert.IsTrue(problems.Single().IsWarning);
-        Assert.AreEqual("QueryLog", problems.Single().Key);
-    }
 }

@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Policies;
+using MiSinkhole.Core.QueryLog;
 using MiSinkhole.Dns;
 
 namespace MiSinkhole.Core.Configuration;
@@ -15,7 +16,7 @@ namespace MiSinkhole.Core.Configuration;
 public sealed partial class SinkholeConfigReader
 {
     private static readonly string[] TopLevelKeys = ["Dns", "Upstreams", "Cache", "Lists", "Policies", "DefaultPolicy", "DataDirectory", "Devices", "Schedules", "QueryLog", "Http"];
-    private static readonly string[] ReservedSections = ["QueryLog"];
+    private static readonly string[] ReservedSections = [];
 
     private const int MaxLists = global::MiSinkhole.Rules.RuleSetBuilder.MaxLists;
 
@@ -72,6 +73,7 @@ public sealed partial class SinkholeConfigReader
             Devices = devices,
             Schedules = schedules,
             Http = ReadHttp(root.GetSection("Http")),
+            QueryLog = ReadQueryLog(root.GetSection("QueryLog"), dataDirectory),
             BaseDirectory = _baseDirectory,
             DataDirectory = dataDirectory,
         };
@@ -131,6 +133,33 @@ public sealed partial class SinkholeConfigReader
             TcpIdleTimeout = Duration(section, "TcpIdleTimeout", defaults.TcpIdleTimeout),
             TcpMaxConnections = Int(section, "TcpMaxConnections", defaults.TcpMaxConnections, 1, 100_000),
             TcpMaxPipelined = Int(section, "TcpMaxPipelined", defaults.TcpMaxPipelined, 1, 1000),
+        };
+    }
+
+    private QueryLogOptions ReadQueryLog(IConfigurationSection section, string dataDirectory)
+    {
+        CheckKeys(section, "Path", "Record", "AnonymizeClients", "Retention", "FlushInterval", "QueueSize");
+        var defaults = new QueryLogOptions { Path = Path.Combine(dataDirectory, "querylog.db") };
+        QueryLogRecordMode record = defaults.Record;
+        if (section["Record"] is string mode && !Enum.TryParse(mode, ignoreCase: true, out record))
+        {
+            Error(section.Path + ":Record", $"'{mode}' is not PolicyMatches, All or None");
+        }
+
+        bool anonymize = false;
+        if (section["AnonymizeClients"] is string anonymizeText && !bool.TryParse(anonymizeText, out anonymize))
+        {
+            Error(section.Path + ":AnonymizeClients", $"'{anonymizeText}' is not true or false");
+        }
+
+        return new QueryLogOptions
+        {
+            Path = section["Path"] is string path ? Path.GetFullPath(Path.Combine(_baseDirectory, path)) : defaults.Path,
+            Record = record,
+            AnonymizeClients = anonymize,
+            Retention = Duration(section, "Retention", defaults.Retention),
+            FlushInterval = Duration(section, "FlushInterval", defaults.FlushInterval),
+            QueueSize = Int(section, "QueueSize", defaults.QueueSize, 100, 10_000_000),
         };
     }
 

@@ -19,6 +19,8 @@ public sealed record SinkholeOptions
 
     public HttpOptions Http { get; init; } = new();
 
+    public QueryLogOptions QueryLog { get; init; } = new() { Path = System.IO.Path.Combine(AppContext.BaseDirectory, "data", "querylog.db") };
+
     public IReadOnlyDictionary<string, MiSinkhole.Core.Policies.WeeklySchedule> Schedules { get; init; } =
         new Dictionary<string, MiSinkhole.Core.Policies.WeeklySchedule>();
 

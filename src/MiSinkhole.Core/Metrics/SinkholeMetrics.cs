@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using MiSinkhole.Core.Inventory;
 using MiSinkhole.Core.Lists;
 using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.QueryLog;
 using MiSinkhole.Core.Rules;
 using MiSinkhole.Core.Stages.Cache;
 
@@ -27,7 +28,7 @@ public sealed class SinkholeMetrics
     private readonly Counter<long> _upstreamQueries;
     private readonly Histogram<double> _upstreamDuration;
 
-    public SinkholeMetrics(IMeterFactory meterFactory, RuleEngine rules, DnsCache cache, ListRefreshService lists, DeviceInventory inventory)
+    public SinkholeMetrics(IMeterFactory meterFactory, RuleEngine rules, DnsCache cache, ListRefreshService lists, DeviceInventory inventory, QueryLogWriter queryLog)
     {
         Meter meter = meterFactory.Create(MeterName);
         _queries = meter.CreateCounter<long>("misinkhole.dns.queries", description: "DNS queries answered (or dropped), by transport, query type and outcome.");
@@ -44,6 +45,8 @@ public sealed class SinkholeMetrics
         meter.CreateObservableGauge("misinkhole.list.last_refresh", () => lists.LastGoodRefreshByList.Select(p => new Measurement<long>(p.Value.ToUnixTimeSeconds(), new KeyValuePair<string, object?>("list", p.Key))),
             unit: "s", description: "Unix time a list's URL sources last downloaded or confirmed a good copy.");
         meter.CreateObservableCounter("misinkhole.list.refresh_failures", () => ListFailures(rules, lists), description: "List downloads that failed (HTTP error, garbage, timeout); the last good copy stays.");
+        meter.CreateObservableCounter("misinkhole.querylog.written", () => queryLog.Written, description: "Query-log events written to the database.");
+        meter.CreateObservableCounter("misinkhole.querylog.dropped", () => queryLog.Dropped, description: "Query-log events dropped because the queue was full or the database could not be written (the DNS path never waits).");
         meter.CreateObservableGauge("misinkhole.inventory.clients", () => inventory.Count, description: "Clients in the device inventory (configured devices and others).");
     }
 

@@ -4,7 +4,7 @@ using MiSinkhole.Core.Stages.Decode;
 using MiSinkhole.Core.Stages.Device;
 using MiSinkhole.Core.Stages.Forward;
 using MiSinkhole.Core.Stages.Inspect;
-using MiSinkhole.Core.Stages.Metrics;
+using MiSinkhole.Core.Stages.Observe;
 using MiSinkhole.Core.Stages.Policy;
 using MiSinkhole.Core.Stages.Record;
 using MiSinkhole.Core.Stages.Truncate;
@@ -18,7 +18,7 @@ namespace MiSinkhole.Core.Pipeline;
 public static class QueryPipelineBuilder
 {
     public static QueryPipeline Build(
-        MetricsStage metrics,
+        ObserveStage observe,
         TruncateStage truncate,
         DecodeStage decode,
         AccessStage access,
@@ -31,7 +31,7 @@ public static class QueryPipelineBuilder
     {
         IQueryStage[] chain =
         [
-            metrics,  // outermost: counts every query, refused and malformed ones too, once it is answered
+            observe,  // outermost: counts every query, refused and malformed ones too, once it is answered
             truncate, // next: sees every answer, whoever wrote it, and fits it to the client's UDP size
             decode,   // everything after needs the parsed question; malformed input stops here (FORMERR/NOTIMP)
             access,   // before any real work: strangers get REFUSED, so we are never an open resolver

@@ -65,6 +65,8 @@ public static class DaemonHost
         services.AddSingleton<DnsServer>();
         // Before the DNS server: the inventory is back (with auto policies) before the first query.
         services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Inventory.InventoryStore>());
+        // Before the DNS server, so it stops after it (hosted services stop in reverse): the last queries are written.
+        services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.QueryLog.QueryLogWriter>());
         services.AddHostedService(sp => sp.GetRequiredService<DnsServer>());
         // After the DNS server: it serves from the cached lists at once, this then refreshes them.
         services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Lists.ListRefreshService>());

@@ -2,19 +2,26 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using MiSinkhole.Core.Metrics;
 using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.QueryLog;
 
-namespace MiSinkhole.Core.Stages.Metrics;
+namespace MiSinkhole.Core.Stages.Observe;
 
 /// <summary>
 /// Outermost: sees every query, also those refused or malformed, and counts it once it is
 /// answered (or dropped) by transport, query type and outcome, with its duration and whether the
-/// cache answered it. Label values are fixed strings; nothing here waits on the exporter.
+/// cache answered it; answered queries go to the query log (which keeps what its mode asks for).
+/// Label values are fixed strings; nothing here waits on the exporter or the database.
 /// </summary>
-public sealed class MetricsStage : IQueryStage
+public sealed class ObserveStage : IQueryStage
 {
     private readonly SinkholeMetrics _metrics;
+    private readonly QueryLogWriter _queryLog;
 
-    public MetricsStage(SinkholeMetrics metrics) => _metrics = metrics;
+    public ObserveStage(SinkholeMetrics metrics, QueryLogWriter queryLog)
+    {
+        _metrics = metrics;
+        _queryLog = queryLog;
+    }
 
     public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
     {
@@ -50,10 +57,15 @@ public sealed class MetricsStage : IQueryStage
                 break;
         }
 
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
         _metrics.RecordQuery(
             MetricLabels.Transport(context.Transport),
             context.Query.NameLength > 0 ? MetricLabels.QueryType(context.Query.Type) : "other",
             MetricLabels.Outcome(outcome),
-            Stopwatch.GetElapsedTime(start).TotalSeconds);
+            elapsed.TotalSeconds);
+        if (outcome is not (Outcome.Refused or Outcome.FormErr or Outcome.NotImp or Outcome.Dropped))
+        {
+            _queryLog.Record(context, outcome, elapsed.TotalMilliseconds);
+        }
     }
 }

@@ -1,0 +1,49 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+
+namespace MiSinkhole.Core.QueryLog;
+
+/// <summary>The query log's SQLite file: schema, connection settings, and the anonymisation key beside it.</summary>
+public static class QueryLogDatabase
+{
+    public static SqliteConnection Open(string path, string? connectionString = null)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var connection = new SqliteConnection(connectionString ?? new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        using SqliteCommand setup = connection.CreateCommand();
+        setup.CommandText = """
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = NORMAL;
+            PRAGMA busy_timeout = 2000;
+            CREATE TABLE IF NOT EXISTS queries (
+              id INTEGER PRIMARY KEY, time INTEGER NOT NULL, device TEXT NOT NULL, client TEXT NOT NULL,
+              name TEXT NOT NULL, type TEXT NOT NULL, outcome TEXT NOT NULL, action TEXT, list TEXT, rule TEXT,
+              rcode INTEGER, latency_ms REAL);
+            CREATE INDEX IF NOT EXISTS queries_time ON queries (time);
+            CREATE INDEX IF NOT EXISTS queries_device_time ON queries (device, time);
+            """;
+        setup.ExecuteNonQuery();
+        return connection;
+    }
+
+    /// <summary>The HMAC key for anonymised client addresses: made once, kept next to the database.</summary>
+    public static byte[] AnonymizationKey(string databasePath)
+    {
+        string path = databasePath + ".key";
+        if (File.Exists(path) && File.ReadAllBytes(path) is { Length: 32 } existing)
+        {
+            return existing;
+        }
+
+        byte[] key = RandomNumberGenerator.GetBytes(32);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllBytes(path, key);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        return key;
+    }
+}

@@ -1,0 +1,275 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Metrics;
+using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Dns;
+
+namespace MiSinkhole.Core.QueryLog;
+
+/// <summary>
+/// The query log: the DNS path hands each query to <see cref="Record"/>, which copies it into a
+/// pooled event and offers it to a bounded channel (when full, the event is dropped and counted:
+/// the DNS path never waits); this background service writes the queued events to SQLite (WAL)
+/// in one transaction every <c>FlushInterval</c>, deletes rows past <c>Retention</c>, and on a
+/// graceful stop writes what is still queued.
+/// </summary>
+public sealed partial class QueryLogWriter : BackgroundService
+{
+    private const int PoolSize = 4096;
+    private static readonly TimeSpan RetentionCheck = TimeSpan.FromMinutes(10);
+
+    private readonly QueryLogOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<QueryLogWriter> _logger;
+    private readonly Channel<QueryLogEvent> _queue;
+    private readonly ConcurrentQueue<QueryLogEvent> _pool = new();
+    private readonly string _connectionString;
+    private byte[]? _anonymizationKey;
+    private long _written;
+    private long _dropped;
+    private long _lastRetention;
+
+    public QueryLogWriter(SinkholeOptions options, TimeProvider time, ILogger<QueryLogWriter> logger)
+    {
+        _options = options.QueryLog;
+        _time = time;
+        _logger = logger;
+        _queue = Channel.CreateBounded<QueryLogEvent>(new BoundedChannelOptions(_options.QueueSize) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = _options.Path, Pooling = false }.ToString();
+        if (_options.Record != QueryLogRecordMode.None)
+        {
+            for (int i = 0; i < PoolSize / 4; i++)
+            {
+                _pool.Enqueue(new QueryLogEvent()); // warm: logging allocates nothing from the first query on
+            }
+        }
+    }
+
+    public QueryLogRecordMode Mode => _options.Record;
+
+    public string Path => _options.Path;
+
+    /// <summary>Events written to the database since start.</summary>
+    public long Written => Interlocked.Read(ref _written);
+
+    /// <summary>Events dropped because the queue was full (or the database unusable) since start.</summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>Offers one answered query to the log. Never blocks; allocates nothing once the pool is warm.</summary>
+    public void Record(QueryContext context, Outcome outcome, double latencyMilliseconds)
+    {
+        if (_options.Record == QueryLogRecordMode.None
+            || (_options.Record == QueryLogRecordMode.PolicyMatches && context.PolicyAction == PolicyAction.None)
+            || context.Query.NameLength == 0)
+        {
+            return;
+        }
+
+        QueryLogEvent e = _pool.TryDequeue(out QueryLogEvent? pooled) ? pooled : new QueryLogEvent();
+        context.QueryName.CopyTo(e.WireName);
+        e.WireNameLength = context.Query.NameLength;
+        e.UnixMilliseconds = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        e.Device = context.Device;
+        e.Client = context.Client;
+        e.Type = context.Query.Type;
+        e.Outcome = outcome;
+        e.Action = context.PolicyAction;
+        e.List = context.MatchedList;
+        e.Rules = context.Rules;
+        e.ResponseCode = context.ResponseLength >= 4 ? context.Response[3] & 0x0F : -1;
+        e.LatencyMilliseconds = latencyMilliseconds;
+        if (!_queue.Writer.TryWrite(e))
+        {
+            Interlocked.Increment(ref _dropped);
+            Return(e);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        Flush(); // what is still queued: a graceful stop loses nothing
+    }
+
+    /// <summary>Writes everything queued now; returns how many rows. For the loop, the stop and tests.</summary>
+    public int Flush()
+    {
+        var batch = new List<QueryLogEvent>();
+        while (_queue.Reader.TryRead(out QueryLogEvent? e))
+        {
+            batch.Add(e);
+        }
+
+        if (batch.Count == 0)
+        {
+            return 0;
+        }
+
+        try
+        {
+            Write(batch);
+            Interlocked.Add(ref _written, batch.Count);
+            return batch.Count;
+        }
+        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            Interlocked.Add(ref _dropped, batch.Count);
+            LogWriteFailed(e, _options.Path, batch.Count);
+            return 0;
+        }
+        finally
+        {
+            batch.ForEach(Return);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_options.Record == QueryLogRecordMode.None)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(_options.FlushInterval, _time);
+        try
+        {
+            do
+            {
+                Flush();
+                DeleteExpired();
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Write(List<QueryLogEvent> batch)
+    {
+        using SqliteConnection connection = QueryLogDatabase.Open(_options.Path, _connectionString);
+        using SqliteTransaction transaction = connection.BeginTransaction();
+        using SqliteCommand insert = connection.CreateCommand();
+        insert.CommandText = """
+            INSERT INTO queries (time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms)
+            VALUES ($time, $device, $client, $name, $type, $outcome, $action, $list, $rule, $rcode, $latency)
+            """;
+        SqliteParameter time = insert.Parameters.Add("$time", SqliteType.Integer);
+        SqliteParameter device = insert.Parameters.Add("$device", SqliteType.Text);
+        SqliteParameter client = insert.Parameters.Add("$client", SqliteType.Text);
+        SqliteParameter name = insert.Parameters.Add("$name", SqliteType.Text);
+        SqliteParameter type = insert.Parameters.Add("$type", SqliteType.Text);
+        SqliteParameter outcome = insert.Parameters.Add("$outcome", SqliteType.Text);
+        SqliteParameter action = insert.Parameters.Add("$action", SqliteType.Text);
+        SqliteParameter list = insert.Parameters.Add("$list", SqliteType.Text);
+        SqliteParameter rule = insert.Parameters.Add("$rule", SqliteType.Text);
+        SqliteParameter rcode = insert.Parameters.Add("$rcode", SqliteType.Integer);
+        SqliteParameter latency = insert.Parameters.Add("$latency", SqliteType.Real);
+        insert.Prepare();
+        foreach (QueryLogEvent e in batch)
+        {
+            time.Value = e.UnixMilliseconds;
+            device.Value = e.Device;
+            client.Value = ClientText(e);
+            name.Value = DnsName.ToText(e.Name);
+            type.Value = DnsRecordType.ToText(e.Type);
+            outcome.Value = MetricLabels.Outcome(e.Outcome);
+            action.Value = e.Action == PolicyAction.None ? DBNull.Value : MetricLabels.Action(e.Action);
+            list.Value = (object?)e.List ?? DBNull.Value;
+            rule.Value = (object?)RuleOf(e) ?? DBNull.Value;
+            rcode.Value = e.ResponseCode < 0 ? DBNull.Value : e.ResponseCode;
+            latency.Value = Math.Round(e.LatencyMilliseconds, 3);
+            insert.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
+    /// <summary>Deletes rows older than <c>Retention</c> (at most every 10 minutes unless forced); returns how many.</summary>
+    internal int DeleteExpired(bool force = false)
+    {
+        long now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (!force && now - _lastRetention < RetentionCheck.TotalMilliseconds)
+        {
+            return 0;
+        }
+
+        _lastRetention = now;
+        try
+        {
+            using SqliteConnection connection = QueryLogDatabase.Open(_options.Path, _connectionString);
+            using SqliteCommand delete = connection.CreateCommand();
+            delete.CommandText = "DELETE FROM queries WHERE time < $cutoff";
+            delete.Parameters.AddWithValue("$cutoff", now - (long)_options.Retention.TotalMilliseconds);
+            int deleted = delete.ExecuteNonQuery();
+            if (deleted > 0)
+            {
+                LogExpired(deleted);
+            }
+
+            return deleted;
+        }
+        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
+        {
+            LogWriteFailed(e, _options.Path, 0);
+            return 0;
+        }
+    }
+
+    private static string? RuleOf(QueryLogEvent e)
+    {
+        if (e.List is null || e.Rules is null)
+        {
+            return null;
+        }
+
+        for (int i = 0; i < e.Rules.Rules.ListNames.Count; i++)
+        {
+            if (e.Rules.Rules.ListNames[i] == e.List)
+            {
+                return e.Rules.Rules.RuleFor(e.Name, e.Type, i) ?? "(a CNAME target of the answer)";
+            }
+        }
+
+        return null;
+    }
+
+    private string ClientText(QueryLogEvent e)
+    {
+        if (!_options.AnonymizeClients)
+        {
+            return e.Client.ToString();
+        }
+
+        // A keyed hash: the same client gets the same token, but the address cannot be read back
+        // without the key (kept beside the database, never logged).
+        _anonymizationKey ??= QueryLogDatabase.AnonymizationKey(_options.Path);
+        Span<byte> address = stackalloc byte[17];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(address, e.Client.Bits);
+        address[16] = e.Client.IsIPv4 ? (byte)4 : (byte)6;
+        Span<byte> hash = stackalloc byte[32];
+        HMACSHA256.HashData(_anonymizationKey, address, hash);
+        return "anon-" + Convert.ToHexStringLower(hash[..8]);
+    }
+
+    private void Return(QueryLogEvent e)
+    {
+        e.Rules = null;
+        e.List = null;
+        if (_pool.Count < PoolSize)
+        {
+            _pool.Enqueue(e);
+        }
+    }
+
+    [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Query log {Path}: could not write {Count} events (dropped)")]
+    private partial void LogWriteFailed(Exception exception, string path, int count);
+
+    [LoggerMessage(EventId = 1502, Level = LogLevel.Debug, Message = "Query log: {Count} rows past the retention deleted")]
+    private partial void LogExpired(int count);
+}
