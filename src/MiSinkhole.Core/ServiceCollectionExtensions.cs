@@ -53,6 +53,7 @@ public static class ServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<MiSinkhole.Core.Metrics.SinkholeMetrics>();
         services.AddSingleton<MiSinkhole.Core.QueryLog.QueryLogWriter>();
+        services.AddSingleton<MiSinkhole.Core.QueryLog.QueryLogReader>();
         services.AddSingleton<ObserveStage>();
         services.AddSingleton<TruncateStage>();
         services.AddSingleton<DecodeStage>();

@@ -117,7 +117,7 @@ public sealed class CommandLineTests
         await using DaemonProcess daemon = DaemonProcess.Start(
             ["--Upstreams:Servers:0=" + upstream.Address, "--Upstreams:Servers:1=" + upstream.Address],
             new Dictionary<string, string> { ["MISINKHOLE__Dns__Listen__0"] = $"127.0.0.1:{port}", ["MISINKHOLE__Http__Listen"] = $"127.0.0.1:{httpPort}" });
-        await daemon.WaitForOutputAsync("Answering DNS on", TimeSpan.FromSeconds(30));
+        await daemon.WaitForOutputAsync("Serving HTTP on", TimeSpan.FromSeconds(30));
         var server = new IPEndPoint(IPAddress.Loopback, port);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
         string ready = await http.GetStringAsync(new Uri("/readyz", UriKind.Relative));

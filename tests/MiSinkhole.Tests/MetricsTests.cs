@@ -35,7 +35,7 @@ public sealed partial class MetricsTests
         int httpPort = DaemonProcess.FreePort();
         DaemonProcess daemon = DaemonProcess.Start(["--config", Path.Combine(dir.Path, "misinkhole.json"), $"--Dns:Listen:0=127.0.0.1:{port}",
             $"--Http:Listen=127.0.0.1:{httpPort}", $"--Upstreams:Servers:0={upstream.Address}", $"--DataDirectory={dir.Path}"]);
-        await daemon.WaitForOutputAsync("Answering DNS on", TimeSpan.FromSeconds(30));
+        await daemon.WaitForOutputAsync("Serving HTTP on", TimeSpan.FromSeconds(30));
         var server = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port);
         await Dig.RunAsync(server, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
         await Dig.RunAsync(server, "-b", "127.0.0.2", "update.miui.com", "AAAA");

@@ -16,7 +16,7 @@ namespace MiSinkhole.Hosting;
 /// <summary>
 /// Builds the daemon's host: the query pipeline, the DNS server, the background services,
 /// console logging, and (unless <c>Http:Listen</c> is <c>none</c>) one Kestrel listener for
-/// <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c>.
+/// <c>/metrics</c>, <c>/healthz</c>, <c>/readyz</c> and the <c>/api</c>.
 /// </summary>
 public static class DaemonHost
 {
@@ -34,6 +34,8 @@ public static class DaemonHost
         AddDaemon(builder.Services, builder.Logging, options, configureLogging, configFile);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(http));
         builder.Services.AddRoutingCore();
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("misinkhole", serviceVersion: typeof(DaemonHost).Assembly.GetName().Version?.ToString(3)))
             .WithMetrics(metrics => metrics
@@ -48,6 +50,13 @@ public static class DaemonHost
         WebApplication app = builder.Build();
         app.MapPrometheusScrapingEndpoint("/metrics");
         HealthEndpoints.Map(app);
+        MiSinkhole.Http.ApiEndpoints.Map(app, options.Http);
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MiSinkhole.Http");
+            string addresses = string.Join(", ", app.Urls);
+            DaemonHostLog.ServingHttp(logger, addresses);
+        });
         return app;
     }
 
@@ -60,6 +69,7 @@ public static class DaemonHost
         });
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning); // our own lines say what listens where
         configureLogging?.Invoke(logging);
         services.AddQueryPipeline(options);
         services.AddSingleton<DnsServer>();

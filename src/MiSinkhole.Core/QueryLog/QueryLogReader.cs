@@ -1,0 +1,149 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using MiSinkhole.Core.Configuration;
+
+namespace MiSinkhole.Core.QueryLog;
+
+/// <summary>
+/// Reads the query log for the API: filtered pages newest first, and totals since a time. Opens
+/// the database read-only per call (WAL lets it read while the writer writes); an absent
+/// database reads as empty.
+/// </summary>
+public sealed class QueryLogReader
+{
+    private const int TopNames = 10;
+    private readonly string _path;
+
+    public QueryLogReader(SinkholeOptions options) => _path = options.QueryLog.Path;
+
+    public IReadOnlyList<QueryLogRow> Read(QueryLogFilter filter)
+    {
+        if (!File.Exists(_path))
+        {
+            return [];
+        }
+
+        using SqliteConnection connection = Open();
+        using SqliteCommand select = connection.CreateCommand();
+        var where = new List<string>();
+        if (filter.Device is not null)
+        {
+            where.Add("device = $device");
+            select.Parameters.AddWithValue("$device", filter.Device);
+        }
+
+        if (filter.Action is not null)
+        {
+            where.Add(filter.Action == "none" ? "action IS NULL" : "action = $action");
+            select.Parameters.AddWithValue("$action", filter.Action);
+        }
+
+        if (filter.Name is not null)
+        {
+            where.Add("(name = $name OR name LIKE $suffix ESCAPE '\\')");
+            select.Parameters.AddWithValue("$name", filter.Name);
+            select.Parameters.AddWithValue("$suffix", "%." + filter.Name.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal));
+        }
+
+        if (filter.Since is { } since)
+        {
+            where.Add("time >= $since");
+            select.Parameters.AddWithValue("$since", since.ToUnixTimeMilliseconds());
+        }
+
+        if (filter.Cursor is { } cursor)
+        {
+            where.Add("id < $cursor");
+            select.Parameters.AddWithValue("$cursor", cursor);
+        }
+
+        select.CommandText = "SELECT id, time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms FROM queries"
+            + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY id DESC LIMIT $limit";
+        select.Parameters.AddWithValue("$limit", filter.Limit);
+        var rows = new List<QueryLogRow>();
+        using SqliteDataReader reader = select.ExecuteReader();
+        while (reader.Read())
+        {
+            rows.Add(new QueryLogRow(
+                reader.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetString(2), reader.GetString(3),
+                reader.GetString(4), reader.GetString(5), reader.GetString(6), Text(reader, 7), Text(reader, 8), Text(reader, 9),
+                reader.IsDBNull(10) ? null : reader.GetInt32(10), reader.GetDouble(11)));
+        }
+
+        return rows;
+    }
+
+    public QueryLogStats Stats(DateTimeOffset since)
+    {
+        if (!File.Exists(_path))
+        {
+            return new QueryLogStats(since, 0, new Dictionary<string, long>(), new Dictionary<string, long>(), new Dictionary<string, long>(),
+                new Dictionary<string, IReadOnlyList<NameCount>>(), new Dictionary<string, IReadOnlyList<NameCount>>());
+        }
+
+        using SqliteConnection connection = Open();
+        long from = since.ToUnixTimeMilliseconds();
+        Dictionary<string, long> byOutcome = Grouped(connection, "outcome", from);
+        return new QueryLogStats(
+            since,
+            byOutcome.Values.Sum(),
+            byOutcome,
+            Grouped(connection, "device", from),
+            Grouped(connection, "list", from),
+            Top(connection, "blocked", from),
+            Top(connection, "logged", from));
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    private static Dictionary<string, long> Grouped(SqliteConnection connection, string column, long from)
+    {
+        using SqliteCommand select = connection.CreateCommand();
+        select.CommandText = $"SELECT {column}, count(*) FROM queries WHERE time >= $from AND {column} IS NOT NULL GROUP BY {column} ORDER BY 2 DESC";
+        select.Parameters.AddWithValue("$from", from);
+        using SqliteDataReader reader = select.ExecuteReader();
+        var counts = new Dictionary<string, long>();
+        while (reader.Read())
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return counts;
+    }
+
+    private static Dictionary<string, IReadOnlyList<NameCount>> Top(SqliteConnection connection, string action, long from)
+    {
+        using SqliteCommand select = connection.CreateCommand();
+        select.CommandText = """
+            SELECT device, name, n FROM (
+              SELECT device, name, count(*) AS n, row_number() OVER (PARTITION BY device ORDER BY count(*) DESC, name) AS rank
+              FROM queries WHERE time >= $from AND action = $action GROUP BY device, name)
+            WHERE rank <= $top ORDER BY device, n DESC, name
+            """;
+        select.Parameters.AddWithValue("$from", from);
+        select.Parameters.AddWithValue("$action", action);
+        select.Parameters.AddWithValue("$top", TopNames);
+        using SqliteDataReader reader = select.ExecuteReader();
+        var top = new Dictionary<string, List<NameCount>>();
+        while (reader.Read())
+        {
+            string device = reader.GetString(0);
+            if (!top.TryGetValue(device, out List<NameCount>? names))
+            {
+                top[device] = names = [];
+            }
+
+            names.Add(new NameCount(reader.GetString(1), reader.GetInt64(2)));
+        }
+
+        return top.ToDictionary(p => p.Key, p => (IReadOnlyList<NameCount>)p.Value);
+    }
+
+    private static string? Text(SqliteDataReader reader, int column) =>
+        reader.IsDBNull(column) ? null : Convert.ToString(reader.GetValue(column), CultureInfo.InvariantCulture);
+}

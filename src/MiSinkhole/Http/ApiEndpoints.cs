@@ -1,0 +1,168 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Inventory;
+using MiSinkhole.Core.QueryLog;
+using MiSinkhole.Core.Rules;
+using MiSinkhole.Dns;
+
+namespace MiSinkhole.Http;
+
+/// <summary>
+/// The JSON API under <c>/api</c>: stats and the query log (from the SQLite query log), the
+/// device inventory, explain, and pausing blocking. Parameters are checked here; a bad one gets
+/// 400 with a problem body naming it. Changing endpoints go through <see cref="ApiAuthorization"/>.
+/// </summary>
+public static class ApiEndpoints
+{
+    private const int MaxLimit = 1000;
+    private const int MaxPauseMinutes = 24 * 60;
+
+    public static void Map(IEndpointRouteBuilder endpoints, HttpOptions options)
+    {
+        RouteGroupBuilder api = endpoints.MapGroup("/api");
+        api.MapGet("/stats", (string? since, QueryLogReader log, TimeProvider time) =>
+            ParseSince(since, time, out DateTimeOffset from, out IResult? bad) ? Results.Ok(log.Stats(from)) : bad!);
+        api.MapGet("/querylog", QueryLog);
+        api.MapGet("/devices", Devices);
+        api.MapGet("/explain", (string? name, string? device, string? type, RuleExplainer explainer) =>
+        {
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                return BadRequest("name", "a domain name is needed: /api/explain?name=data.mistat.xiaomi.com");
+            }
+
+            try
+            {
+                return Results.Ok(explainer.Explain(name, type ?? "A", device));
+            }
+            catch (ArgumentException e)
+            {
+                return BadRequest(device is not null && e.Message.Contains("device", StringComparison.Ordinal) ? "device" : "name or type", e.Message);
+            }
+        });
+        var authorization = new ApiAuthorization(options);
+        api.MapPost("/devices/{name}/pause", (string name, string? minutes, BlockingPause pause, RuleEngine rules) =>
+        {
+            if (!name.Equals("unknown", StringComparison.OrdinalIgnoreCase) && rules.Current.Devices.Find(name) is null)
+            {
+                return Results.Problem($"no device named '{name}' (configured devices, or 'unknown' for clients that are no device)", statusCode: StatusCodes.Status404NotFound, title: "Not found");
+            }
+
+            return ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused(name, pause.Pause(name, TimeSpan.FromMinutes(duration)), duration) : bad!;
+        }).AddEndpointFilter(authorization);
+        api.MapPost("/pause", (string? minutes, BlockingPause pause) =>
+            ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused("*", pause.PauseAll(TimeSpan.FromMinutes(duration)), duration) : bad!)
+            .AddEndpointFilter(authorization);
+    }
+
+    private static IResult QueryLog(string? device, string? action, string? name, string? since, string? limit, string? cursor, QueryLogReader log, TimeProvider time)
+    {
+        if (action is not (null or "blocked" or "logged" or "allowed" or "none"))
+        {
+            return BadRequest("action", $"'{action}' is not blocked, logged, allowed or none");
+        }
+
+        Span<byte> wire = stackalloc byte[256];
+        if (name is not null && !DnsName.TryFromText(name, wire, out _))
+        {
+            return BadRequest("name", $"'{name}' is not a domain name");
+        }
+
+        int count = 100;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > MaxLimit))
+        {
+            return BadRequest("limit", $"'{limit}' is not a number from 1 to {MaxLimit}");
+        }
+
+        long? before = null;
+        if (cursor is not null)
+        {
+            if (!long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out long id))
+            {
+                return BadRequest("cursor", $"'{cursor}' is not a cursor (the nextCursor of a previous page)");
+            }
+
+            before = id;
+        }
+
+        DateTimeOffset? from = null;
+        if (since is not null)
+        {
+            if (!ParseSince(since, time, out DateTimeOffset parsed, out IResult? bad))
+            {
+                return bad!;
+            }
+
+            from = parsed;
+        }
+
+        IReadOnlyList<QueryLogRow> rows = log.Read(new QueryLogFilter { Device = device, Action = action, Name = name?.TrimEnd('.').ToLowerInvariant(), Since = from, Limit = count, Cursor = before });
+        return Results.Ok(new { items = rows, nextCursor = rows.Count == count ? rows[^1].Id.ToString(CultureInfo.InvariantCulture) : null });
+    }
+
+    private static IResult Devices(DeviceInventory inventory, RuleEngine rules, BlockingPause pause)
+    {
+        RulesSnapshot snapshot = rules.Current;
+        IReadOnlyList<InventoryRecord> seen = inventory.List();
+        return Results.Ok(new
+        {
+            configured = snapshot.Devices.Devices.Select(d => new
+            {
+                name = d.Name,
+                policy = d.Policy.Name,
+                match = d.Options.Addresses.Select(a => a.ToString()).Concat(d.Options.Macs.Select(m => m.ToString())).Concat(d.Options.Networks.Select(n => n.ToString())),
+                seen = seen.Any(r => r.Device == d.Name),
+            }),
+            clients = seen,
+            paused = pause.Active,
+        });
+    }
+
+    private static IResult Paused(string device, DateTimeOffset until, int minutes) =>
+        Results.Ok(new { device, paused = minutes > 0, until = minutes > 0 ? until : (DateTimeOffset?)null });
+
+    private static bool ParseSince(string? text, TimeProvider time, out DateTimeOffset since, out IResult? bad)
+    {
+        bad = null;
+        DateTimeOffset now = time.GetUtcNow();
+        since = now.AddDays(-1);
+        if (text is null)
+        {
+            return true;
+        }
+
+        if (ConfigValue.TryParseDuration(text, out TimeSpan ago))
+        {
+            since = now - ago;
+            return true;
+        }
+
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out since))
+        {
+            return true;
+        }
+
+        bad = BadRequest("since", $"'{text}' is not a duration (24h, 7d) or a time (2026-11-24T08:00:00Z)");
+        return false;
+    }
+
+    private static bool ParseMinutes(string? text, out int minutes, out IResult? bad)
+    {
+        bad = null;
+        minutes = 0;
+        if (text is not null && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out minutes) && minutes <= MaxPauseMinutes)
+        {
+            return true;
+        }
+
+        bad = BadRequest("minutes", $"minutes={text ?? "(missing)"}: a whole number from 0 (resume) to {MaxPauseMinutes} is needed");
+        return false;
+    }
+
+    private static IResult BadRequest(string parameter, string detail) =>
+        Results.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: $"Bad parameter: {parameter}");
+}

@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using MiSinkhole.Core.QueryLog;
+using MiSinkhole.TestKit;
+
+namespace MiSinkhole.Tests;
+
+/// <summary>The /api endpoints of the running daemon, over real HTTP.</summary>
+[TestClass]
+public sealed class ApiTests
+{
+    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, TempDirectory data, string? token = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Upstreams:Servers:0"] = upstream.Address,
+            ["Lists:xiaomi-telemetry:Sources:0"] = "telemetry.txt",
+            ["Policies:strict:Block:0"] = "xiaomi-telemetry",
+            ["Policies:observe:Log:0"] = "xiaomi-telemetry",
+            ["DefaultPolicy"] = "strict",
+            ["Devices:old-phone:Match:0"] = "127.0.0.2",
+            ["Devices:new-phone:Match:0"] = "127.0.0.3",
+            ["Devices:new-phone:Policy"] = "observe",
+            ["DataDirectory"] = data.Path,
+        };
+        if (token is not null)
+        {
+            settings["Http:ApiToken"] = token;
+        }
+
+        return RunningDaemon.StartAsync(settings, new Dictionary<string, string> { ["telemetry.txt"] = "||mistat.xiaomi.com^\ntracking.miui.com\n" });
+    }
+
+    private static async Task TrafficAsync(RunningDaemon daemon)
+    {
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "tracking.miui.com", "A");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "data.mistat.xiaomi.com", "A");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.4", "example.org", "A");
+        daemon.Get<QueryLogWriter>().Flush();
+    }
+
+    [TestMethod]
+    public async Task QueryLogStatsDevicesAndExplain_AnswerJson()
+    {
+        await using var upstream = new FakeUpstream();
+        using var data = new TempDirectory();
+        await using RunningDaemon daemon = await StartAsync(upstream, data);
+        await TrafficAsync(daemon);
+        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+
+        JsonElement page1 = await http.GetFromJsonAsync<JsonElement>("/api/querylog?limit=2");
+        JsonElement page2 = await http.GetFromJsonAsync<JsonElement>($"/api/querylog?limit=2&cursor={page1.GetProperty("nextCursor").GetString()}");
+        JsonElement logged = await http.GetFromJsonAsync<JsonElement>("/api/querylog?device=new-phone&action=logged&name=xiaomi.com");
+        JsonElement stats = await http.GetFromJsonAsync<JsonElement>("/api/stats?since=1h");
+        JsonElement devices = await http.GetFromJsonAsync<JsonElement>("/api/devices");
+        JsonElement explain = await http.GetFromJsonAsync<JsonElement>("/api/explain?name=data.mistat.xiaomi.com&device=new-phone");
+
+        string[] newestFirst = [.. page1.GetProperty("items").EnumerateArray().Concat(page2.GetProperty("items").EnumerateArray()).Select(r => $"{r.GetProperty("device").GetString()} {r.GetProperty("name").GetString()}")];
+        CollectionAssert.AreEqual(new[] { "new-phone data.mistat.xiaomi.com", "old-phone tracking.miui.com", "old-phone data.mistat.xiaomi.com", "old-phone data.mistat.xiaomi.com" }, newestFirst);
+        JsonElement row = logged.GetProperty("items").EnumerateArray().Single();
+        Assert.AreEqual("mistat.xiaomi.com", row.GetProperty("rule").GetString());
+        Assert.AreEqual("forwarded", row.GetProperty("outcome").GetString());
+        Assert.AreEqual(JsonValueKind.Null, logged.GetProperty("nextCursor").ValueKind);
+        Assert.AreEqual(4, stats.GetProperty("total").GetInt64());
+        Assert.AreEqual(3, stats.GetProperty("byOutcome").GetProperty("blocked").GetInt64());
+        Assert.AreEqual(3, stats.GetProperty("byDevice").GetProperty("old-phone").GetInt64());
+        Assert.AreEqual(4, stats.GetProperty("byCategory").GetProperty("xiaomi-telemetry").GetInt64());
+        JsonElement top = stats.GetProperty("topBlocked").GetProperty("old-phone")[0];
+        Assert.AreEqual(("data.mistat.xiaomi.com", 2L), (top.GetProperty("name").GetString(), top.GetProperty("count").GetInt64()));
+        Assert.AreEqual("data.mistat.xiaomi.com", stats.GetProperty("topLogged").GetProperty("new-phone")[0].GetProperty("name").GetString());
+        Assert.AreEqual(2, devices.GetProperty("configured").GetArrayLength());
+        JsonElement stranger = devices.GetProperty("clients").EnumerateArray().Single(c => c.GetProperty("key").GetString() == "127.0.0.4");
+        Assert.IsFalse(stranger.GetProperty("isProbablyXiaomi").GetBoolean());
+        Assert.IsTrue(devices.GetProperty("clients").EnumerateArray().Single(c => c.GetProperty("key").GetString() == "old-phone").GetProperty("isProbablyXiaomi").GetBoolean());
+        Assert.AreEqual("Logged", explain.GetProperty("action").GetString());
+        Assert.AreEqual("observe", explain.GetProperty("policy").GetString());
+    }
+
+    [TestMethod]
+    [DataRow("/api/querylog?limit=0", "limit")]
+    [DataRow("/api/querylog?limit=abc", "limit")]
+    [DataRow("/api/querylog?action=deleted", "action")]
+    [DataRow("/api/querylog?cursor=-1", "cursor")]
+    [DataRow("/api/querylog?name=bad..name", "name")]
+    [DataRow("/api/stats?since=yesterday", "since")]
+    [DataRow("/api/explain", "name")]
+    [DataRow("/api/explain?name=x.example&device=tablet", "device")]
+    public async Task BadParameters_Get400WithAProblemBody(string url, string parameter)
+    {
+        await using var upstream = new FakeUpstream();
+        using var data = new TempDirectory();
+        await using RunningDaemon daemon = await StartAsync(upstream, data);
+        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+
+        HttpResponseMessage response = await http.GetAsync(new Uri(url, UriKind.Relative));
+        JsonElement problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.AreEqual(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.AreEqual("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        StringAssert.Contains(problem.GetProperty("title").GetString(), parameter);
+    }
+
+    [TestMethod]
+    public async Task Pause_FromLoopbackWithoutToken_ThenBackByMinutesZero()
+    {
+        await using var upstream = new FakeUpstream();
+        using var data = new TempDirectory();
+        await using RunningDaemon daemon = await StartAsync(upstream, data);
+        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+
+        HttpResponseMessage paused = await http.PostAsync(new Uri("/api/devices/old-phone/pause?minutes=30", UriKind.Relative), null);
+        DigResult answered = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
+        HttpResponseMessage resumed = await http.PostAsync(new Uri("/api/devices/old-phone/pause?minutes=0", UriKind.Relative), null);
+        DigResult blocked = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
+        HttpResponseMessage unknownDevice = await http.PostAsync(new Uri("/api/devices/tablet/pause?minutes=5", UriKind.Relative), null);
+        HttpResponseMessage badMinutes = await http.PostAsync(new Uri("/api/pause?minutes=100000", UriKind.Relative), null);
+        HttpResponseMessage all = await http.PostAsync(new Uri("/api/pause?minutes=5", UriKind.Relative), null);
+
+        Assert.AreEqual(HttpStatusCode.OK, paused.StatusCode);
+        Assert.AreEqual("data.mistat.xiaomi.com. 300 IN A 192.0.2.1", answered.Answers.Single());
+        Assert.AreEqual(HttpStatusCode.OK, resumed.StatusCode);
+        Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", blocked.Answers.Single());
+        Assert.AreEqual(HttpStatusCode.NotFound, unknownDevice.StatusCode);
+        Assert.AreEqual(HttpStatusCode.BadRequest, badMinutes.StatusCode);
+        Assert.AreEqual(HttpStatusCode.OK, all.StatusCode);
+        Assert.IsTrue(daemon.Get<MiSinkhole.Core.Devices.BlockingPause>().IsPaused("new-phone"));
+    }
+
+    [TestMethod]
+    public async Task WithAToken_ChangesNeedTheBearerHeader()
+    {
+        await using var upstream = new FakeUpstream();
+        using var data = new TempDirectory();
+        const string Token = "correct-horse-battery-staple";
+        await using RunningDaemon daemon = await StartAsync(upstream, data, Token);
+        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+
+        HttpResponseMessage without = await http.PostAsync(new Uri("/api/pause?minutes=5", UriKind.Relative), null);
+        using var wrong = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/pause?minutes=5", UriKind.Relative)) { Headers = { { "Authorization", "Bearer nope" } } };
+        HttpResponseMessage wrongToken = await http.SendAsync(wrong);
+        bool pausedBefore = daemon.Get<MiSinkhole.Core.Devices.BlockingPause>().IsPaused("old-phone");
+        using var right = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/pause?minutes=5", UriKind.Relative)) { Headers = { { "Authorization", "Bearer " + Token } } };
+        HttpResponseMessage withToken = await http.SendAsync(right);
+        HttpResponseMessage reading = await http.GetAsync(new Uri("/api/devices", UriKind.Relative));
+
+        Assert.AreEqual(HttpStatusCode.Unauthorized, without.StatusCode);
+        Assert.AreEqual(HttpStatusCode.Unauthorized, wrongToken.StatusCode);
+        Assert.IsFalse(pausedBefore);
+        Assert.AreEqual(HttpStatusCode.OK, withToken.StatusCode);
+        Assert.IsTrue(daemon.Get<MiSinkhole.Core.Devices.BlockingPause>().IsPaused("old-phone"));
+        Assert.AreEqual(HttpStatusCode.OK, reading.StatusCode, "reading needs no token");
+    }
+}
