@@ -115,4 +115,19 @@ public sealed class QueryLogTests
         Assert.IsFalse(File.Exists(Path.Combine(data.Path, "querylog.db")));
         Assert.AreEqual(0, daemon.Get<QueryLogWriter>().Written);
     }
+
+    [TestMethod]
+    public async Task GracefulStop_WritesWhatIsStillQueued()
+    {
+        await using var upstream = new FakeUpstream();
+        using var data = new TempDirectory();
+        await using (RunningDaemon daemon = await StartAsync(upstream, data.Path, new() { ["QueryLog:FlushInterval"] = "1h" }))
+        {
+            await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
+            await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "data.mistat.xiaomi.com", "A");
+            Assert.AreEqual(0, daemon.Get<QueryLogWriter>().Written, "nothing written yet: the next flush is an hour away");
+        }
+
+        Assert.HasCount(2, Rows(Path.Combine(data.Path, "querylog.db"), "name"));
+    }
 }
