@@ -153,4 +153,23 @@ public sealed class ApiTests
         Assert.IsTrue(daemon.Get<MiSinkhole.Core.Devices.BlockingPause>().IsPaused("old-phone"));
         Assert.AreEqual(HttpStatusCode.OK, reading.StatusCode, "reading needs no token");
     }
+
+    [TestMethod]
+    public async Task Readyz_Is503_WhenTheDnsListenersAreDown()
+    {
+        await using var upstream = new FakeUpstream();
+        using var data = new TempDirectory();
+        await using RunningDaemon daemon = await StartAsync(upstream, data);
+        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+
+        HttpResponseMessage ready = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+        await daemon.Server.StopAsync(CancellationToken.None);
+        HttpResponseMessage stopped = await http.GetAsync(new Uri("/readyz", UriKind.Relative));
+        HttpResponseMessage alive = await http.GetAsync(new Uri("/healthz", UriKind.Relative));
+
+        Assert.AreEqual(HttpStatusCode.OK, ready.StatusCode);
+        Assert.AreEqual(HttpStatusCode.ServiceUnavailable, stopped.StatusCode);
+        StringAssert.Contains(await stopped.Content.ReadAsStringAsync(), "DNS listeners not bound");
+        Assert.AreEqual(HttpStatusCode.OK, alive.StatusCode);
+    }
 }

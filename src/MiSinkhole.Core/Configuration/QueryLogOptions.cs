@@ -18,6 +18,6 @@ public sealed record QueryLogOptions
     /// <summary>How often queued events are written (the most a crash can lose).</summary>
     public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Events waiting to be written; beyond that new ones are dropped and counted.</summary>
-    public int QueueSize { get; init; } = 20_000;
+    /// <summary>Events waiting to be written (preallocated); beyond that new ones are dropped and counted.</summary>
+    public int QueueSize { get; init; } = 4096;
 }

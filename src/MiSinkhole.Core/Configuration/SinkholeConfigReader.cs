@@ -159,7 +159,7 @@ public sealed partial class SinkholeConfigReader
             AnonymizeClients = anonymize,
             Retention = Duration(section, "Retention", defaults.Retention),
             FlushInterval = Duration(section, "FlushInterval", defaults.FlushInterval),
-            QueueSize = Int(section, "QueueSize", defaults.QueueSize, 100, 10_000_000),
+            QueueSize = Int(section, "QueueSize", defaults.QueueSize, 100, 1_000_000),
         };
     }
 

@@ -12,10 +12,13 @@ public sealed class StripedCounter
     private readonly long[] _slots = new long[Environment.ProcessorCount * Padding];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Increment()
+    public void Increment() => Add(1);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Add(long value)
     {
         int slot = (Thread.GetCurrentProcessorId() % Environment.ProcessorCount) * Padding;
-        Interlocked.Increment(ref _slots[slot]);
+        Interlocked.Add(ref _slots[slot], value);
     }
 
     public long Value

@@ -12,15 +12,15 @@ using MiSinkhole.Dns;
 namespace MiSinkhole.Core.QueryLog;
 
 /// <summary>
-/// The query log: the DNS path hands each query to <see cref="Record"/>, which copies it into a
-/// pooled event and offers it to a bounded channel (when full, the event is dropped and counted:
-/// the DNS path never waits); this background service writes the queued events to SQLite (WAL)
+/// The query log: the DNS path hands each query to <see cref="Record"/>, which copies it into one
+/// of <c>QueueSize</c> preallocated events and queues it (with none free, the query is dropped and
+/// counted: the DNS path never waits or allocates, and the writer never writes more than
+/// QueueSize rows per flush); this background service writes the queued events to SQLite (WAL)
 /// in one transaction every <c>FlushInterval</c>, deletes rows past <c>Retention</c>, and on a
 /// graceful stop writes what is still queued.
 /// </summary>
 public sealed partial class QueryLogWriter : BackgroundService
 {
-    private const int PoolSize = 4096;
     private static readonly TimeSpan RetentionCheck = TimeSpan.FromMinutes(10);
 
     private readonly QueryLogOptions _options;
@@ -31,7 +31,7 @@ public sealed partial class QueryLogWriter : BackgroundService
     private readonly string _connectionString;
     private byte[]? _anonymizationKey;
     private long _written;
-    private long _dropped;
+    private readonly StripedCounter _dropped = new(); // a flood drops on every core at once
     private long _lastRetention;
 
     public QueryLogWriter(SinkholeOptions options, TimeProvider time, ILogger<QueryLogWriter> logger)
@@ -43,9 +43,11 @@ public sealed partial class QueryLogWriter : BackgroundService
         _connectionString = new SqliteConnectionStringBuilder { DataSource = _options.Path, Pooling = false }.ToString();
         if (_options.Record != QueryLogRecordMode.None)
         {
-            for (int i = 0; i < PoolSize / 4; i++)
+            // Every event there will ever be: a query finding none free is dropped and counted,
+            // so a flood can neither allocate nor make the writer outrun the DNS path for CPU.
+            for (int i = 0; i < _options.QueueSize; i++)
             {
-                _pool.Enqueue(new QueryLogEvent()); // warm: logging allocates nothing from the first query on
+                _pool.Enqueue(new QueryLogEvent());
             }
         }
     }
@@ -58,7 +60,7 @@ public sealed partial class QueryLogWriter : BackgroundService
     public long Written => Interlocked.Read(ref _written);
 
     /// <summary>Events dropped because the queue was full (or the database unusable) since start.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Dropped => _dropped.Value;
 
     /// <summary>Offers one answered query to the log. Never blocks; allocates nothing once the pool is warm.</summary>
     public void Record(QueryContext context, Outcome outcome, double latencyMilliseconds)
@@ -70,7 +72,12 @@ public sealed partial class QueryLogWriter : BackgroundService
             return;
         }
 
-        QueryLogEvent e = _pool.TryDequeue(out QueryLogEvent? pooled) ? pooled : new QueryLogEvent();
+        if (!_pool.TryDequeue(out QueryLogEvent? e))
+        {
+            _dropped.Increment(); // all QueueSize events are queued or being written
+            return;
+        }
+
         context.QueryName.CopyTo(e.WireName);
         e.WireNameLength = context.Query.NameLength;
         e.UnixMilliseconds = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -85,7 +92,7 @@ public sealed partial class QueryLogWriter : BackgroundService
         e.LatencyMilliseconds = latencyMilliseconds;
         if (!_queue.Writer.TryWrite(e))
         {
-            Interlocked.Increment(ref _dropped);
+            _dropped.Increment();
             Return(e);
         }
     }
@@ -118,7 +125,7 @@ public sealed partial class QueryLogWriter : BackgroundService
         }
         catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
         {
-            Interlocked.Add(ref _dropped, batch.Count);
+            _dropped.Add(batch.Count);
             LogWriteFailed(e, _options.Path, batch.Count);
             return 0;
         }
@@ -261,10 +268,7 @@ public sealed partial class QueryLogWriter : BackgroundService
     {
         e.Rules = null;
         e.List = null;
-        if (_pool.Count < PoolSize)
-        {
-            _pool.Enqueue(e);
-        }
+        _pool.Enqueue(e);
     }
 
     [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Query log {Path}: could not write {Count} events (dropped)")]
