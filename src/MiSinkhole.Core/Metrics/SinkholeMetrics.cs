@@ -22,18 +22,18 @@ public sealed class SinkholeMetrics
     /// <summary>Bucket bounds for query and upstream durations, in seconds (50 µs to 5 s).</summary>
     public static readonly double[] DurationBuckets = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
-    private readonly Counter<long> _queries;
+    private readonly QueryCounters _queries = new();
     private readonly Histogram<double> _queryDuration;
-    private readonly Counter<long> _policyMatches;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Device, string Category, string Action), StripedCounter> _policyMatches = new();
     private readonly Counter<long> _upstreamQueries;
     private readonly Histogram<double> _upstreamDuration;
 
     public SinkholeMetrics(IMeterFactory meterFactory, RuleEngine rules, DnsCache cache, ListRefreshService lists, DeviceInventory inventory, QueryLogWriter queryLog)
     {
         Meter meter = meterFactory.Create(MeterName);
-        _queries = meter.CreateCounter<long>("misinkhole.dns.queries", description: "DNS queries answered (or dropped), by transport, query type and outcome.");
+        meter.CreateObservableCounter("misinkhole.dns.queries", _queries.Measurements, description: "DNS queries answered (or dropped), by transport, query type and outcome.");
         _queryDuration = meter.CreateHistogram<double>("misinkhole.dns.query.duration", unit: "s", description: "Time from decoding a query to its answer being written, by outcome.");
-        _policyMatches = meter.CreateCounter<long>("misinkhole.policy.matches", description: "Queries a policy list decided, by device, category (list) and action: blocked, logged (would have blocked) or allowed.");
+        meter.CreateObservableCounter("misinkhole.policy.matches", PolicyMatches, description: "Queries a policy list decided, by device, category (list) and action: blocked, logged (would have blocked) or allowed.");
         _upstreamQueries = meter.CreateCounter<long>("misinkhole.upstream.queries", description: "Exchanges with upstream servers, by upstream and result.");
         _upstreamDuration = meter.CreateHistogram<double>("misinkhole.upstream.duration", unit: "s", description: "Duration of upstream exchanges, by upstream and result.");
         meter.CreateObservableCounter("misinkhole.cache.hits", () => CacheHits.Value, description: "Queries answered from the cache.");
@@ -55,17 +55,32 @@ public sealed class SinkholeMetrics
 
     public StripedCounter CacheMisses { get; } = new();
 
-    /// <summary>Records one finished query (the metrics stage, for every query).</summary>
-    public void RecordQuery(string transport, string qtype, string outcome, double seconds)
+    /// <summary>Records one finished query (the observe stage, for every query).</summary>
+    public void RecordQuery(DnsTransport transport, string qtype, Outcome outcome, double seconds)
     {
-        var tags = new TagList { { "transport", transport }, { "qtype", qtype }, { "outcome", outcome } };
-        _queries.Add(1, tags);
-        _queryDuration.Record(seconds, new KeyValuePair<string, object?>("outcome", outcome));
+        _queries.Increment(transport, qtype, outcome);
+        _queryDuration.Record(seconds, new KeyValuePair<string, object?>("outcome", MetricLabels.Outcome(outcome)));
     }
 
-    /// <summary>Records a query a policy list decided (the record stage).</summary>
-    public void RecordPolicyMatch(string device, string category, string action) =>
-        _policyMatches.Add(1, new TagList { { "device", device }, { "category", category }, { "action", action } });
+    /// <summary>
+    /// Records a query a policy list decided (the record stage): a striped counter per (device,
+    /// category, action), read when scraped; the labels are bounded by the config.
+    /// </summary>
+    public void RecordPolicyMatch(string device, string category, string action)
+    {
+        if (!_policyMatches.TryGetValue((device, category, action), out StripedCounter? counter))
+        {
+            counter = _policyMatches.GetOrAdd((device, category, action), static _ => new StripedCounter());
+        }
+
+        counter.Increment();
+    }
+
+    private IEnumerable<Measurement<long>> PolicyMatches() =>
+        _policyMatches.Select(p => new Measurement<long>(p.Value.Value,
+            new KeyValuePair<string, object?>("device", p.Key.Device),
+            new KeyValuePair<string, object?>("category", p.Key.Category),
+            new KeyValuePair<string, object?>("action", p.Key.Action)));
 
     /// <summary>Records one upstream exchange: result is ok, timeout, servfail, refused, error or truncated.</summary>
     public void RecordUpstream(string upstream, string result, double seconds)

@@ -59,9 +59,9 @@ public sealed class ObserveStage : IQueryStage
 
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
         _metrics.RecordQuery(
-            MetricLabels.Transport(context.Transport),
+            context.Transport,
             context.Query.NameLength > 0 ? MetricLabels.QueryType(context.Query.Type) : "other",
-            MetricLabels.Outcome(outcome),
+            outcome,
             elapsed.TotalSeconds);
         if (outcome is not (Outcome.Refused or Outcome.FormErr or Outcome.NotImp or Outcome.Dropped))
         {
