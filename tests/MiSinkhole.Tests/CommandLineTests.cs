@@ -133,11 +133,20 @@ public sealed class CommandLineTests
         Assert.AreEqual("ready\n", ready);
         Assert.AreEqual("ok\n", healthy);
 
+        string[] target = [$"--Dns:Listen:0=127.0.0.1:{port}", $"--Http:Listen=127.0.0.1:{httpPort}"];
+        (int healthyExit, string healthy2) = await DaemonProcess.RunAsync(["health", .. target]);
+
         var stopwatch = Stopwatch.StartNew();
         Assert.AreEqual(0, NativeSignal.Terminate(daemon.Process.Id));
         await daemon.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        TimeSpan shutdown = stopwatch.Elapsed;
+        (int goneExit, string gone) = await DaemonProcess.RunAsync(["health", .. target]);
+        Assert.AreEqual(0, healthyExit, healthy2);
+        StringAssert.Contains(healthy2, $"healthy: dns 127.0.0.1:{port}: ok; http: ok (ready)");
+        Assert.AreEqual(1, goneExit, gone);
+        StringAssert.Contains(gone, "unhealthy: dns");
         Assert.AreEqual(0, daemon.Process.ExitCode, daemon.Output);
-        Assert.IsLessThan(TimeSpan.FromSeconds(5), stopwatch.Elapsed);
+        Assert.IsLessThan(TimeSpan.FromSeconds(5), shutdown);
     }
 
     [TestMethod]

@@ -7,7 +7,7 @@ using MiSinkhole.Rules;
 
 namespace MiSinkhole.Cli;
 
-/// <summary>The verbs: <c>run</c> (default), <c>check-config</c> and <c>explain</c>.</summary>
+/// <summary>The verbs: <c>run</c> (default), <c>check-config</c>, <c>explain</c> and <c>health</c>.</summary>
 public static class CommandLine
 {
     public static RootCommand Create()
@@ -45,12 +45,20 @@ public static class CommandLine
         explain.SetAction(parse => Explain(
             parse.GetValue(configOption)?.FullName, parse.UnmatchedTokens, parse.GetValue(nameArgument)!, parse.GetValue(typeOption)!, parse.GetValue(deviceOption)));
 
+        var health = new Command("health", "Ask the running daemon (the config's first DNS address and Http:Listen) whether it serves; exit 0 only if DNS answers and /readyz says ready.")
+        {
+            configOption,
+        };
+        health.TreatUnmatchedTokensAsErrors = false;
+        health.SetAction((parse, token) => HealthAsync(parse.GetValue(configOption)?.FullName, parse.UnmatchedTokens, token));
+
         var root = new RootCommand("MiSinkhole: a DNS sinkhole for Xiaomi telemetry, per device.")
         {
             configOption,
             run,
             check,
             explain,
+            health,
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction((parse, token) => RunAsync(parse.GetValue(configOption)?.FullName, parse.UnmatchedTokens, token));
@@ -84,6 +92,20 @@ public static class CommandLine
         }
 
         return 0;
+    }
+
+    private static async Task<int> HealthAsync(string? configFile, IReadOnlyList<string> overrides, CancellationToken token)
+    {
+        LoadedConfig config = ConfigLoader.Load(configFile, overrides);
+        if (!config.IsValid)
+        {
+            await Console.Error.WriteLineAsync($"misinkhole: {config.Source} is not valid: {config.Problems.First(p => !p.IsWarning)}").ConfigureAwait(false);
+            return 1;
+        }
+
+        (bool healthy, string report) = await HealthCheck.RunAsync(config.Options, token).ConfigureAwait(false);
+        await Console.Out.WriteLineAsync((healthy ? "healthy: " : "unhealthy: ") + report).ConfigureAwait(false);
+        return healthy ? 0 : 1;
     }
 
     private static int Explain(string? configFile, IReadOnlyList<string> overrides, string name, string type, string? device)
