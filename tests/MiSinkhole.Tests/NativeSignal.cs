@@ -9,6 +9,9 @@ internal static partial class NativeSignal
 
     public static int Terminate(int pid) => kill(pid, SigTerm);
 
+    /// <summary>SIGHUP: what <c>systemctl reload</c> sends.</summary>
+    public static int Hangup(int pid) => kill(pid, 1);
+
     /// <summary>SIGKILL: no flush, no shutdown, as a power cut would leave the process.</summary>
     public static int Kill(int pid) => kill(pid, 9);
 

@@ -84,6 +84,12 @@ public sealed partial class ConfigWatcher : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // SIGHUP (systemctl reload) applies the file at once, as a change would.
+        using var hangup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, signal =>
+        {
+            signal.Cancel = true;
+            _ = Task.Run(Apply, CancellationToken.None);
+        });
         using var timer = new PeriodicTimer(PollInterval, _time);
         try
         {

@@ -2,7 +2,9 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core;
 using MiSinkhole.Core.Configuration;
@@ -62,16 +64,27 @@ public static class DaemonHost
 
     private static void AddDaemon(IServiceCollection services, ILoggingBuilder logging, SinkholeOptions options, Action<ILoggingBuilder>? configureLogging, ConfigFileSource? configFile)
     {
-        logging.AddSimpleConsole(o =>
+        if (SystemdHelpers.IsSystemdService())
         {
-            o.SingleLine = true;
-            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
-        });
+            logging.AddSystemdConsole(); // "<6>message" lines: the journal keeps each line's severity
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+            });
+        }
+
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning); // our own lines say what listens where
         configureLogging?.Invoke(logging);
         services.AddQueryPipeline(options);
+        services.AddSystemd(); // under systemd: its lifetime and journal-friendly console logging
+        services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
+        services.AddHostedService<SystemdNotifications>(); // READY=1 and the watchdog whenever NOTIFY_SOCKET is set
         services.AddSingleton<DnsServer>();
         // Before the DNS server: the inventory is back (with auto policies) before the first query.
         services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.Inventory.InventoryStore>());
