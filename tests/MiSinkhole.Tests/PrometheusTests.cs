@@ -27,6 +27,7 @@ public sealed partial class PrometheusTests
         string alerts = RepositoryPaths.File("config", "prometheus", "alerts.yml");
         Assert.AreEqual(0, await RunAsync("promtool", "check", "rules", alerts), "promtool check rules");
         Assert.AreEqual(0, await RunAsync("promtool", "check", "config", RepositoryPaths.File("config", "prometheus", "prometheus.yml")), "promtool check config");
+        Assert.AreEqual(0, await RunAsync("promtool", "check", "config", RepositoryPaths.File("config", "prometheus", "compose.yml")), "promtool check config (compose)");
 
         await using var upstream = new FakeUpstream
         {

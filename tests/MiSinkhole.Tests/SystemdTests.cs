@@ -62,4 +62,28 @@ public sealed class SystemdTests
         await daemon.WaitForOutputAsync("changed: applied", TimeSpan.FromSeconds(10));
         Assert.IsFalse(daemon.Process.HasExited, "SIGHUP reloads, it does not stop the daemon");
     }
+
+    [TestMethod]
+    public async Task InstallScript_PutsProgramConfigAndUnitInPlace_AndKeepsAnExistingConfig()
+    {
+        using var root = new TempDirectory();
+        root.Write("etc/misinkhole/keep.txt", "");
+        string publish = AppContext.BaseDirectory; // holds the misinkhole program of this build
+        var start = new ProcessStartInfo("sh", [RepositoryPaths.File("systemd", "install.sh"), publish]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["DESTDIR"] = root.Path;
+        using Process install = Process.Start(start)!;
+        string output = await install.StandardOutput.ReadToEndAsync() + await install.StandardError.ReadToEndAsync();
+        await install.WaitForExitAsync();
+
+        Assert.AreEqual(0, install.ExitCode, output);
+        Assert.IsTrue(File.Exists(Path.Combine(root.Path, "opt/misinkhole/misinkhole")));
+        Assert.IsTrue(File.Exists(Path.Combine(root.Path, "etc/misinkhole/misinkhole.json")));
+        Assert.IsTrue(File.Exists(Path.Combine(root.Path, "etc/misinkhole/rules/xiaomi/telemetry.txt")));
+        Assert.AreEqual(File.ReadAllText(RepositoryPaths.File("systemd", "misinkhole.service")), File.ReadAllText(Path.Combine(root.Path, "etc/systemd/system/misinkhole.service")));
+
+        File.WriteAllText(Path.Combine(root.Path, "etc/misinkhole/misinkhole.json"), "{ \"DefaultPolicy\": \"mine\" }");
+        using Process again = Process.Start(start)!;
+        await again.WaitForExitAsync();
+        Assert.AreEqual("{ \"DefaultPolicy\": \"mine\" }", File.ReadAllText(Path.Combine(root.Path, "etc/misinkhole/misinkhole.json")), "a second install keeps the user's config");
+    }
 }

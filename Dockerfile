@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# MiSinkhole for linux/amd64, linux/arm64 (Raspberry Pi 4/5, 64-bit OS) and linux/arm/v7:
+#   docker buildx build --platform linux/amd64,linux/arm64,linux/arm/v7 -t misinkhole .
+# The build stage runs on the build machine and cross-publishes a self-contained daemon for the
+# target; the runtime image holds only that, as a non-root user allowed to bind port 53.
+# A test runs this file's `dotnet publish` line for linux-x64 and linux-arm64 (and the arm64
+# result under qemu), so keep the publish command on one RUN line starting with `dotnet publish`.
+
+FROM --platform=$BUILDPLATFORM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+ARG TARGETARCH
+WORKDIR /src
+COPY . .
+RUN case "$TARGETARCH" in amd64) echo linux-x64 ;; arm64) echo linux-arm64 ;; arm) echo linux-arm ;; *) exit 1 ;; esac > /tmp/rid
+RUN dotnet publish src/MiSinkhole -c Release -r $(cat /tmp/rid) --self-contained true -p:PublishReadyToRun=false -o /app
+
+FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-bookworm-slim
+# Binding port 53 as the unprivileged user: a file capability on the program, nothing more.
+COPY --from=build /app /app
+RUN apt-get update && apt-get install -y --no-install-recommends libcap2-bin \
+ && setcap cap_net_bind_service=+ep /app/misinkhole \
+ && apt-get purge -y libcap2-bin && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
+COPY config/misinkhole.json /config/misinkhole.json
+COPY config/rules /config/rules
+RUN mkdir -p /data && chown app:app /data
+USER app
+VOLUME ["/config", "/data"]
+EXPOSE 53/udp 53/tcp 9153/tcp
+ENV DOTNET_GCgen0size=0x200000
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s CMD ["/app/misinkhole", "health", "--config", "/config/misinkhole.json"]
+ENTRYPOINT ["/app/misinkhole"]
+CMD ["run", "--config", "/config/misinkhole.json", "--DataDirectory=/data"]

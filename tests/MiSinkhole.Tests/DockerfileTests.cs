@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+using MiSinkhole.TestKit;
+
+namespace MiSinkhole.Tests;
+
+/// <summary>
+/// No Docker engine runs here, so this proves what it can of the Dockerfile: its own publish
+/// line, run for linux-x64 and linux-arm64, builds a daemon that answers DNS, natively and
+/// (arm64) under qemu user-mode emulation; and the runtime stage has the promised shape.
+/// </summary>
+[TestClass]
+public sealed partial class DockerfileTests
+{
+    private static readonly string Dockerfile = File.ReadAllText(RepositoryPaths.File("Dockerfile"));
+
+    [TestMethod]
+    public void RuntimeStage_IsNonRoot_WithVolumesPortsAndAHealthCheck()
+    {
+        StringAssert.Contains(Dockerfile, "USER app");
+        StringAssert.Contains(Dockerfile, "setcap cap_net_bind_service=+ep /app/misinkhole");
+        StringAssert.Contains(Dockerfile, "VOLUME [\"/config\", \"/data\"]");
+        StringAssert.Contains(Dockerfile, "EXPOSE 53/udp 53/tcp 9153/tcp");
+        StringAssert.Matches(Dockerfile, HealthCheck());
+        StringAssert.Contains(Dockerfile, "amd64) echo linux-x64 ;; arm64) echo linux-arm64 ;; arm) echo linux-arm");
+    }
+
+    [TestMethod]
+    public void ComposeFile_MountsFilesThatExist_AndBuildsThisDockerfile()
+    {
+        string compose = File.ReadAllText(RepositoryPaths.File("config", "docker-compose.yml"));
+        string[] mounts = [.. ComposeMount().Matches(compose).Select(m => m.Groups[1].Value)];
+
+        Assert.IsGreaterThan(3, mounts.Length);
+        foreach (string mount in mounts)
+        {
+            string path = Path.Combine(RepositoryPaths.File("config"), mount);
+            Assert.IsTrue(File.Exists(path) || Directory.Exists(path), mount);
+        }
+
+        StringAssert.Contains(compose, "build: ..");
+        StringAssert.Contains(compose, "cap_add: [NET_BIND_SERVICE]");
+        StringAssert.Contains(File.ReadAllText(RepositoryPaths.File("config", "grafana", "provisioning", "dashboards", "misinkhole.yml")), "/var/lib/grafana/dashboards");
+    }
+
+    [TestMethod]
+    [DataRow("linux-x64")]
+    [DataRow("linux-arm64")]
+    public async Task PublishLine_BuildsADaemonThatAnswers(string rid)
+    {
+        bool native = rid == "linux-x64";
+        if (!native && !(File.Exists("/usr/bin/qemu-aarch64-static") && Directory.Exists("/usr/aarch64-linux-gnu")))
+        {
+            Assert.Inconclusive("qemu-user-static and the arm64 cross libraries are not installed (.ci/run installs them)");
+        }
+
+        using var output = new TempDirectory();
+        string line = PublishLine().Match(Dockerfile).Groups[1].Value;
+        string command = line.Replace("$(cat /tmp/rid)", rid, StringComparison.Ordinal).Replace("-o /app", $"-o {output.Path}", StringComparison.Ordinal);
+        (int exit, string log) = await RunAsync("bash", "-c", command);
+        Assert.AreEqual(0, exit, $"{command}\n{log}");
+
+        int port = DaemonProcess.FreePort();
+        string program = Path.Combine(output.Path, "misinkhole");
+        var start = native ? new ProcessStartInfo(program) : new ProcessStartInfo("qemu-aarch64-static", ["-L", "/usr/aarch64-linux-gnu", program]);
+        foreach (string argument in (string[])["run", $"--Dns:Listen:0=127.0.0.1:{port}", "--Http:Listen=none", "--Upstreams:Servers:0=127.0.0.1:9", $"--DataDirectory={output.Path}"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        using Process daemon = Process.Start(start)!;
+        daemon.OutputDataReceived += (_, _) => { };
+        daemon.ErrorDataReceived += (_, _) => { };
+        daemon.BeginOutputReadLine();
+        daemon.BeginErrorReadLine();
+        try
+        {
+            DigResult? answer = null;
+            var waited = Stopwatch.StartNew();
+            while (waited.Elapsed < TimeSpan.FromSeconds(60) && answer?.Answers.Count is null or 0)
+            {
+                await Task.Delay(500);
+                answer = await Dig.RunAsync(new IPEndPoint(IPAddress.Loopback, port), "+time=1", "+tries=1", "data.mistat.xiaomi.com", "A");
+            }
+
+            Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", answer?.Answers.SingleOrDefault(), $"{rid} build answered: {answer?.Output}");
+        }
+        finally
+        {
+            daemon.Kill();
+            await daemon.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(program, arguments) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepositoryPaths.Root };
+        using Process process = Process.Start(start)!;
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    [GeneratedRegex(@"- \./([^:]+):")]
+    private static partial Regex ComposeMount();
+
+    [GeneratedRegex(@"^RUN (dotnet publish .+)$", RegexOptions.Multiline)]
+    private static partial Regex PublishLine();
+
+    [GeneratedRegex(@"HEALTHCHECK .*CMD \[""/app/misinkhole"", ""health""")]
+    private static partial Regex HealthCheck();
+}
