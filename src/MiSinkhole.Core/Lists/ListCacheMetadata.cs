@@ -9,7 +9,7 @@ public sealed record ListCacheMetadata(string? ETag, DateTimeOffset? LastModifie
     {
         try
         {
-            return JsonSerializer.Deserialize<ListCacheMetadata>(File.ReadAllText(cachePath + ".meta"));
+            return JsonSerializer.Deserialize(File.ReadAllText(cachePath + ".meta"), CoreJsonContext.Default.ListCacheMetadata);
         }
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
         {
@@ -17,5 +17,5 @@ public sealed record ListCacheMetadata(string? ETag, DateTimeOffset? LastModifie
         }
     }
 
-    public void Write(string cachePath) => File.WriteAllText(cachePath + ".meta", JsonSerializer.Serialize(this));
+    public void Write(string cachePath) => File.WriteAllText(cachePath + ".meta", JsonSerializer.Serialize(this, CoreJsonContext.Default.ListCacheMetadata));
 }

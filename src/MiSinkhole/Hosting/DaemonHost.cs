@@ -37,7 +37,7 @@ public static class DaemonHost
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(http));
         builder.Services.AddRoutingCore();
         builder.Services.AddProblemDetails();
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, MiSinkhole.Http.ApiJsonContext.Default));
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("misinkhole", serviceVersion: typeof(DaemonHost).Assembly.GetName().Version?.ToString(3)))
             .WithMetrics(metrics => metrics

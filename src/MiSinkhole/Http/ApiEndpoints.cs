@@ -101,29 +101,25 @@ public static class ApiEndpoints
         }
 
         IReadOnlyList<QueryLogRow> rows = log.Read(new QueryLogFilter { Device = device, Action = action, Name = name?.TrimEnd('.').ToLowerInvariant(), Since = from, Limit = count, Cursor = before });
-        return Results.Ok(new { items = rows, nextCursor = rows.Count == count ? rows[^1].Id.ToString(CultureInfo.InvariantCulture) : null });
+        return Results.Ok(new QueryLogPage(rows, rows.Count == count ? rows[^1].Id.ToString(CultureInfo.InvariantCulture) : null));
     }
 
     private static IResult Devices(DeviceInventory inventory, RuleEngine rules, BlockingPause pause)
     {
         RulesSnapshot snapshot = rules.Current;
         IReadOnlyList<InventoryRecord> seen = inventory.List();
-        return Results.Ok(new
-        {
-            configured = snapshot.Devices.Devices.Select(d => new
-            {
-                name = d.Name,
-                policy = d.Policy.Name,
-                match = d.Options.Addresses.Select(a => a.ToString()).Concat(d.Options.Macs.Select(m => m.ToString())).Concat(d.Options.Networks.Select(n => n.ToString())),
-                seen = seen.Any(r => r.Device == d.Name),
-            }),
-            clients = seen,
-            paused = pause.Active,
-        });
+        return Results.Ok(new DevicesResponse(
+            [.. snapshot.Devices.Devices.Select(d => new ConfiguredDeviceView(
+                d.Name,
+                d.Policy.Name,
+                [.. d.Options.Addresses.Select(a => a.ToString()).Concat(d.Options.Macs.Select(m => m.ToString())).Concat(d.Options.Networks.Select(n => n.ToString()))],
+                seen.Any(r => r.Device == d.Name)))],
+            seen,
+            pause.Active));
     }
 
     private static IResult Paused(string device, DateTimeOffset until, int minutes) =>
-        Results.Ok(new { device, paused = minutes > 0, until = minutes > 0 ? until : (DateTimeOffset?)null });
+        Results.Ok(new PauseResponse(device, minutes > 0, minutes > 0 ? until : null));
 
     private static bool ParseSince(string? text, TimeProvider time, out DateTimeOffset since, out IResult? bad)
     {
