@@ -91,6 +91,11 @@ public sealed partial class DockerfileTests
 
             // The build is trimmed: what uses JSON or reflection must still work.
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(30) };
+            while (waited.Elapsed < TimeSpan.FromSeconds(90) && !await IsReadyAsync(http))
+            {
+                await Task.Delay(500); // Kestrel starts after the DNS listeners, slowly under emulation
+            }
+
             string devices = await http.GetStringAsync(new Uri("/api/devices", UriKind.Relative));
             string explain = await http.GetStringAsync(new Uri("/api/explain?name=data.mistat.xiaomi.com", UriKind.Relative));
             string metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
@@ -102,6 +107,18 @@ public sealed partial class DockerfileTests
         {
             daemon.Kill();
             await daemon.WaitForExitAsync();
+        }
+    }
+
+    private static async Task<bool> IsReadyAsync(HttpClient http)
+    {
+        try
+        {
+            return (await http.GetAsync(new Uri("/readyz", UriKind.Relative))).IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
         }
     }
 
