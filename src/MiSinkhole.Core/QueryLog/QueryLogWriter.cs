@@ -29,6 +29,7 @@ public sealed partial class QueryLogWriter : BackgroundService
     private readonly Channel<QueryLogEvent> _queue;
     private readonly ConcurrentQueue<QueryLogEvent> _pool = new();
     private readonly string _connectionString;
+    private readonly Lock _flushLock = new();
     private byte[]? _anonymizationKey;
     private long _written;
     private readonly StripedCounter _dropped = new(); // a flood drops on every core at once
@@ -105,6 +106,14 @@ public sealed partial class QueryLogWriter : BackgroundService
 
     /// <summary>Writes everything queued now; returns how many rows. For the loop, the stop and tests.</summary>
     public int Flush()
+    {
+        lock (_flushLock) // the loop, the stop and a caller may flush at once; the queue has one reader
+        {
+            return FlushLocked();
+        }
+    }
+
+    private int FlushLocked()
     {
         var batch = new List<QueryLogEvent>();
         while (_queue.Reader.TryRead(out QueryLogEvent? e))
