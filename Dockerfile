@@ -14,7 +14,7 @@ COPY . .
 RUN case "$TARGETARCH" in amd64) echo linux-x64 ;; arm64) echo linux-arm64 ;; arm) echo linux-arm ;; *) exit 1 ;; esac > /tmp/rid
 RUN dotnet publish src/MiSinkhole -c Release -r $(cat /tmp/rid) --self-contained true -p:PublishTrimmed=true -o /app
 
-FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-bookworm-slim
+FROM mcr.microsoft.com/dotnet/runtime-deps:10.0-noble
 # Binding port 53 as the unprivileged user: a file capability on the program, nothing more.
 COPY --from=build /app /app
 RUN apt-get update && apt-get install -y --no-install-recommends libcap2-bin \

@@ -6,12 +6,16 @@
 # to /var/lib/misinkhole (systemd's StateDirectory). DESTDIR=/some/root installs into that tree
 # without creating the user or touching systemd (packaging, tests).
 set -eu
-cd "$(dirname "$0")/.."
 root=${DESTDIR:-}
 publish=${1:-}
+[ -z "$publish" ] || publish=$(cd "$publish" && pwd)
+[ -z "$root" ] || root=$(cd "$root" && pwd)
+cd "$(dirname "$0")/.."
 if [ -z "$publish" ]; then
-  case "$(uname -m)" in
-    x86_64) rid=linux-x64 ;; aarch64) rid=linux-arm64 ;; armv7l) rid=linux-arm ;; *) echo "unsupported machine: $(uname -m)" >&2; exit 1 ;;
+  # The userland decides, not the kernel: 32-bit Raspberry Pi OS runs a 64-bit kernel.
+  arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
+  case "$arch" in
+    amd64|x86_64) rid=linux-x64 ;; arm64|aarch64) rid=linux-arm64 ;; armhf|armv7l) rid=linux-arm ;; *) echo "unsupported architecture: $arch" >&2; exit 1 ;;
   esac
   publish=$(mktemp -d)
   dotnet publish src/MiSinkhole -c Release -r "$rid" --self-contained true -p:PublishTrimmed=true -o "$publish"
@@ -19,6 +23,8 @@ fi
 [ -x "$publish/misinkhole" ] || { echo "no misinkhole program in $publish" >&2; exit 1; }
 
 install -d "$root/opt/misinkhole" "$root/etc/misinkhole" "$root/etc/systemd/system"
+# An upgrade: stop the running daemon before its files are replaced.
+[ -n "$root" ] || ! systemctl is-active --quiet misinkhole.service || systemctl stop misinkhole.service
 cp -R "$publish"/. "$root/opt/misinkhole/"
 rm -rf "$root/opt/misinkhole/data"
 if [ ! -e "$root/etc/misinkhole/misinkhole.json" ]; then
@@ -31,6 +37,7 @@ if [ -z "$root" ]; then
   id misinkhole >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /var/lib/misinkhole --shell /usr/sbin/nologin misinkhole
   chgrp -R misinkhole /etc/misinkhole && chmod -R g+rX,o-rwx /etc/misinkhole
   systemctl daemon-reload
-  systemctl enable --now misinkhole.service
+  systemctl enable misinkhole.service
+  systemctl restart misinkhole.service
   echo "misinkhole is running: systemctl status misinkhole; journalctl -u misinkhole"
 fi

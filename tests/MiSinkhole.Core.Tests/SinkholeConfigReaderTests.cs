@@ -133,4 +133,15 @@ public sealed class SinkholeConfigReaderTests
         Assert.AreEqual(options.DefaultPolicy, options.Policies.Single().Name);
         CollectionAssert.AreEqual(new[] { "a" }, options.Policies.Single().Block.ToArray());
     }
+
+    [TestMethod]
+    [DataRow("QueryLog:FlushInterval", "0s")]
+    [DataRow("QueryLog:Retention", "Infinityd")]
+    [DataRow("Cache:MaxTtl", "100000000d")]
+    public void DurationsOutOfRange_AreErrors(string key, string value)
+    {
+        (_, IReadOnlyList<ConfigError> problems) = Read(new() { [key] = value });
+
+        Assert.AreEqual(key, problems.Single().Key);
+    }
 }

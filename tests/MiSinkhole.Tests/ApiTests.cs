@@ -86,6 +86,8 @@ public sealed class ApiTests
     [DataRow("/api/querylog?cursor=-1", "cursor")]
     [DataRow("/api/querylog?name=bad..name", "name")]
     [DataRow("/api/stats?since=yesterday", "since")]
+    [DataRow("/api/stats?since=Infinitys", "since")]
+    [DataRow("/api/stats?since=10000000d", "since")]
     [DataRow("/api/explain", "name")]
     [DataRow("/api/explain?name=x.example&device=tablet", "device")]
     public async Task BadParameters_Get400WithAProblemBody(string url, string parameter)

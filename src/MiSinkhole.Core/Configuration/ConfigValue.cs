@@ -25,7 +25,7 @@ public static class ConfigValue
         return false;
     }
 
-    /// <summary>"00:00:10" (TimeSpan) or a number with a unit: "500ms", "10s", "5m", "24h", "7d".</summary>
+    /// <summary>"00:00:10" (TimeSpan) or a number with a unit: "500ms", "10s", "5m", "24h", "7d"; at most ten years.</summary>
     public static bool TryParseDuration(string text, out TimeSpan duration)
     {
         text = text.Trim();
@@ -34,7 +34,7 @@ public static class ConfigValue
         {
             if (text.EndsWith(unit, StringComparison.OrdinalIgnoreCase)
                 && double.TryParse(text.AsSpan(0, text.Length - unit.Length), NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
-                && value >= 0)
+                && value >= 0 && double.IsFinite(value) && value * scale <= TimeSpan.FromDays(3650).TotalMilliseconds)
             {
                 duration = TimeSpan.FromMilliseconds(value * scale);
                 return true;

@@ -158,7 +158,7 @@ public sealed partial class SinkholeConfigReader
             Record = record,
             AnonymizeClients = anonymize,
             Retention = Duration(section, "Retention", defaults.Retention),
-            FlushInterval = Duration(section, "FlushInterval", defaults.FlushInterval),
+            FlushInterval = Duration(section, "FlushInterval", defaults.FlushInterval) is { TotalMilliseconds: >= 10 } flush ? flush : Invalid(section, "FlushInterval", defaults.FlushInterval, "a flush interval of at least 10ms"),
             QueueSize = Int(section, "QueueSize", defaults.QueueSize, 100, 1_000_000),
         };
     }
@@ -358,4 +358,10 @@ public sealed partial class SinkholeConfigReader
     }
 
     private void Error(string key, string message) => _errors.Add(new ConfigError(key, message));
+
+    private TimeSpan Invalid(IConfigurationSection section, string key, TimeSpan fallback, string needed)
+    {
+        Error($"{section.Path}:{key}", $"'{section[key]}': {needed} is needed");
+        return fallback;
+    }
 }

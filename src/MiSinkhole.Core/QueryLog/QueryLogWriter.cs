@@ -40,7 +40,8 @@ public sealed partial class QueryLogWriter : BackgroundService
         _options = options.QueryLog;
         _time = time;
         _logger = logger;
-        _queue = Channel.CreateBounded<QueryLogEvent>(new BoundedChannelOptions(_options.QueueSize) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        // Unbounded (lock-free writes): the QueueSize preallocated events are the bound.
+        _queue = Channel.CreateUnbounded<QueryLogEvent>(new UnboundedChannelOptions { SingleReader = true });
         _connectionString = new SqliteConnectionStringBuilder { DataSource = _options.Path, Pooling = false }.ToString();
         if (_options.Record != QueryLogRecordMode.None)
         {
