@@ -141,4 +141,20 @@ public sealed class ListRefreshTests
         Assert.IsEmpty(server.Requests, "a disabled list is never downloaded");
         Assert.IsFalse(fixture.Blocks("ads.example"));
     }
+
+    [TestMethod]
+    public async Task LastGoodRefresh_IsKnownAtStart_FromTheCachedCopy()
+    {
+        using var server = new FakeListServer { Body = "ads.example.net\n" };
+        using (var first = new Fixture(server))
+        {
+            Assert.IsTrue(await first.Service.RefreshAsync(force: true, CancellationToken.None));
+            Assert.AreEqual(first.Time.GetUtcNow(), first.Service.LastGoodRefreshByList["remote"]);
+
+            // A new service over the same data folder (the next start) knows it before any download.
+            var restarted = new ListRefreshService(first.Options, first.Engine, new ListDownloader(first.Http, first.Time), first.Time, NullLogger<ListRefreshService>.Instance);
+
+            Assert.AreEqual(first.Time.GetUtcNow(), restarted.LastGoodRefreshByList["remote"]);
+        }
+    }
 }

@@ -84,4 +84,22 @@ public sealed class QueryLogWriterTests
 
         Assert.AreEqual(1, writer.Flush());
     }
+
+    [TestMethod]
+    public void RecordNone_StillExpiresOldRows_AndCreatesNoDatabase()
+    {
+        using var dir = new TempDirectory();
+        string path = Path.Combine(dir.Path, "q.db");
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+        var none = new QueryLogWriter(new SinkholeOptions { QueryLog = new QueryLogOptions { Path = path, Record = QueryLogRecordMode.None } }, time, NullLogger<QueryLogWriter>.Instance);
+        Assert.AreEqual(0, none.DeleteExpired(force: true));
+        Assert.IsFalse(File.Exists(path));
+
+        var all = new QueryLogWriter(new SinkholeOptions { QueryLog = new QueryLogOptions { Path = path, Record = QueryLogRecordMode.All } }, time, NullLogger<QueryLogWriter>.Instance);
+        all.Record(Query("before.example"), Outcome.Forwarded, 1);
+        all.Flush();
+        time.Advance(TimeSpan.FromDays(8));
+
+        Assert.AreEqual(1, none.DeleteExpired(force: true), "logging switched off, the old rows still go after the retention");
+    }
 }

@@ -39,6 +39,19 @@ public sealed partial class ListRefreshService : BackgroundService
         {
             _localStamps[file] = File.GetLastWriteTimeUtc(file);
         }
+
+        // The last good refresh before this start, so the age is known before the next download.
+        foreach (ListOptions list in options.Lists)
+        {
+            foreach (ListSubscription subscription in list.Subscriptions)
+            {
+                if (ListCacheMetadata.Read(subscription.CachePath) is { } meta
+                    && (!_lastGoodByList.TryGetValue(list.Name, out DateTimeOffset known) || meta.CheckedAt > known))
+                {
+                    _lastGoodByList[list.Name] = meta.CheckedAt;
+                }
+            }
+        }
     }
 
     /// <summary>The latest configuration: a config reload may have changed the lists.</summary>

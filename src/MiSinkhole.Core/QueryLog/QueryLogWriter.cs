@@ -147,11 +147,7 @@ public sealed partial class QueryLogWriter : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_options.Record == QueryLogRecordMode.None)
-        {
-            return;
-        }
-
+        // Also with Record=None: rows from before it was switched off still expire.
         using var timer = new PeriodicTimer(_options.FlushInterval, _time);
         try
         {
@@ -217,6 +213,11 @@ public sealed partial class QueryLogWriter : BackgroundService
         }
 
         _lastRetention = now;
+        if (!File.Exists(_options.Path))
+        {
+            return 0;
+        }
+
         try
         {
             using SqliteConnection connection = QueryLogDatabase.Open(_options.Path, _connectionString);
