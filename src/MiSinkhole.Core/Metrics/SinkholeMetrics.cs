@@ -62,6 +62,9 @@ public sealed class SinkholeMetrics
         _queryDuration.Record(seconds, new KeyValuePair<string, object?>("outcome", MetricLabels.Outcome(outcome)));
     }
 
+    /// <summary>Counts a query the transport dropped unanswered (every query context busy).</summary>
+    public void RecordDropped(DnsTransport transport) => _queries.Increment(transport, "other", Outcome.Dropped);
+
     /// <summary>
     /// Records a query a policy list decided (the record stage): a striped counter per (device,
     /// category, action), read when scraped; the labels are bounded by the config.

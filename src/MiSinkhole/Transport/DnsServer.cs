@@ -23,8 +23,11 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     private readonly List<UdpDnsListener> _udp = [];
     private readonly List<TcpDnsListener> _tcp = [];
 
-    public DnsServer(SinkholeOptions options, QueryPipeline pipeline, RuleEngine rules, ILogger<DnsServer> logger)
+    private readonly MiSinkhole.Core.Metrics.SinkholeMetrics? _metrics;
+
+    public DnsServer(SinkholeOptions options, QueryPipeline pipeline, RuleEngine rules, ILogger<DnsServer> logger, MiSinkhole.Core.Metrics.SinkholeMetrics? metrics = null)
     {
+        _metrics = metrics;
         _options = options;
         _pipeline = pipeline;
         _rules = rules;
@@ -92,7 +95,7 @@ public sealed partial class DnsServer : IHostedService, IDisposable
         // With port 0 the kernel picks a UDP port; TCP must get the same one. Retry if it is taken.
         for (int attempt = 0; ; attempt++)
         {
-            UdpDnsListener udp = new(endPoint, _pipeline, _pool, _logger);
+            UdpDnsListener udp = new(endPoint, _pipeline, _pool, _logger, _metrics);
             try
             {
                 TcpDnsListener tcp = new(udp.LocalEndPoint, _pipeline, _tcpPool, _options.Dns, _logger);

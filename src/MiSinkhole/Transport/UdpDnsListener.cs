@@ -25,8 +25,11 @@ public sealed partial class UdpDnsListener : IDisposable
     private readonly List<Thread> _threads = [];
     private volatile bool _stopping;
 
-    public UdpDnsListener(IPEndPoint endPoint, QueryPipeline pipeline, QueryContextPool pool, ILogger logger)
+    private readonly MiSinkhole.Core.Metrics.SinkholeMetrics? _metrics;
+
+    public UdpDnsListener(IPEndPoint endPoint, QueryPipeline pipeline, QueryContextPool pool, ILogger logger, MiSinkhole.Core.Metrics.SinkholeMetrics? metrics = null)
     {
+        _metrics = metrics;
         _pipeline = pipeline;
         _pool = pool;
         _logger = logger;
@@ -104,7 +107,10 @@ public sealed partial class UdpDnsListener : IDisposable
             if (context is null)
             {
                 // Every context is waiting on upstreams: read and drop so the socket does not back up.
-                TryReceiveInto(scratch, scratchAddress, out _);
+                if (TryReceiveInto(scratch, scratchAddress, out _))
+                {
+                    _metrics?.RecordDropped(DnsTransport.Udp);
+                }
 
                 continue;
             }
