@@ -52,13 +52,12 @@ public sealed class DeviceInventory
         long now = Now();
         InventoryEntry entry = EntryFor(context, now);
         entry.Touch(now, context.Client);
-        if (context.PolicyAction == PolicyAction.None || context.MatchedList is not string list
-            || context.Rules is not { } rules || IndexOf(rules.Rules.ListNames, list) is not int listIndex)
+        if (context.PolicyAction == PolicyAction.None || context.MatchedList is not string list || context.Rules is not { } rules)
         {
             return;
         }
 
-        if (entry.RecordMatch(list, listIndex, context.PolicyAction, context.QueryName, context.Query.Type, rules.Rules, now))
+        if (entry.RecordMatch(list, context.PolicyAction, context.QueryName, context.Query.Type, rules, now))
         {
             if (entry.Mac != 0)
             {
@@ -218,17 +217,4 @@ public sealed class DeviceInventory
     private DateTimeOffset ToDate(long timestamp) => _originDate + TimeSpan.FromMilliseconds(timestamp - _originTimestamp);
 
     private long ToTimestamp(DateTimeOffset date) => _originTimestamp + (long)(date - _originDate).TotalMilliseconds;
-
-    private static int? IndexOf(IReadOnlyList<string> lists, string list)
-    {
-        for (int i = 0; i < lists.Count; i++)
-        {
-            if (ReferenceEquals(lists[i], list) || lists[i] == list)
-            {
-                return i;
-            }
-        }
-
-        return null;
-    }
 }

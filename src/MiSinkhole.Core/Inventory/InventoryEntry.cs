@@ -96,8 +96,8 @@ internal sealed class InventoryEntry
     /// with its rule (looked up in <paramref name="rules"/> the first time the name is seen).
     /// </summary>
     /// <returns>True when this match made the client a probable Xiaomi device.</returns>
-    public bool RecordMatch(string list, int listIndex, PolicyAction action, ReadOnlySpan<byte> wireName, ushort type,
-        global::MiSinkhole.Rules.CompiledRuleSet rules, long now)
+    public bool RecordMatch(string list, PolicyAction action, ReadOnlySpan<byte> wireName, ushort type,
+        global::MiSinkhole.Core.Rules.RulesSnapshot rules, long now)
     {
         lock (_lock)
         {
@@ -116,7 +116,7 @@ internal sealed class InventoryEntry
             ulong key = MatchKey(wireName, action, list);
             if (!_matches.TryGetValue(key, out MatchStat? stat) && _matches.Count < MaxMatchedNames)
             {
-                string rule = rules.RuleFor(wireName, type, listIndex) ?? "(a CNAME target of the answer)";
+                string? rule = rules.RuleText(wireName, type, list);
                 _matches[key] = stat = new MatchStat(global::MiSinkhole.Dns.DnsName.ToText(wireName), list, rule, action);
             }
 

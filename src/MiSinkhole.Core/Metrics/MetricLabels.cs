@@ -10,8 +10,6 @@ namespace MiSinkhole.Core.Metrics;
 /// </summary>
 public static class MetricLabels
 {
-    public static string Transport(DnsTransport transport) => transport == DnsTransport.Tcp ? "tcp" : "udp";
-
     public static string Outcome(Outcome outcome) => outcome switch
     {
         Pipeline.Outcome.Blocked => "blocked",
@@ -33,20 +31,24 @@ public static class MetricLabels
         _ => "none",
     };
 
-    public static string QueryType(ushort type) => type switch
+    /// <summary>The query types counted by name; every other type is <c>other</c> (the last one).</summary>
+    public static readonly string[] QueryTypes = ["A", "AAAA", "HTTPS", "SVCB", "CNAME", "MX", "TXT", "PTR", "SRV", "NS", "SOA", "ANY", "other"];
+
+    /// <summary>The position of <paramref name="type"/> in <see cref="QueryTypes"/>.</summary>
+    public static int QueryTypeIndex(ushort type) => type switch
     {
-        DnsRecordType.A => "A",
-        DnsRecordType.AAAA => "AAAA",
-        DnsRecordType.HTTPS => "HTTPS",
-        DnsRecordType.SVCB => "SVCB",
-        DnsRecordType.CNAME => "CNAME",
-        DnsRecordType.MX => "MX",
-        DnsRecordType.TXT => "TXT",
-        DnsRecordType.PTR => "PTR",
-        DnsRecordType.SRV => "SRV",
-        DnsRecordType.NS => "NS",
-        DnsRecordType.SOA => "SOA",
-        DnsRecordType.ANY => "ANY",
-        _ => "other",
+        DnsRecordType.A => 0,
+        DnsRecordType.AAAA => 1,
+        DnsRecordType.HTTPS => 2,
+        DnsRecordType.SVCB => 3,
+        DnsRecordType.CNAME => 4,
+        DnsRecordType.MX => 5,
+        DnsRecordType.TXT => 6,
+        DnsRecordType.PTR => 7,
+        DnsRecordType.SRV => 8,
+        DnsRecordType.NS => 9,
+        DnsRecordType.SOA => 10,
+        DnsRecordType.ANY => 11,
+        _ => 12,
     };
 }

@@ -12,14 +12,15 @@ namespace MiSinkhole.Core.Metrics;
 public sealed class QueryCounters
 {
     private static readonly string[] Transports = ["udp", "tcp"];
-    private static readonly string[] QueryTypes = ["A", "AAAA", "HTTPS", "SVCB", "CNAME", "MX", "TXT", "PTR", "SRV", "NS", "SOA", "ANY", "other"];
+    private static readonly string[] QueryTypes = MetricLabels.QueryTypes;
     private static readonly Outcome[] Outcomes = Enum.GetValues<Outcome>();
 
     private readonly StripedCounter?[] _counters = new StripedCounter?[Transports.Length * QueryTypes.Length * Outcomes.Length];
 
-    public void Increment(DnsTransport transport, string qtype, Outcome outcome)
+    /// <param name="qtype">An index into <see cref="MetricLabels.QueryTypes"/>.</param>
+    public void Increment(DnsTransport transport, int qtype, Outcome outcome)
     {
-        int index = ((((int)transport * QueryTypes.Length) + Array.IndexOf(QueryTypes, qtype)) * Outcomes.Length) + (int)outcome;
+        int index = ((((int)transport * QueryTypes.Length) + qtype) * Outcomes.Length) + (int)outcome;
         StripedCounter counter = _counters[index] ?? Create(index);
         counter.Increment();
     }

@@ -56,14 +56,15 @@ public sealed class SinkholeMetrics
     public StripedCounter CacheMisses { get; } = new();
 
     /// <summary>Records one finished query (the observe stage, for every query).</summary>
-    public void RecordQuery(DnsTransport transport, string qtype, Outcome outcome, double seconds)
+    /// <param name="qtype">An index into <see cref="MetricLabels.QueryTypes"/> (<see cref="MetricLabels.QueryTypeIndex"/>).</param>
+    public void RecordQuery(DnsTransport transport, int qtype, Outcome outcome, double seconds)
     {
         _queries.Increment(transport, qtype, outcome);
         _queryDuration.Record(seconds, new KeyValuePair<string, object?>("outcome", MetricLabels.Outcome(outcome)));
     }
 
     /// <summary>Counts a query the transport dropped unanswered (every query context busy).</summary>
-    public void RecordDropped(DnsTransport transport) => _queries.Increment(transport, "other", Outcome.Dropped);
+    public void RecordDropped(DnsTransport transport) => _queries.Increment(transport, MetricLabels.QueryTypes.Length - 1, Outcome.Dropped);
 
     /// <summary>
     /// Records a query a policy list decided (the record stage): a striped counter per (device,

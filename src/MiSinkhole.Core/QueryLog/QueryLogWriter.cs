@@ -239,23 +239,7 @@ public sealed partial class QueryLogWriter : BackgroundService
         }
     }
 
-    private static string? RuleOf(QueryLogEvent e)
-    {
-        if (e.List is null || e.Rules is null)
-        {
-            return null;
-        }
-
-        for (int i = 0; i < e.Rules.Rules.ListNames.Count; i++)
-        {
-            if (e.Rules.Rules.ListNames[i] == e.List)
-            {
-                return e.Rules.Rules.RuleFor(e.Name, e.Type, i) ?? "(a CNAME target of the answer)";
-            }
-        }
-
-        return null;
-    }
+    private static string? RuleOf(QueryLogEvent e) => e.List is null ? null : e.Rules?.RuleText(e.Name, e.Type, e.List);
 
     private string ClientText(QueryLogEvent e)
     {

@@ -45,4 +45,22 @@ public sealed class RulesSnapshot
     public byte[][] ListNamesUtf8 { get; }
 
     public string ListName(int index) => Rules.ListNames[index];
+
+    /// <summary>
+    /// The text of the rule of <paramref name="list"/> that covers the name (for records of what
+    /// was blocked or logged), a note when the list matched a CNAME target of the answer instead,
+    /// or null for a list this snapshot does not have. Allocates: not for answering queries.
+    /// </summary>
+    public string? RuleText(ReadOnlySpan<byte> lowerWireName, ushort type, string list)
+    {
+        for (int i = 0; i < Rules.ListNames.Count; i++)
+        {
+            if (ReferenceEquals(Rules.ListNames[i], list) || Rules.ListNames[i] == list)
+            {
+                return Rules.RuleFor(lowerWireName, type, i) ?? "(a CNAME target of the answer)";
+            }
+        }
+
+        return null;
+    }
 }

@@ -60,7 +60,7 @@ public sealed class ObserveStage : IQueryStage
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
         _metrics.RecordQuery(
             context.Transport,
-            context.Query.NameLength > 0 ? MetricLabels.QueryType(context.Query.Type) : "other",
+            context.Query.NameLength > 0 ? MetricLabels.QueryTypeIndex(context.Query.Type) : MetricLabels.QueryTypes.Length - 1,
             outcome,
             elapsed.TotalSeconds);
         if (outcome is not (Outcome.Refused or Outcome.FormErr or Outcome.NotImp or Outcome.Dropped))
