@@ -5,6 +5,7 @@ using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Stages.Forward;
 using MiSinkhole.Dns;
@@ -355,30 +356,30 @@ public sealed partial class ClientNameResolver : BackgroundService, IClientNames
         return reader.ReadToEnd();
     }
 
-    [LoggerMessage(EventId = 1301, Level = LogLevel.Information, Message = "Lease file {File}: {Names} names from {Leases} leases ({Format})")]
+    [LoggerMessage(EventId = LogEventIds.ClientNames + 1, Level = LogLevel.Information, Message = "Lease file {File}: {Names} names from {Leases} leases ({Format})")]
     private partial void LogLeaseFileLoaded(string file, int names, int leases, string format);
 
-    [LoggerMessage(EventId = 1302, Level = LogLevel.Warning, Message = "Lease file {File} cannot be read ({Reason}); keeping its previous leases until it changes")]
+    [LoggerMessage(EventId = LogEventIds.ClientNames + 2, Level = LogLevel.Warning, Message = "Lease file {File} cannot be read ({Reason}); keeping its previous leases until it changes")]
     private partial void LogLeaseFileUnreadable(string file, string reason);
 
-    [LoggerMessage(EventId = 1303, Level = LogLevel.Warning, Message = "Lease file {File} does not exist; it is read once it appears")]
+    [LoggerMessage(EventId = LogEventIds.ClientNames + 3, Level = LogLevel.Warning, Message = "Lease file {File} does not exist; it is read once it appears")]
     private partial void LogLeaseFileMissing(string file);
 
-    [LoggerMessage(EventId = 1304, Level = LogLevel.Debug, Message = "Client {Address} is {Name} (PTR)")]
+    [LoggerMessage(EventId = LogEventIds.ClientNames + 4, Level = LogLevel.Debug, Message = "Client {Address} is {Name} (PTR)")]
     private partial void LogNamed(ClientAddress address, string name);
 
-    [LoggerMessage(EventId = 1305, Level = LogLevel.Debug, Message = "Client {Address}: no name for {ReverseName} (rcode {Rcode})")]
+    [LoggerMessage(EventId = LogEventIds.ClientNames + 5, Level = LogLevel.Debug, Message = "Client {Address}: no name for {ReverseName} (rcode {Rcode})")]
     private partial void LogNoName(ClientAddress address, string reverseName, int rcode);
 
-    [LoggerMessage(EventId = 1306, Level = LogLevel.Warning, Message = "Name server {Server} did not answer the PTR query for {Address} within {Timeout}; clients without a lease stay unnamed while it does not answer")]
+    [LoggerMessage(EventId = LogEventIds.ClientNames + 6, Level = LogLevel.Warning, Message = "Name server {Server} did not answer the PTR query for {Address} within {Timeout}; clients without a lease stay unnamed while it does not answer")]
     private partial void LogServerSilent(IPEndPoint server, ClientAddress address, TimeSpan timeout);
 
-    [LoggerMessage(EventId = 1307, Level = LogLevel.Information, Message = "Name server {Server} answers PTR queries again")]
+    [LoggerMessage(EventId = LogEventIds.ClientNames + 7, Level = LogLevel.Information, Message = "Name server {Server} answers PTR queries again")]
     private partial void LogServerAnswers(IPEndPoint server);
 
-    [LoggerMessage(EventId = 1308, Level = LogLevel.Debug, Message = "Name lookup queue is full; {Address} is not looked up now")]
+    [LoggerMessage(EventId = LogEventIds.ClientNames + 8, Level = LogLevel.Debug, Message = "Name lookup queue is full; {Address} is not looked up now")]
     private partial void LogQueueFull(ClientAddress address);
 
-    [LoggerMessage(EventId = 1309, Level = LogLevel.Error, Message = "Client name refresh failed")]
+    [LoggerMessage(EventId = LogEventIds.ClientNames + 9, Level = LogLevel.Error, Message = "Client name refresh failed")]
     private partial void LogRefreshFailed(Exception exception);
 }

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Net;
 
 namespace MiSinkhole.Core.Devices;
@@ -249,21 +250,21 @@ public sealed partial class NeighbourTable : BackgroundService, INeighbourTable
         return ProcNetArpParser.Parse(File.ReadAllText(ProcNetArp));
     }
 
-    [LoggerMessage(EventId = 1201, Level = LogLevel.Warning, Message = "Neighbour table refresh failed ({Reason}); keeping the last table ({Count} entries)")]
+    [LoggerMessage(EventId = LogEventIds.Neighbours + 1, Level = LogLevel.Warning, Message = "Neighbour table refresh failed ({Reason}); keeping the last table ({Count} entries)")]
     private partial void LogRefreshFailed(Exception exception, string reason, int count);
 
-    [LoggerMessage(EventId = 1202, Level = LogLevel.Information, Message = "Neighbour table refresh works again ({Count} entries)")]
+    [LoggerMessage(EventId = LogEventIds.Neighbours + 2, Level = LogLevel.Information, Message = "Neighbour table refresh works again ({Count} entries)")]
     private partial void LogRecovered(int count);
 
-    [LoggerMessage(EventId = 1203, Level = LogLevel.Warning, Message = "Netlink neighbour dump failed ({Reason}); reading /proc/net/arp instead (IPv4 only: IPv6 clients are not matched by MAC)")]
+    [LoggerMessage(EventId = LogEventIds.Neighbours + 3, Level = LogLevel.Warning, Message = "Netlink neighbour dump failed ({Reason}); reading /proc/net/arp instead (IPv4 only: IPv6 clients are not matched by MAC)")]
     private partial void LogNetlinkFailed(Exception exception, string reason);
 
-    [LoggerMessage(EventId = 1204, Level = LogLevel.Information, Message = "Netlink neighbour dump works again")]
+    [LoggerMessage(EventId = LogEventIds.Neighbours + 4, Level = LogLevel.Information, Message = "Netlink neighbour dump works again")]
     private partial void LogNetlinkRecovered();
 
-    [LoggerMessage(EventId = 1205, Level = LogLevel.Information, Message = "No neighbour table on this system: devices are matched by IP address only")]
+    [LoggerMessage(EventId = LogEventIds.Neighbours + 5, Level = LogLevel.Information, Message = "No neighbour table on this system: devices are matched by IP address only")]
     private partial void LogUnsupported();
 
-    [LoggerMessage(EventId = 1206, Level = LogLevel.Debug, Message = "Neighbour table refreshed: {Count} entries")]
+    [LoggerMessage(EventId = LogEventIds.Neighbours + 6, Level = LogLevel.Debug, Message = "Neighbour table refreshed: {Count} entries")]
     private partial void LogRefreshed(int count);
 }

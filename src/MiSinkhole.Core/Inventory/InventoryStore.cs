@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Logging;
 
 namespace MiSinkhole.Core.Inventory;
 
@@ -243,15 +244,15 @@ public sealed partial class InventoryStore : BackgroundService
 
     private static DateTimeOffset Date(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 
-    [LoggerMessage(EventId = 1401, Level = LogLevel.Information, Message = "Device inventory: {Count} clients loaded from {Path}")]
+    [LoggerMessage(EventId = LogEventIds.Inventory + 1, Level = LogLevel.Information, Message = "Device inventory: {Count} clients loaded from {Path}")]
     private partial void LogLoaded(int count, string path);
 
-    [LoggerMessage(EventId = 1402, Level = LogLevel.Error, Message = "Device inventory {Path} cannot be read; moved it to {Aside} and starting empty")]
+    [LoggerMessage(EventId = LogEventIds.Inventory + 2, Level = LogLevel.Error, Message = "Device inventory {Path} cannot be read; moved it to {Aside} and starting empty")]
     private partial void LogUnreadable(Exception exception, string path, string aside);
 
-    [LoggerMessage(EventId = 1404, Level = LogLevel.Error, Message = "Device inventory {Path} cannot be used; keeping the inventory in memory only until the next start")]
+    [LoggerMessage(EventId = LogEventIds.Inventory + 4, Level = LogLevel.Error, Message = "Device inventory {Path} cannot be used; keeping the inventory in memory only until the next start")]
     private partial void LogMemoryOnly(Exception exception, string path);
 
-    [LoggerMessage(EventId = 1403, Level = LogLevel.Warning, Message = "Device inventory could not be saved to {Path}; will retry")]
+    [LoggerMessage(EventId = LogEventIds.Inventory + 3, Level = LogLevel.Warning, Message = "Device inventory could not be saved to {Path}; will retry")]
     private partial void LogSaveFailed(Exception exception, string path);
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Rules;
 
 namespace MiSinkhole.Core.Lists;
@@ -170,15 +171,15 @@ public sealed partial class ListRefreshService : BackgroundService
     private static IEnumerable<string> LocalFiles(SinkholeOptions options) =>
         options.Lists.Where(l => l.Enabled).SelectMany(l => l.Sources.Where(s => l.Subscriptions.All(u => u.CachePath != s)));
 
-    [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "List {List}: downloaded {Url} ({Rules} rules)")]
+    [LoggerMessage(EventId = LogEventIds.Lists + 1, Level = LogLevel.Information, Message = "List {List}: downloaded {Url} ({Rules} rules)")]
     private partial void LogDownloaded(string list, Uri url, int rules);
 
-    [LoggerMessage(EventId = 1102, Level = LogLevel.Warning, Message = "List {List}: download of {Url} failed ({Reason}); keeping the last good copy")]
+    [LoggerMessage(EventId = LogEventIds.Lists + 2, Level = LogLevel.Warning, Message = "List {List}: download of {Url} failed ({Reason}); keeping the last good copy")]
     private partial void LogDownloadFailed(string list, Uri url, string reason);
 
-    [LoggerMessage(EventId = 1103, Level = LogLevel.Information, Message = "List file {File} changed; reloading")]
+    [LoggerMessage(EventId = LogEventIds.Lists + 3, Level = LogLevel.Information, Message = "List file {File} changed; reloading")]
     private partial void LogFileChanged(string file);
 
-    [LoggerMessage(EventId = 1104, Level = LogLevel.Error, Message = "List refresh failed")]
+    [LoggerMessage(EventId = LogEventIds.Lists + 4, Level = LogLevel.Error, Message = "List refresh failed")]
     private partial void LogRefreshFailed(Exception exception);
 }

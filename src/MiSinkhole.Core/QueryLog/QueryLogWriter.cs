@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Metrics;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Dns;
@@ -266,9 +267,9 @@ public sealed partial class QueryLogWriter : BackgroundService
         _pool.Enqueue(e);
     }
 
-    [LoggerMessage(EventId = 1501, Level = LogLevel.Warning, Message = "Query log {Path}: could not write {Count} events (dropped)")]
+    [LoggerMessage(EventId = LogEventIds.QueryLog + 1, Level = LogLevel.Warning, Message = "Query log {Path}: could not write {Count} events (dropped)")]
     private partial void LogWriteFailed(Exception exception, string path, int count);
 
-    [LoggerMessage(EventId = 1502, Level = LogLevel.Debug, Message = "Query log: {Count} rows past the retention deleted")]
+    [LoggerMessage(EventId = LogEventIds.QueryLog + 2, Level = LogLevel.Debug, Message = "Query log: {Count} rows past the retention deleted")]
     private partial void LogExpired(int count);
 }

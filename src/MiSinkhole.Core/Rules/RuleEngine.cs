@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Logging;
 using MiSinkhole.Rules;
 
 namespace MiSinkhole.Core.Rules;
@@ -131,12 +132,12 @@ public sealed partial class RuleEngine
         return (new RulesSnapshot(rules, policies, defaultPolicy, devices, options) { ListRuleCounts = listRules, CompiledAt = DateTimeOffset.UtcNow }, errors);
     }
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "{Source}:{Line}: {Reason}: '{Text}' (line skipped)")]
+    [LoggerMessage(EventId = LogEventIds.Rules + 1, Level = LogLevel.Warning, Message = "{Source}:{Line}: {Reason}: '{Text}' (line skipped)")]
     private partial void LogBadLine(string source, int line, string reason, string text);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "{Count} more unusable lines not shown")]
+    [LoggerMessage(EventId = LogEventIds.Rules + 2, Level = LogLevel.Warning, Message = "{Count} more unusable lines not shown")]
     private partial void LogMoreBadLines(int count);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Information, Message = "Rules loaded: {Rules} names in {Lists} lists in {ElapsedMs} ms ({AllocatedMb} MB allocated)")]
+    [LoggerMessage(EventId = LogEventIds.Rules + 3, Level = LogLevel.Information, Message = "Rules loaded: {Rules} names in {Lists} lists in {ElapsedMs} ms ({AllocatedMb} MB allocated)")]
     private partial void LogLoaded(int rules, int lists, long elapsedMs, long allocatedMb);
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Rules;
 
 namespace MiSinkhole.Hosting;
@@ -127,15 +128,15 @@ public sealed partial class ConfigWatcher : BackgroundService
         }
     }
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Information, Message = "Config {Source} changed: applied")]
+    [LoggerMessage(EventId = LogEventIds.ConfigWatcher + 1, Level = LogLevel.Information, Message = "Config {Source} changed: applied")]
     private partial void LogApplied(string source);
 
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Error, Message = "Config {Source} changed but is not valid: keeping the running config")]
+    [LoggerMessage(EventId = LogEventIds.ConfigWatcher + 2, Level = LogLevel.Error, Message = "Config {Source} changed but is not valid: keeping the running config")]
     private partial void LogRefused(string source);
 
-    [LoggerMessage(EventId = 2103, Level = LogLevel.Error, Message = "{Problem}")]
+    [LoggerMessage(EventId = LogEventIds.ConfigWatcher + 3, Level = LogLevel.Error, Message = "{Problem}")]
     private partial void LogProblem(string problem);
 
-    [LoggerMessage(EventId = 2104, Level = LogLevel.Warning, Message = "Config changes in {Sections} take effect at the next restart")]
+    [LoggerMessage(EventId = LogEventIds.ConfigWatcher + 4, Level = LogLevel.Warning, Message = "Config changes in {Sections} take effect at the next restart")]
     private partial void LogNeedsRestart(string sections);
 }

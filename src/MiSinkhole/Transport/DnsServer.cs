@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Rules;
 
@@ -113,6 +114,6 @@ public sealed partial class DnsServer : IHostedService, IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Answering DNS on {EndPoint} (UDP with {Threads} receive threads, TCP)")]
+    [LoggerMessage(EventId = LogEventIds.DnsServer, Level = LogLevel.Information, Message = "Answering DNS on {EndPoint} (UDP with {Threads} receive threads, TCP)")]
     private partial void LogListening(IPEndPoint endPoint, int threads);
 }

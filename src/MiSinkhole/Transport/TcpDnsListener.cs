@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Pipeline;
 
 namespace MiSinkhole.Transport;
@@ -132,12 +133,12 @@ public sealed partial class TcpDnsListener : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning, Message = "TCP accept failed: {Error}")]
+    [LoggerMessage(EventId = LogEventIds.Tcp + 1, Level = LogLevel.Warning, Message = "TCP accept failed: {Error}")]
     private partial void LogAcceptFailed(SocketError error);
 
-    [LoggerMessage(EventId = 2102, Level = LogLevel.Warning, Message = "TCP connection limit ({Limit}) reached; connection closed")]
+    [LoggerMessage(EventId = LogEventIds.Tcp + 2, Level = LogLevel.Warning, Message = "TCP connection limit ({Limit}) reached; connection closed")]
     private partial void LogConnectionRefused(int limit);
 
-    [LoggerMessage(EventId = 2103, Level = LogLevel.Debug, Message = "TCP connection ended with an error")]
+    [LoggerMessage(EventId = LogEventIds.Tcp + 3, Level = LogLevel.Debug, Message = "TCP connection ended with an error")]
     private partial void LogConnectionFailed(Exception exception);
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
 
@@ -252,6 +253,6 @@ public sealed partial class UdpDnsListener : IDisposable
         }
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "A query failed unexpectedly")]
+    [LoggerMessage(EventId = LogEventIds.DnsServer + 1, Level = LogLevel.Error, Message = "A query failed unexpectedly")]
     private partial void LogQueryFailed(Exception exception);
 }

@@ -5,8 +5,9 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
-using MiSinkhole.Core.Stages.Cache;
+using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Metrics;
+using MiSinkhole.Core.Stages.Cache;
 using MiSinkhole.Dns;
 
 namespace MiSinkhole.Core.Stages.Forward;
@@ -183,12 +184,12 @@ public sealed partial class UpstreamResolver
         }
     }
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Error, Message = "Upstream exchange failed unexpectedly")]
+    [LoggerMessage(EventId = LogEventIds.Upstreams + 3, Level = LogLevel.Error, Message = "Upstream exchange failed unexpectedly")]
     private partial void LogExchangeFailed(Exception exception);
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Debug, Message = "Upstream {Server} failed: {Reason}")]
+    [LoggerMessage(EventId = LogEventIds.Upstreams + 1, Level = LogLevel.Debug, Message = "Upstream {Server} failed: {Reason}")]
     private partial void LogAttemptFailed(IPEndPoint server, string reason);
 
-    [LoggerMessage(EventId = 3002, Level = LogLevel.Debug, Message = "Upstream {Server} failed: {Error}")]
+    [LoggerMessage(EventId = LogEventIds.Upstreams + 2, Level = LogLevel.Debug, Message = "Upstream {Server} failed: {Error}")]
     private partial void LogAttemptFailed(IPEndPoint server, SocketError error);
 }
