@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Pipeline;
@@ -28,6 +29,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<RuleEngine>();
         services.AddSingleton<BlockingPause>();
+        services.AddSingleton<XiaomiClients>();
+        services.AddSingleton<ClientPolicyResolver>();
         services.AddSingleton(new ClientNameOptions { LeaseFiles = options.Devices.LeaseFiles, NameServer = options.Devices.NameServer });
         services.AddSingleton<ClientNameResolver>();
         services.AddSingleton<IClientNames>(sp => sp.GetRequiredService<ClientNameResolver>());

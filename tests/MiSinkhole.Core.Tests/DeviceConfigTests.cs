@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
@@ -106,8 +107,8 @@ public sealed class DeviceConfigTests
 
         Assert.IsEmpty(problems);
         (Rules.RulesSnapshot snapshot, _) = Rules.RuleEngine.Compile(options);
-        Assert.AreEqual("kids", snapshot.Devices.Resolve(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.70")), NoNeighbours.Instance)?.Name);
-        Assert.AreEqual("home", snapshot.Devices.Resolve(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.10")), NoNeighbours.Instance)?.Name);
+        Assert.AreEqual("kids", snapshot.Devices.Resolve(ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.70"))), NoNeighbours.Instance)?.Name);
+        Assert.AreEqual("home", snapshot.Devices.Resolve(ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.10"))), NoNeighbours.Instance)?.Name);
         Assert.AreEqual("strict", snapshot.Devices.Find("KIDS")?.Policy.Name);
     }
 }

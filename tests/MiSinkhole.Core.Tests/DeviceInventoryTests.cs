@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Inventory;
@@ -38,6 +39,14 @@ public sealed class DeviceInventoryTests
         return RuleEngine.Compile(options).Snapshot;
     }
 
+    /// <summary>An inventory with the resolver that reads its Xiaomi flags, as the daemon wires them.</summary>
+    private static (DeviceInventory Inventory, ClientPolicyResolver Resolver) Inventory(TimeProvider time, INeighbourTable neighbours)
+    {
+        var xiaomi = new XiaomiClients();
+        var resolver = new ClientPolicyResolver(neighbours, xiaomi, new BlockingPause(time), time);
+        return (new DeviceInventory(time, neighbours, NoClientNames.Instance, xiaomi, resolver), resolver);
+    }
+
     /// <summary>A context as the record stage sees it after the policy stage logged <paramref name="name"/>.</summary>
     private static QueryContext Logged(RulesSnapshot rules, string client, string name)
     {
@@ -57,18 +66,20 @@ public sealed class DeviceInventoryTests
         using var dir = new TempDirectory();
         RulesSnapshot rules = Snapshot(dir);
         var neighbours = new FakeNeighbours(new() { ["192.168.1.50"] = "a4:50:46:00:00:01", ["fd00::1234"] = "a4:50:46:00:00:01" });
-        var inventory = new DeviceInventory(new FakeTimeProvider(), neighbours, NoClientNames.Instance);
-        ClientAddress v4 = ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.50"));
-        ClientAddress privacy = ClientAddress.FromIPAddress(IPAddress.Parse("fd00::1234"));
-        ClientAddress other = ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.51"));
+        (DeviceInventory inventory, ClientPolicyResolver resolver) = Inventory(new FakeTimeProvider(), neighbours);
+        ClientIdentity v4 = ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.50")));
+        ClientIdentity privacy = ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("fd00::1234")));
+        ClientIdentity other = ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.51")));
 
-        bool before = inventory.AutoPolicyApplies(v4, "strict");
+        ClientPolicy before = resolver.Resolve(rules, v4);
         inventory.Record(Logged(rules, "192.168.1.50", "tracking.miui.com"));
 
-        Assert.IsFalse(before);
-        Assert.IsTrue(inventory.AutoPolicyApplies(v4, "strict"));
-        Assert.IsTrue(inventory.AutoPolicyApplies(privacy, "strict"), "the phone's IPv6 privacy address has the same MAC");
-        Assert.IsFalse(inventory.AutoPolicyApplies(other, "strict"));
+        Assert.AreEqual(PolicySource.Default, before.Source);
+        Assert.AreEqual("observe", before.Policy.Name);
+        Assert.AreEqual(PolicySource.AutoPolicy, resolver.Resolve(rules, v4).Source);
+        Assert.AreEqual("strict", resolver.Resolve(rules, v4).Policy.Name);
+        Assert.AreEqual(PolicySource.AutoPolicy, resolver.Resolve(rules, privacy).Source, "the phone's IPv6 privacy address has the same MAC");
+        Assert.AreEqual(PolicySource.Default, resolver.Resolve(rules, other).Source);
         InventoryRecord record = inventory.Find("192.168.1.50")!;
         Assert.AreEqual("a4:50:46:00:00:01", record.Mac);
         Assert.AreEqual("strict", record.AutoPolicy);
@@ -80,7 +91,7 @@ public sealed class DeviceInventoryTests
         using var dir = new TempDirectory();
         RulesSnapshot rules = Snapshot(dir);
         var time = new FakeTimeProvider();
-        var inventory = new DeviceInventory(time, NoNeighbours.Instance, NoClientNames.Instance);
+        (DeviceInventory inventory, _) = Inventory(time, NoNeighbours.Instance);
         var store = new InventoryStore(inventory, rules.Options, time, NullLogger<InventoryStore>.Instance);
         await store.StartAsync(CancellationToken.None);
         inventory.Record(Logged(rules, "192.168.1.50", "tracking.miui.com"));
@@ -103,7 +114,7 @@ public sealed class DeviceInventoryTests
         dir.Write("not-a-folder", "a file where the data folder should be");
         SinkholeOptions options = rules.Options with { DataDirectory = Path.Combine(dir.Path, "not-a-folder") };
         var time = new FakeTimeProvider();
-        var inventory = new DeviceInventory(time, NoNeighbours.Instance, NoClientNames.Instance);
+        (DeviceInventory inventory, _) = Inventory(time, NoNeighbours.Instance);
         var store = new InventoryStore(inventory, options, time, NullLogger<InventoryStore>.Instance);
 
         await store.StartAsync(CancellationToken.None);

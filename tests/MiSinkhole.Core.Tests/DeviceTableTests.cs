@@ -1,4 +1,5 @@
 using System.Net;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
@@ -40,7 +41,7 @@ public sealed class DeviceTableTests
             ["192.168.1.65"] = "02:00:00:00:00:01",
         });
 
-        ConfiguredDevice? device = Table().Resolve(ClientAddress.FromIPAddress(IPAddress.Parse(client), 5353), neighbours);
+        ConfiguredDevice? device = Table().Resolve(ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse(client), 5353)), neighbours);
 
         Assert.AreEqual(expected, device?.Name);
     }

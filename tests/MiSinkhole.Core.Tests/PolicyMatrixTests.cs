@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
@@ -80,7 +81,7 @@ public sealed class PolicyMatrixTests
     [DataRow("10.9.9.9", "ok.tracking.example", PolicyAction.Allowed, "telemetry")]
     public void Outcome(string client, string name, PolicyAction expected, string? list)
     {
-        ConfiguredDevice? device = s_snapshot.Devices.Resolve(ClientAddress.FromIPAddress(IPAddress.Parse(client)), NoNeighbours.Instance);
+        ConfiguredDevice? device = s_snapshot.Devices.Resolve(ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse(client))), NoNeighbours.Instance);
         CompiledPolicy policy = device?.Policy ?? s_snapshot.DefaultPolicy;
 
         PolicyDecision decision = policy.Decide(s_snapshot.Rules.Match(DnsName.FromText(name), DnsRecordType.A));

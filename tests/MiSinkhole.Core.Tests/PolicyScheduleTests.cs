@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Inventory;
@@ -88,13 +89,13 @@ public sealed class PolicyScheduleTests
         time.SetLocalTimeZone(Zone);
         var engine = new RuleEngine(NullLogger<RuleEngine>.Instance);
         engine.Load(options);
-        var stage = new DeviceStage(engine, NoNeighbours.Instance, new BlockingPause(time), new DeviceInventory(time, NoNeighbours.Instance, NoClientNames.Instance), time);
+        var stage = new DeviceStage(engine, new ClientPolicyResolver(NoNeighbours.Instance, new XiaomiClients(), new BlockingPause(time), time));
         var context = new QueryContext { Client = ClientAddress.FromIPAddress(IPAddress.Parse(device == "tablet" ? "192.168.1.64" : "192.168.1.65")) };
 
         await stage.InvokeAsync(context, _ => default);
 
         Assert.AreEqual(device, context.Device);
-        Assert.AreEqual(expected, context.Policy!.Name);
+        Assert.AreEqual(expected, context.ClientPolicy.Policy.Name);
     }
 
     [TestMethod]

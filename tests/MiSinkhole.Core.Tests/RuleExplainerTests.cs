@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Rules;
 using MiSinkhole.Rules;
@@ -29,7 +31,7 @@ public sealed class RuleExplainerTests
         (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, dir.Path);
         Assert.IsEmpty(problems);
         (RulesSnapshot snapshot, _) = RuleEngine.Compile(options);
-        return (new RuleExplainer(() => snapshot), dir);
+        return (new RuleExplainer(() => snapshot, new ClientPolicyResolver(NoNeighbours.Instance, new XiaomiClients(), new BlockingPause(TimeProvider.System), TimeProvider.System)), dir);
     }
 
     [TestMethod]

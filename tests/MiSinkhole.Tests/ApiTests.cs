@@ -115,6 +115,8 @@ public sealed class ApiTests
 
         HttpResponseMessage paused = await http.PostAsync(new Uri("/api/devices/old-phone/pause?minutes=30", UriKind.Relative), null);
         DigResult answered = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
+        JsonElement explained = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/explain?name=data.mistat.xiaomi.com&device=127.0.0.2", UriKind.Relative));
+        JsonElement devices = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/devices", UriKind.Relative));
         HttpResponseMessage resumed = await http.PostAsync(new Uri("/api/devices/old-phone/pause?minutes=0", UriKind.Relative), null);
         DigResult blocked = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
         HttpResponseMessage unknownDevice = await http.PostAsync(new Uri("/api/devices/tablet/pause?minutes=5", UriKind.Relative), null);
@@ -123,6 +125,11 @@ public sealed class ApiTests
 
         Assert.AreEqual(HttpStatusCode.OK, paused.StatusCode);
         Assert.AreEqual("data.mistat.xiaomi.com. 300 IN A 192.0.2.1", answered.Answers.Single());
+        Assert.AreEqual("logged", explained.GetProperty("action").GetString()!.ToLowerInvariant(), "explain gives the answer the paused device gets");
+        Assert.AreEqual(JsonValueKind.String, explained.GetProperty("pausedUntil").ValueKind);
+        StringAssert.Contains(explained.GetProperty("why").GetString(), "blocking paused until");
+        JsonElement oldPhone = devices.GetProperty("configured").EnumerateArray().Single(d => d.GetProperty("name").GetString() == "old-phone");
+        StringAssert.Contains(oldPhone.GetProperty("why").GetString(), "blocking paused until");
         Assert.AreEqual(HttpStatusCode.OK, resumed.StatusCode);
         Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", blocked.Answers.Single());
         Assert.AreEqual(HttpStatusCode.NotFound, unknownDevice.StatusCode);

@@ -43,21 +43,29 @@ public sealed class BlockingPause
     }
 
     /// <summary>Whether blocking is paused for <paramref name="device"/> now.</summary>
-    public bool IsPaused(string device)
+    public bool IsPaused(string device) => PausedUntilTicks(device) != 0;
+
+    /// <summary>
+    /// While blocking is paused for <paramref name="device"/>, when the pause ends (UTC ticks; the
+    /// later of its own pause and the pause for everyone); 0 when it is not paused.
+    /// </summary>
+    public long PausedUntilTicks(string device)
     {
         State state = _state;
         if (state.LatestEnd == 0)
         {
-            return false;
+            return 0;
         }
 
         long now = _time.GetUtcNow().UtcTicks;
         if (now >= state.LatestEnd)
         {
-            return false;
+            return 0;
         }
 
-        return state.AllUntil > now || (state.Devices.TryGetValue(device, out long until) && until > now);
+        long own = state.Devices.TryGetValue(device, out long until) && until > now ? until : 0;
+        long all = state.AllUntil > now ? state.AllUntil : 0;
+        return Math.Max(own, all);
     }
 
     private DateTimeOffset Update(string? device, TimeSpan duration)

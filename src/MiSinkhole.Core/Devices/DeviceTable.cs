@@ -1,3 +1,4 @@
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Rules;
@@ -50,28 +51,31 @@ public sealed class DeviceTable
     public ConfiguredDevice? Find(string name) => _byName.GetValueOrDefault(name);
 
     /// <summary>The device <paramref name="client"/> is, or null when it is none of them.</summary>
-    public ConfiguredDevice? Resolve(in ClientAddress client, INeighbourTable neighbours)
+    public ConfiguredDevice? Resolve(in ClientIdentity client, INeighbourTable neighbours)
     {
         if (_byName.Count == 0)
         {
             return null;
         }
 
-        if (_byAddress.TryGetValue(client with { Port = 0 }, out ConfiguredDevice? device))
+        if (client.HasAddress && _byAddress.TryGetValue(client.Address, out ConfiguredDevice? device))
         {
             return device;
         }
 
-        if (_byMac.Count > 0 && neighbours.TryGetMac(client, out MacAddress mac) && _byMac.TryGetValue(mac, out device))
+        if (_byMac.Count > 0 && client.TryGetMac(neighbours, out MacAddress mac) && _byMac.TryGetValue(mac, out device))
         {
             return device;
         }
 
-        foreach ((IpNetwork network, ConfiguredDevice candidate) in _byNetwork)
+        if (client.HasAddress)
         {
-            if (network.Contains(client))
+            foreach ((IpNetwork network, ConfiguredDevice candidate) in _byNetwork)
             {
-                return candidate;
+                if (network.Contains(client.Address))
+                {
+                    return candidate;
+                }
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
@@ -10,10 +11,10 @@ namespace MiSinkhole.Core.Inventory;
 /// (with the MAC the neighbour table gave when first seen). Per client: first and last seen,
 /// queries, per list how many queries it blocked, logged and allowed, and the names blocked or
 /// only logged with list and rule. A client that asks for names that a Block or Log list named
-/// <c>xiaomi…</c> holds is flagged as a probable Xiaomi device; with <c>Devices:AutoPolicy</c>
-/// a flagged client that is no configured device gets that policy (also one flagged before the
-/// setting was made, and, by its MAC, under its other addresses). Recording a query is a
-/// dictionary lookup and a counter increment; nothing on the query path waits on the store.
+/// <c>xiaomi…</c> holds is flagged as a probable Xiaomi device (in <see cref="XiaomiClients"/>,
+/// by address and MAC); <see cref="ClientPolicyResolver"/> then gives it <c>Devices:AutoPolicy</c>
+/// when that is set, and the inventory notes when it did. Recording a query is a dictionary
+/// lookup and a counter increment; nothing on the query path waits on the store.
 /// </summary>
 public sealed class DeviceInventory
 {
@@ -22,16 +23,19 @@ public sealed class DeviceInventory
 
     private readonly ConcurrentDictionary<string, InventoryEntry> _devices = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<ClientKey, InventoryEntry> _clients = new();
-    private readonly ConcurrentDictionary<ulong, byte> _flaggedMacs = new();
+    private readonly XiaomiClients _xiaomi;
+    private readonly ClientPolicyResolver _resolver;
     private readonly TimeProvider _time;
     private readonly INeighbourTable _neighbours;
     private readonly IClientNames _names;
     private readonly DateTimeOffset _originDate;
     private readonly long _originTimestamp;
 
-    public DeviceInventory(TimeProvider time, INeighbourTable neighbours, IClientNames names)
+    public DeviceInventory(TimeProvider time, INeighbourTable neighbours, IClientNames names, XiaomiClients xiaomi, ClientPolicyResolver resolver)
     {
         _time = time;
+        _xiaomi = xiaomi;
+        _resolver = resolver;
         _neighbours = neighbours;
         _names = names;
         _originDate = time.GetUtcNow();
@@ -52,6 +56,12 @@ public sealed class DeviceInventory
         long now = Now();
         InventoryEntry entry = EntryFor(context, now);
         entry.Touch(now, context.Client);
+        ref ClientPolicy client = ref context.ClientPolicy;
+        if (client.Source == PolicySource.AutoPolicy)
+        {
+            entry.NoteAutoPolicy(client.Assigned.Name, now);
+        }
+
         if (context.PolicyAction == PolicyAction.None || context.MatchedList is not string list || context.Rules is not { } rules)
         {
             return;
@@ -59,35 +69,17 @@ public sealed class DeviceInventory
 
         if (entry.RecordMatch(list, context.PolicyAction, context.QueryName, context.Query.Type, rules, now))
         {
-            if (entry.Mac != 0)
+            if (entry.Device is null)
             {
-                _flaggedMacs.TryAdd(entry.Mac, 0);
-            }
-
-            if (entry.Device is null && rules.Options.Devices.AutoPolicy is string auto)
-            {
-                entry.NoteAutoPolicy(auto, now);
+                _xiaomi.Flag(context.Client, entry.Mac);
+                if (_resolver.Resolve(rules, ClientIdentity.FromAddress(context.Client)) is { Source: PolicySource.AutoPolicy } applies)
+                {
+                    entry.NoteAutoPolicy(applies.Assigned.Name, now); // from its next query on
+                }
             }
 
             XiaomiDeviceFound?.Invoke(entry.Key);
         }
-    }
-
-    /// <summary>
-    /// Whether <c>Devices:AutoPolicy</c> (<paramref name="policy"/>) applies to this client, which
-    /// is no configured device: it does once the client is flagged as a Xiaomi device.
-    /// </summary>
-    public bool AutoPolicyApplies(in ClientAddress client, string policy)
-    {
-        bool known = _clients.TryGetValue(ClientKey.From(client), out InventoryEntry? entry);
-        bool flagged = (known && entry!.XiaomiSince is not null)
-            || (!_flaggedMacs.IsEmpty && _neighbours.TryGetMac(client, out MacAddress mac) && _flaggedMacs.ContainsKey(mac.Value));
-        if (flagged)
-        {
-            entry?.NoteAutoPolicy(policy, Now());
-        }
-
-        return flagged;
     }
 
     /// <summary>Everything the inventory knows, most recently seen first.</summary>
@@ -141,6 +133,7 @@ public sealed class DeviceInventory
         {
             if (_clients.TryRemove(oldest))
             {
+                _xiaomi.ForgetAddress(new ClientAddress(oldest.Key.Bits, oldest.Key.IsIPv4, 0));
                 forgotten.Add(oldest.Value.Key);
             }
         }
@@ -154,13 +147,15 @@ public sealed class DeviceInventory
         foreach (InventoryRecord record in records.OrderByDescending(r => r.LastSeen))
         {
             InventoryEntry entry;
+            ClientAddress client = default;
             if (record.Device is string device)
             {
                 entry = _devices.GetOrAdd(device, static (d, now) => new InventoryEntry(d, d, now, 0), 0L);
             }
             else if (_clients.Count < MaxClients && System.Net.IPAddress.TryParse(record.Key, out System.Net.IPAddress? address))
             {
-                entry = _clients.GetOrAdd(ClientKey.From(ClientAddress.FromIPAddress(address)), static (k, now) => new InventoryEntry(k.ToString(), null, now, 0), 0L);
+                client = ClientAddress.FromIPAddress(address);
+                entry = _clients.GetOrAdd(ClientKey.From(client), static (k, now) => new InventoryEntry(k.ToString(), null, now, 0), 0L);
             }
             else
             {
@@ -168,16 +163,16 @@ public sealed class DeviceInventory
             }
 
             entry.Restore(record, ToTimestamp);
-            if (entry.XiaomiSince is not null && entry.Mac != 0)
+            if (entry.XiaomiSince is not null && entry.Device is null)
             {
-                _flaggedMacs.TryAdd(entry.Mac, 0);
+                _xiaomi.Flag(client, entry.Mac);
             }
         }
     }
 
     private InventoryEntry EntryFor(QueryContext context, long now)
     {
-        if (context.Device != "unknown")
+        if (context.ClientPolicy.Device is not null)
         {
             return _devices.TryGetValue(context.Device, out InventoryEntry? known)
                 ? known

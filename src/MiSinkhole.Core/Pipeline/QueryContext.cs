@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Dns;
 
@@ -24,6 +25,7 @@ public sealed class QueryContext
 
     private DnsQuery _query;
     private PacketInfo _localAddress;
+    private ClientPolicy _clientPolicy;
 
     public QueryContext()
     {
@@ -70,17 +72,14 @@ public sealed class QueryContext
     /// <summary>The list that decided <see cref="PolicyAction"/>, when one did.</summary>
     public string? MatchedList { get; set; }
 
-    /// <summary>The policy that applies to this client (set by the policy stage).</summary>
-    public MiSinkhole.Core.Rules.CompiledPolicy? Policy { get; set; }
-
     /// <summary>The rules snapshot the decision was made with (the same one for CNAME checks).</summary>
     public MiSinkhole.Core.Rules.RulesSnapshot? Rules { get; set; }
 
-    /// <summary>The configured device name, or "unknown".</summary>
-    public string Device { get; set; } = "unknown";
+    /// <summary>Who asked and what applies to them now (set by the device stage from <see cref="Clients.ClientPolicyResolver"/>).</summary>
+    public ref ClientPolicy ClientPolicy => ref _clientPolicy;
 
-    /// <summary>Blocking is paused for this client: what would be blocked is answered and logged.</summary>
-    public bool BlockingPaused { get; set; }
+    /// <summary>The configured device name, or "unknown".</summary>
+    public string Device => _clientPolicy.DeviceName;
 
     /// <summary>The upstream or cached answer the response was written from, if any.</summary>
     public DnsAnswer? Answer { get; set; }
@@ -117,10 +116,8 @@ public sealed class QueryContext
         Outcome = Outcome.None;
         PolicyAction = PolicyAction.None;
         MatchedList = null;
-        Policy = null;
         Rules = null;
-        Device = "unknown";
-        BlockingPaused = false;
+        _clientPolicy = default;
         Answer = null;
         _localAddress = default;
         ReturnRentedResponse();

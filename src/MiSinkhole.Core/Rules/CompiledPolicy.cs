@@ -37,6 +37,9 @@ public sealed class CompiledPolicy
     /// <summary>When this policy applies; null: always.</summary>
     public WeeklySchedule? Schedule { get; private set; }
 
+    /// <summary>The name of <see cref="Schedule"/> in <c>Schedules</c>.</summary>
+    public string? ScheduleName { get; private set; }
+
     /// <summary>The policy outside <see cref="Schedule"/>; null: <see cref="None"/>.</summary>
     public CompiledPolicy? Otherwise { get; private set; }
 
@@ -122,8 +125,9 @@ public sealed class CompiledPolicy
     }
 
     /// <summary>Attaches the schedule and the <c>Otherwise</c> policy (once, while the snapshot is compiled).</summary>
-    internal void SetSchedule(WeeklySchedule schedule, CompiledPolicy? otherwise)
+    internal void SetSchedule(string name, WeeklySchedule schedule, CompiledPolicy? otherwise)
     {
+        ScheduleName = name;
         Schedule = schedule;
         Otherwise = otherwise;
     }

@@ -9,6 +9,15 @@ public sealed record Explanation(string Name, string Type, string Policy, Policy
     /// <summary>The device the explanation is for: a configured name or "unknown".</summary>
     public string Device { get; init; } = "unknown";
 
+    /// <summary>Why the client has its policy: a configured device, Devices:AutoPolicy, or DefaultPolicy.</summary>
+    public MiSinkhole.Core.Clients.PolicySource PolicySource { get; init; }
+
+    /// <summary>While blocking is paused for the client, when the pause ends.</summary>
+    public DateTimeOffset? PausedUntil { get; init; }
+
+    /// <summary>How the policy in force came about, in words (device or default, schedule, pause).</summary>
+    public string Why { get; init; } = "";
+
     public override string ToString()
     {
         var text = new StringBuilder();
@@ -20,6 +29,11 @@ public sealed record Explanation(string Name, string Type, string Policy, Policy
             _ => "not on any list of the policy: forwarded",
         };
         text.Append(Name).Append(' ').Append(Type).Append(": ").Append(verdict).Append(" (device '").Append(Device).Append("', policy '").Append(Policy).AppendLine("')");
+        if (Why.Length > 0)
+        {
+            text.Append("  why: ").AppendLine(Why);
+        }
+
         foreach (MatchedRule rule in Rules)
         {
             string kind = (rule.IsException ? "exception, " : "") + (rule.IsImportant ? "important, " : "") + rule.Scope switch

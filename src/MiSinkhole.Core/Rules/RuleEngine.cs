@@ -121,7 +121,7 @@ public sealed partial class RuleEngine
         {
             if (policy.Schedule is not null && options.Schedules.TryGetValue(policy.Schedule, out Policies.WeeklySchedule? schedule))
             {
-                policies[policy.Name].SetSchedule(schedule, policy.Otherwise is null ? null : policies.GetValueOrDefault(policy.Otherwise));
+                policies[policy.Name].SetSchedule(policy.Schedule, schedule, policy.Otherwise is null ? null : policies.GetValueOrDefault(policy.Otherwise));
             }
         }
 

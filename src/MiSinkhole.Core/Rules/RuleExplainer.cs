@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
@@ -8,29 +9,29 @@ using MiSinkhole.Rules;
 namespace MiSinkhole.Core.Rules;
 
 /// <summary>
-/// Explains the decision for a name: the compiled set gives the verdict (exactly as queries get
-/// it), then the sources of the lists involved are read again to find the lines responsible,
-/// since the compiled set keeps no rule text. For the <c>explain</c> verb and, later, the HTTP API.
+/// Explains the decision for a name: the client is resolved by <see cref="ClientPolicyResolver"/>
+/// and the compiled set gives the verdict, exactly as a query from that client gets it now
+/// (auto policy, schedules and pauses included); then the sources of the lists involved are read
+/// again to find the lines responsible, since the compiled set keeps no rule text. For the
+/// <c>explain</c> verb and <c>/api/explain</c>.
 /// </summary>
 public sealed class RuleExplainer
 {
     private readonly Func<RulesSnapshot> _snapshot;
-    private readonly INeighbourTable _neighbours;
-    private readonly TimeProvider _time;
+    private readonly ClientPolicyResolver _resolver;
 
-    public RuleExplainer(RuleEngine engine, INeighbourTable neighbours, TimeProvider time)
-        : this(() => engine.Current, neighbours, time)
+    public RuleExplainer(RuleEngine engine, ClientPolicyResolver resolver)
+        : this(() => engine.Current, resolver)
     {
     }
 
-    public RuleExplainer(Func<RulesSnapshot> snapshot, INeighbourTable? neighbours = null, TimeProvider? time = null)
+    public RuleExplainer(Func<RulesSnapshot> snapshot, ClientPolicyResolver resolver)
     {
         _snapshot = snapshot;
-        _neighbours = neighbours ?? NoNeighbours.Instance;
-        _time = time ?? TimeProvider.System;
+        _resolver = resolver;
     }
 
-    /// <param name="device">A configured device name, MAC address, or a client address resolved as queries from it would be; null: a client that is no device.</param>
+    /// <param name="device">A configured device name, "unknown", a MAC address, or a client address, resolved as queries from it would be; null: a client that is no device.</param>
     /// <exception cref="ArgumentException">The name, type or device is not valid.</exception>
     public Explanation Explain(string name, string type = "A", string? device = null)
     {
@@ -49,10 +50,9 @@ public sealed class RuleExplainer
         string normalized = lower[..length].ToString();
         RulesSnapshot snapshot = _snapshot();
         SinkholeOptions options = snapshot.Options;
-        ConfiguredDevice? configured = device is null ? null : FindDevice(snapshot, device);
-        CompiledPolicy policy = (configured?.Policy ?? snapshot.DefaultPolicy).Effective(_time);
+        ClientPolicy client = Client(snapshot, device);
         RuleMatch match = snapshot.Rules.Match(DnsName.FromText(normalized), qtype);
-        PolicyDecision decision = policy.Decide(match);
+        PolicyDecision decision = client.Decide(match);
 
         var sink = new Sink(normalized, qtype);
         ulong involved = match.Lists | match.Exceptions;
@@ -71,33 +71,40 @@ public sealed class RuleExplainer
             }
         }
 
-        return new Explanation(normalized, type.ToUpperInvariant(), policy.Name, decision.Action,
+        return new Explanation(normalized, type.ToUpperInvariant(), client.Policy.Name, decision.Action,
             decision.ListIndex >= 0 ? snapshot.ListName(decision.ListIndex) : null, sink.Found)
         {
-            Device = configured?.Name ?? "unknown",
+            Device = client.DeviceName,
+            PolicySource = client.Source,
+            PausedUntil = client.PausedUntil,
+            Why = ClientPolicyText.Describe(client, _resolver.Time),
         };
     }
 
-    private ConfiguredDevice? FindDevice(RulesSnapshot snapshot, string device)
+    private ClientPolicy Client(RulesSnapshot snapshot, string? device)
     {
-        if (snapshot.Devices.Find(device) is ConfiguredDevice named)
+        if (device is null || device.Equals(ClientPolicy.UnknownDevice, StringComparison.OrdinalIgnoreCase))
         {
-            return named;
+            return _resolver.Resolve(snapshot, ClientIdentity.None);
         }
 
-        if (MacAddress.TryParse(device, out MacAddress mac)
-            && snapshot.Devices.Devices.FirstOrDefault(d => d.Options.Macs.Contains(mac)) is ConfiguredDevice byMac)
+        if (snapshot.Devices.Find(device) is ConfiguredDevice named)
         {
-            return byMac;
+            return _resolver.ForDevice(named);
+        }
+
+        if (MacAddress.TryParse(device, out MacAddress mac))
+        {
+            return _resolver.Resolve(snapshot, ClientIdentity.FromMac(mac));
         }
 
         if (System.Net.IPAddress.TryParse(device, out System.Net.IPAddress? address))
         {
-            return snapshot.Devices.Resolve(ClientAddress.FromIPAddress(address), _neighbours);
+            return _resolver.Resolve(snapshot, ClientIdentity.FromAddress(ClientAddress.FromIPAddress(address)));
         }
 
         string known = snapshot.Devices.Devices.Count == 0 ? "no devices are configured" : "have: " + string.Join(", ", snapshot.Devices.Devices.Select(d => d.Name));
-        throw new ArgumentException($"unknown device '{device}' ({known}; or give a client address)");
+        throw new ArgumentException($"unknown device '{device}' ({known}; or give a client address or MAC address)");
     }
 
     /// <summary>Collects the rules of one pass that cover the name, with their line text.</summary>

@@ -21,6 +21,7 @@ public sealed class RulesSnapshot
         Devices = devices ?? DeviceTable.Empty;
         Options = options ?? new SinkholeOptions();
         ListNamesUtf8 = [.. rules.ListNames.Select(Encoding.UTF8.GetBytes)];
+        AutoPolicy = Options.Devices.AutoPolicy is string auto ? policies.GetValueOrDefault(auto) : null;
     }
 
     public DeviceTable Devices { get; }
@@ -40,6 +41,9 @@ public sealed class RulesSnapshot
 
     /// <summary>The policy of every client that matches no device.</summary>
     public CompiledPolicy DefaultPolicy { get; }
+
+    /// <summary>The policy of clients flagged as Xiaomi devices that are no configured device (<c>Devices:AutoPolicy</c>); null: off.</summary>
+    public CompiledPolicy? AutoPolicy { get; }
 
     /// <summary>List names as UTF-8, the extra text of an Extended DNS Error "Blocked".</summary>
     public byte[][] ListNamesUtf8 { get; }

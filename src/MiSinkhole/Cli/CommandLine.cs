@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Rules;
 using MiSinkhole.Hosting;
 using MiSinkhole.Rules;
@@ -124,7 +126,10 @@ public static class CommandLine
         (RulesSnapshot snapshot, _) = RuleEngine.Compile(config.Options);
         try
         {
-            Console.Write(new RuleExplainer(() => snapshot).Explain(name, type, device));
+            // Offline: the same resolver as the daemon's, but without its pauses and Xiaomi flags (they live in the running process).
+            var offline = new ClientPolicyResolver(NoNeighbours.Instance, new XiaomiClients(), new BlockingPause(TimeProvider.System), TimeProvider.System);
+            Console.Write(new RuleExplainer(() => snapshot, offline).Explain(name, type, device));
+            Console.WriteLine("note: explained from the config alone; the running daemon's answer, with its pauses and the clients Devices:AutoPolicy flagged, is at /api/explain");
             return 0;
         }
         catch (ArgumentException e)

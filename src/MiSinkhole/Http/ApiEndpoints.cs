@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Inventory;
@@ -104,16 +105,24 @@ public static class ApiEndpoints
         return Results.Ok(new QueryLogPage(rows, rows.Count == count ? rows[^1].Id.ToString(CultureInfo.InvariantCulture) : null));
     }
 
-    private static IResult Devices(DeviceInventory inventory, RuleEngine rules, BlockingPause pause)
+    private static IResult Devices(DeviceInventory inventory, RuleEngine rules, BlockingPause pause, ClientPolicyResolver resolver)
     {
         RulesSnapshot snapshot = rules.Current;
         IReadOnlyList<InventoryRecord> seen = inventory.List();
         return Results.Ok(new DevicesResponse(
-            [.. snapshot.Devices.Devices.Select(d => new ConfiguredDeviceView(
-                d.Name,
-                d.Policy.Name,
-                [.. d.Options.Addresses.Select(a => a.ToString()).Concat(d.Options.Macs.Select(m => m.ToString())).Concat(d.Options.Networks.Select(n => n.ToString()))],
-                seen.Any(r => r.Device == d.Name)))],
+            [.. snapshot.Devices.Devices.Select(d =>
+            {
+                ClientPolicy now = resolver.ForDevice(d);
+                return new ConfiguredDeviceView(
+                    d.Name,
+                    d.Policy.Name,
+                    [.. d.Options.Addresses.Select(a => a.ToString()).Concat(d.Options.Macs.Select(m => m.ToString())).Concat(d.Options.Networks.Select(n => n.ToString()))],
+                    seen.Any(r => r.Device == d.Name))
+                {
+                    PolicyInForce = now.Policy.Name,
+                    Why = ClientPolicyText.Describe(now, resolver.Time),
+                };
+            })],
             seen,
             pause.Active));
     }

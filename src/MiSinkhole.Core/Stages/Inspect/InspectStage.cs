@@ -1,3 +1,4 @@
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Rules;
 using MiSinkhole.Core.Stages.Policy;
@@ -9,6 +10,7 @@ namespace MiSinkhole.Core.Stages.Inspect;
 /// Between policy and cache, so it sees cached and forwarded answers alike: checks the CNAME
 /// targets of the answer against the same policy as the query name (CNAME cloaking). A blocked
 /// target turns the whole answer into the sinkhole answer; a logged one marks the query logged.
+/// The verdict comes from the same resolved client policy as the query name's (pauses included).
 /// Names the policy explicitly allows are not inspected. Answers without CNAMEs cost nothing.
 /// </summary>
 public sealed class InspectStage : IQueryStage
@@ -35,24 +37,24 @@ public sealed class InspectStage : IQueryStage
     private static void Inspect(QueryContext context)
     {
         DnsAnswer? answer = context.Answer;
-        if (answer is null || answer.CnameTargets.Length == 0 || context.PolicyAction == PolicyAction.Allowed
-            || context.Policy is not { } policy || context.Rules is not { } rules)
+        if (answer is null || answer.CnameTargets.Length == 0 || context.PolicyAction == PolicyAction.Allowed || context.Rules is not { } rules)
         {
             return;
         }
 
+        ref ClientPolicy client = ref context.ClientPolicy;
         foreach (byte[] target in answer.CnameTargets)
         {
-            PolicyDecision decision = policy.Decide(rules.Rules.Match(target, context.Query.Type));
-            if (decision.Action == PolicyAction.Blocked && !context.BlockingPaused)
+            PolicyDecision decision = client.Decide(rules.Rules.Match(target, context.Query.Type));
+            if (decision.Action == PolicyAction.Blocked)
             {
                 context.PolicyAction = PolicyAction.Blocked;
                 context.MatchedList = rules.ListName(decision.ListIndex);
-                PolicyStage.WriteBlocked(context, policy, rules, decision.ListIndex);
+                PolicyStage.WriteBlocked(context, client.Policy, rules, decision.ListIndex);
                 return;
             }
 
-            if (decision.Action is PolicyAction.Logged or PolicyAction.Blocked && context.PolicyAction == PolicyAction.None)
+            if (decision.Action == PolicyAction.Logged && context.PolicyAction == PolicyAction.None)
             {
                 context.PolicyAction = PolicyAction.Logged;
                 context.MatchedList = rules.ListName(decision.ListIndex);

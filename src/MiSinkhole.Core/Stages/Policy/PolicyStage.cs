@@ -1,3 +1,4 @@
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Rules;
 using MiSinkhole.Dns;
@@ -6,35 +7,29 @@ namespace MiSinkhole.Core.Stages.Policy;
 
 /// <summary>
 /// Matches the query name and its parents against the compiled lists and applies the client's
-/// policy: Block → sinkhole answer here (never sent upstream); Log → marked "would have blocked"
-/// and passed on (so is Block while blocking is paused for the device); Allow → passed on. The device stage has chosen the policy and the snapshot;
-/// without it (tests of this stage alone) the current snapshot and <c>DefaultPolicy</c> apply.
+/// policy as the device stage resolved it: Block → sinkhole answer here (never sent upstream);
+/// Log → marked "would have blocked" and passed on (so is Block while blocking is paused for the
+/// client); Allow → passed on.
 /// </summary>
 public sealed class PolicyStage : IQueryStage
 {
-    private readonly RuleEngine _engine;
-
-    public PolicyStage(RuleEngine engine) => _engine = engine;
-
     public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
     {
-        RulesSnapshot rules = context.Rules ?? _engine.Current;
-        CompiledPolicy policy = context.Policy ?? rules.DefaultPolicy;
-        context.Rules = rules;
-        context.Policy = policy;
-        PolicyDecision decision = policy.Decide(rules.Rules.Match(context.QueryName, context.Query.Type));
-        context.PolicyAction = decision.Action == PolicyAction.Blocked && context.BlockingPaused ? PolicyAction.Logged : decision.Action;
+        RulesSnapshot rules = context.Rules!;
+        ref ClientPolicy client = ref context.ClientPolicy;
+        PolicyDecision decision = client.Decide(rules.Rules.Match(context.QueryName, context.Query.Type));
+        context.PolicyAction = decision.Action;
         if (decision.ListIndex >= 0)
         {
             context.MatchedList = rules.ListName(decision.ListIndex);
         }
 
-        if (context.PolicyAction != PolicyAction.Blocked)
+        if (decision.Action != PolicyAction.Blocked)
         {
             return next(context);
         }
 
-        WriteBlocked(context, policy, rules, decision.ListIndex);
+        WriteBlocked(context, client.Policy, rules, decision.ListIndex);
         return default;
     }
 
