@@ -10,7 +10,7 @@ using MiSinkhole.Core.Rules;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Pipeline;
 
 /// <summary>The assembled chain, driven directly with contexts (no sockets).</summary>
 [TestClass]

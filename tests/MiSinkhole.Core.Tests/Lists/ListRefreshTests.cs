@@ -6,7 +6,7 @@ using MiSinkhole.Core.Lists;
 using MiSinkhole.Core.Rules;
 using MiSinkhole.TestKit;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Lists;
 
 /// <summary>URL sources against a real HTTP server on 127.0.0.1, and local file reloads.</summary>
 [TestClass]

@@ -1,6 +1,6 @@
 using MiSinkhole.Core.Devices;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Devices;
 
 [TestClass]
 public sealed class MacAddressTests

@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Time.Testing;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Devices;
 
 /// <summary>A fake clock that reports each timer created on it, so a test advances time only once the loop waits on it.</summary>
 internal sealed class ObservedTimeProvider(DateTimeOffset start) : FakeTimeProvider(start)

@@ -5,7 +5,7 @@ using MiSinkhole.Core.Stages.Forward;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Stages.Forward;
 
 /// <summary>Both UDP exchange implementations against a fake upstream: answers, spoofs, timeouts.</summary>
 [TestClass]

@@ -5,7 +5,7 @@ using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Configuration;
 
 [TestClass]
 public sealed class DeviceConfigTests
@@ -106,7 +106,7 @@ public sealed class DeviceConfigTests
         });
 
         Assert.IsEmpty(problems);
-        (Rules.RulesSnapshot snapshot, _) = Rules.RuleEngine.Compile(options);
+        (MiSinkhole.Core.Rules.RulesSnapshot snapshot, _) = MiSinkhole.Core.Rules.RuleEngine.Compile(options);
         Assert.AreEqual("kids", snapshot.Devices.Resolve(ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.70"))), NoNeighbours.Instance)?.Name);
         Assert.AreEqual("home", snapshot.Devices.Resolve(ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.10"))), NoNeighbours.Instance)?.Name);
         Assert.AreEqual("strict", snapshot.Devices.Find("KIDS")?.Policy.Name);

@@ -6,7 +6,7 @@ using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
 using MiSinkhole.TestKit;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Devices;
 
 /// <summary>
 /// Names from lease files (reloaded on change) and PTR lookups against a real UDP server on

@@ -1,7 +1,8 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging.Testing;
 using MiSinkhole.Core.Devices;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Devices;
 
 /// <summary>
 /// A <see cref="NeighbourTable"/> over a fake clock and a source the test feeds; each source call
@@ -18,7 +19,7 @@ internal sealed class NeighbourTableFixture : IAsyncDisposable
 
     public ObservedTimeProvider Time { get; } = new(NeighbourTableTests.Start);
 
-    public RecordingLogger Log { get; } = new();
+    public FakeLogger<NeighbourTable> Log { get; } = new();
 
     public NeighbourTable Table { get; }
 

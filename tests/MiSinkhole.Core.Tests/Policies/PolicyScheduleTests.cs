@@ -11,7 +11,7 @@ using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Rules;
 using MiSinkhole.Core.Stages.Device;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Policies;
 
 /// <summary>Scheduled policies in config and in the device stage, in the host's local time zone.</summary>
 [TestClass]

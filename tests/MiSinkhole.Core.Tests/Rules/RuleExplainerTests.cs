@@ -7,7 +7,7 @@ using MiSinkhole.Core.Rules;
 using MiSinkhole.Rules;
 using MiSinkhole.TestKit;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Rules;
 
 [TestClass]
 public sealed class RuleExplainerTests

@@ -4,7 +4,7 @@ using MiSinkhole.Core.Stages.Cache;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Stages.Cache;
 
 [TestClass]
 public sealed class DnsCacheTests

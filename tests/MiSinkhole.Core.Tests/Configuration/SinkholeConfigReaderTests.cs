@@ -4,7 +4,7 @@ using MiSinkhole.Core.Net;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Configuration;
 
 [TestClass]
 public sealed class SinkholeConfigReaderTests

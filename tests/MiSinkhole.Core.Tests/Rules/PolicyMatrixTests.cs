@@ -9,7 +9,7 @@ using MiSinkhole.Core.Rules;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Rules;
 
 /// <summary>
 /// Device × list × rule → outcome, decided exactly as the device and policy stages decide it

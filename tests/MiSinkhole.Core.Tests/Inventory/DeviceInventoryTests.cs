@@ -12,7 +12,7 @@ using MiSinkhole.Core.Rules;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Inventory;
 
 /// <summary>The inventory and its store, fed with the contexts the record stage hands it.</summary>
 [TestClass]

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 using MiSinkhole.Core.Devices;
 using static MiSinkhole.Core.Devices.NetlinkNeighbourParser;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Devices;
 
 /// <summary>
 /// rtnetlink neighbour dumps: a real capture from this machine (Data/netlink-neigh-dump.vm.hex) and

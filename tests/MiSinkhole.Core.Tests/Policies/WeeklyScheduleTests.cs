@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Time.Testing;
 using MiSinkhole.Core.Policies;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Policies;
 
 /// <summary>
 /// Weekly schedules in a custom time zone (built here, so no tzdata is needed): UTC+1, summer

@@ -1,10 +1,10 @@
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.TestKit;
 
 /// <summary>A neighbour table as a dictionary: address text → MAC text.</summary>
-internal sealed class FakeNeighbours(Dictionary<string, string> macs) : INeighbourTable
+public sealed class FakeNeighbours(Dictionary<string, string> macs) : INeighbourTable
 {
     public bool TryGetMac(in ClientAddress address, out MacAddress mac)
     {

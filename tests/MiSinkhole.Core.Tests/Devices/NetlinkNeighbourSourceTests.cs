@@ -1,6 +1,6 @@
 using MiSinkhole.Core.Devices;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Devices;
 
 /// <summary>The real netlink dump of the machine running the tests (Linux only).</summary>
 [TestClass]

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using MiSinkhole.Core.Devices;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Devices;
 
 [TestClass]
 public sealed class BlockingPauseTests

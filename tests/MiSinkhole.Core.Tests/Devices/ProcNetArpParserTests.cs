@@ -2,7 +2,7 @@ using System.Net;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Devices;
 
 /// <summary>/proc/net/arp as Linux prints it: a capture of this machine's and a hand-written home router's.</summary>
 [TestClass]

@@ -9,7 +9,7 @@ using MiSinkhole.Core.QueryLog;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.QueryLog;
 
 [TestClass]
 public sealed class QueryLogWriterTests

@@ -2,7 +2,7 @@ using System.Net;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Devices;
 
 /// <summary>dnsmasq and ISC dhcpd lease files as those daemons write them (Data/), and damaged ones.</summary>
 [TestClass]

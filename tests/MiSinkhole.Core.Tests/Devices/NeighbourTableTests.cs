@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Devices;
 
 /// <summary>
 /// The snapshot, the refresh loop and its rate limit, with a fake clock and a source the test
@@ -113,9 +114,9 @@ public sealed class NeighbourTableTests
         Assert.AreEqual(Phone.Mac, Lookup(fixture.Table, Phone.Address));
         Assert.AreEqual(2, fixture.Table.Count);
         Assert.AreEqual(Start, fixture.Table.LastRefresh, "the time of the table still in use");
-        var warnings = fixture.Log.Entries.Where(e => e.Level == LogLevel.Warning).ToArray();
+        var warnings = fixture.Log.Collector.GetSnapshot().Where(e => e.Level == LogLevel.Warning).ToArray();
         Assert.HasCount(2, warnings, "the repeated failure is logged once");
-        Assert.IsTrue(warnings.All(w => w.EventId == 1201));
+        Assert.IsTrue(warnings.All(w => w.Id.Id == 1201));
         StringAssert.Contains(warnings[0].Message, "permission denied");
         StringAssert.Contains(warnings[0].Message, "2 entries");
 
@@ -123,12 +124,12 @@ public sealed class NeighbourTableTests
         fixture.Entries = [Laptop];
         Assert.IsTrue(fixture.Table.Refresh());
         Assert.IsTrue(fixture.Table.Refresh());
-        Assert.AreEqual(1, fixture.Log.Entries.Count(e => e.EventId == 1202), "recovery is logged once");
+        Assert.AreEqual(1, fixture.Log.Collector.GetSnapshot().Count(e => e.Id.Id == 1202), "recovery is logged once");
         Assert.AreEqual(1, fixture.Table.Count);
 
         fixture.Failure = new IOException("netlink: permission denied");
         Assert.IsFalse(fixture.Table.Refresh());
-        Assert.AreEqual(3, fixture.Log.Entries.Count(e => e.EventId == 1201), "after a recovery the same failure is news again");
+        Assert.AreEqual(3, fixture.Log.Collector.GetSnapshot().Count(e => e.Id.Id == 1201), "after a recovery the same failure is news again");
     }
 
     [TestMethod]
@@ -219,7 +220,7 @@ public sealed class NeighbourTableTests
         // The failed refresh at 30 s has finished (the loop is in the next one, failing too).
         Assert.AreEqual(Phone.Mac, Lookup(fixture.Table, Phone.Address), "the failures kept the first table");
         Assert.AreEqual(Start, fixture.Table.LastRefresh);
-        Assert.AreEqual(1, fixture.Log.Entries.Count(e => e.EventId == 1201));
+        Assert.AreEqual(1, fixture.Log.Collector.GetSnapshot().Count(e => e.Id.Id == 1201));
 
         fixture.Failure = null;
         fixture.Time.Advance(TimeSpan.FromSeconds(30));
@@ -247,7 +248,7 @@ public sealed class NeighbourTableTests
             Assert.Inconclusive("The host source is empty off Linux");
         }
 
-        using var table = new NeighbourTable(TimeProvider.System, new RecordingLogger());
+        using var table = new NeighbourTable(TimeProvider.System, new FakeLogger<NeighbourTable>());
 
         Assert.IsTrue(table.Refresh());
         Assert.AreEqual(NetlinkNeighbourSource.Read().Select(e => e.Address).Distinct().Count(), table.Count);

@@ -4,8 +4,9 @@ using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Rules;
+using MiSinkhole.TestKit;
 
-namespace MiSinkhole.Core.Tests;
+namespace MiSinkhole.Core.Tests.Devices;
 
 [TestClass]
 public sealed class DeviceTableTests
