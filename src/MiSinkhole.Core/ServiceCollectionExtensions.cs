@@ -54,7 +54,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IUdpExchange>(_ => EpollUdpExchange.IsSupported ? new EpollUdpExchange() : new SocketUdpExchange());
         services.AddSingleton<UpstreamResolver>();
         services.AddMetrics();
-        services.AddSingleton<MiSinkhole.Core.Metrics.SinkholeMetrics>();
+        services.AddSingleton<QueryMetrics>();
         services.AddSingleton<MiSinkhole.Core.QueryLog.QueryLogWriter>();
         services.AddSingleton<MiSinkhole.Core.QueryLog.QueryLogReader>();
         services.AddSingleton<ObserveStage>();

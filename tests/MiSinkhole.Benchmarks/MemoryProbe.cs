@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Rules;
+using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Benchmarks;
 
@@ -28,7 +29,7 @@ public static class MemoryProbe
             return 1;
         }
 
-        var engine = new RuleEngine(NullLogger<RuleEngine>.Instance);
+        var engine = new RuleEngine(NullLogger<RuleEngine>.Instance, TestMeters.Factory());
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         long firstAllocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var stopwatch = Stopwatch.StartNew();

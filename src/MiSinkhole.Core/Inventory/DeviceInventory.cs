@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Metrics;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
 
@@ -31,8 +33,9 @@ public sealed class DeviceInventory
     private readonly DateTimeOffset _originDate;
     private readonly long _originTimestamp;
 
-    public DeviceInventory(TimeProvider time, INeighbourTable neighbours, IClientNames names, XiaomiClients xiaomi, ClientPolicyResolver resolver)
+    public DeviceInventory(TimeProvider time, INeighbourTable neighbours, IClientNames names, XiaomiClients xiaomi, ClientPolicyResolver resolver, IMeterFactory meterFactory)
     {
+        meterFactory.Create(SinkholeMeter.Name).CreateObservableGauge("misinkhole.inventory.clients", () => Count, description: "Clients in the device inventory (configured devices and others).");
         _time = time;
         _xiaomi = xiaomi;
         _resolver = resolver;

@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Logging;
+using MiSinkhole.Core.Metrics;
 using MiSinkhole.Core.Rules;
 
 namespace MiSinkhole.Core.Lists;
@@ -29,8 +31,12 @@ public sealed partial class ListRefreshService : BackgroundService
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastGoodByList = new(StringComparer.OrdinalIgnoreCase);
     private long _failedDownloads;
 
-    public ListRefreshService(SinkholeOptions options, RuleEngine engine, ListDownloader downloader, TimeProvider time, ILogger<ListRefreshService> logger)
+    public ListRefreshService(SinkholeOptions options, RuleEngine engine, ListDownloader downloader, TimeProvider time, ILogger<ListRefreshService> logger, IMeterFactory meterFactory)
     {
+        Meter meter = meterFactory.Create(SinkholeMeter.Name);
+        meter.CreateObservableGauge("misinkhole.list.last_refresh", () => _lastGoodByList.Select(p => new Measurement<long>(p.Value.ToUnixTimeSeconds(), new KeyValuePair<string, object?>("list", p.Key))),
+            unit: "s", description: "Unix time a list's URL sources last downloaded or confirmed a good copy.");
+        meter.CreateObservableCounter("misinkhole.list.refresh_failures", FailureMeasurements, description: "List downloads that failed (HTTP error, garbage, timeout); the last good copy stays.");
         _initialOptions = options;
         _engine = engine;
         _downloader = downloader;
@@ -52,6 +58,16 @@ public sealed partial class ListRefreshService : BackgroundService
                     _lastGoodByList[list.Name] = meta.CheckedAt;
                 }
             }
+        }
+    }
+
+    private IEnumerable<Measurement<long>> FailureMeasurements()
+    {
+        // Every list with URL sources reports, 0 until it fails: alerts need the series to exist.
+        IEnumerable<string> names = Options.Lists.Where(l => l.Subscriptions.Count > 0).Select(l => l.Name);
+        foreach (string list in names.Union(_failuresByList.Keys, StringComparer.OrdinalIgnoreCase))
+        {
+            yield return new Measurement<long>(_failuresByList.GetValueOrDefault(list), new KeyValuePair<string, object?>("list", list));
         }
     }
 

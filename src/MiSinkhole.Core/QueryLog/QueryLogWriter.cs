@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
@@ -36,8 +37,11 @@ public sealed partial class QueryLogWriter : BackgroundService
     private readonly StripedCounter _dropped = new(); // a flood drops on every core at once
     private long _lastRetention;
 
-    public QueryLogWriter(SinkholeOptions options, TimeProvider time, ILogger<QueryLogWriter> logger)
+    public QueryLogWriter(SinkholeOptions options, TimeProvider time, ILogger<QueryLogWriter> logger, IMeterFactory meterFactory)
     {
+        Meter meter = meterFactory.Create(SinkholeMeter.Name);
+        meter.CreateObservableCounter("misinkhole.querylog.written", () => Written, description: "Query-log events written to the database.");
+        meter.CreateObservableCounter("misinkhole.querylog.dropped", () => Dropped, description: "Query-log events dropped because the queue was full or the database could not be written (the DNS path never waits).");
         _options = options.QueryLog;
         _time = time;
         _logger = logger;

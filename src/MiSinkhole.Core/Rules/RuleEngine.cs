@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Logging;
+using MiSinkhole.Core.Metrics;
 using MiSinkhole.Rules;
 
 namespace MiSinkhole.Core.Rules;
@@ -18,7 +20,14 @@ public sealed partial class RuleEngine
     private volatile RulesSnapshot? _current;
     private volatile SinkholeOptions? _options;
 
-    public RuleEngine(ILogger<RuleEngine> logger) => _logger = logger;
+    public RuleEngine(ILogger<RuleEngine> logger, IMeterFactory meterFactory)
+    {
+        _logger = logger;
+        Meter meter = meterFactory.Create(SinkholeMeter.Name);
+        meter.CreateObservableGauge("misinkhole.rules.loaded", RuleCounts, description: "Rules loaded per list (category).");
+        meter.CreateObservableGauge("misinkhole.rules.last_load", () => _current is { } s ? s.CompiledAt.ToUnixTimeSeconds() : 0L, unit: "s",
+            description: "Unix time the rules were last compiled (start, list refresh or config reload).");
+    }
 
     public RulesSnapshot Current => _current ?? throw new InvalidOperationException("rules are not loaded yet");
 
@@ -130,6 +139,19 @@ public sealed partial class RuleEngine
             : new CompiledPolicy(new PolicyOptions { Name = options.DefaultPolicy }, listNames);
         var devices = new DeviceTable(options.Devices.Devices, name => name is null ? defaultPolicy : policies.GetValueOrDefault(name) ?? defaultPolicy);
         return (new RulesSnapshot(rules, policies, defaultPolicy, devices, options) { ListRuleCounts = listRules, CompiledAt = DateTimeOffset.UtcNow }, errors);
+    }
+
+    private IEnumerable<Measurement<long>> RuleCounts()
+    {
+        if (_current is not { } snapshot)
+        {
+            yield break;
+        }
+
+        for (int i = 0; i < snapshot.ListRuleCounts.Count; i++)
+        {
+            yield return new Measurement<long>(snapshot.ListRuleCounts[i], new KeyValuePair<string, object?>("list", snapshot.ListName(i)));
+        }
     }
 
     [LoggerMessage(EventId = LogEventIds.Rules + 1, Level = LogLevel.Warning, Message = "{Source}:{Line}: {Reason}: '{Text}' (line skipped)")]

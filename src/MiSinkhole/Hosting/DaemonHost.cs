@@ -41,9 +41,9 @@ public static class DaemonHost
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("misinkhole", serviceVersion: typeof(DaemonHost).Assembly.GetName().Version?.ToString(3)))
             .WithMetrics(metrics => metrics
-                .AddMeter(SinkholeMetrics.MeterName, "System.Runtime")
-                .AddView("misinkhole.dns.query.duration", new ExplicitBucketHistogramConfiguration { Boundaries = SinkholeMetrics.DurationBuckets })
-                .AddView("misinkhole.upstream.duration", new ExplicitBucketHistogramConfiguration { Boundaries = SinkholeMetrics.DurationBuckets })
+                .AddMeter(SinkholeMeter.Name, "System.Runtime")
+                .AddView("misinkhole.dns.query.duration", new ExplicitBucketHistogramConfiguration { Boundaries = SinkholeMeter.DurationBuckets })
+                .AddView("misinkhole.upstream.duration", new ExplicitBucketHistogramConfiguration { Boundaries = SinkholeMeter.DurationBuckets })
                 // promtool rejects gauges named *_count: the runtime's three get plural names.
                 .AddView("dotnet.assembly.count", new MetricStreamConfiguration { Name = "dotnet.assemblies.loaded" })
                 .AddView("dotnet.process.cpu.count", new MetricStreamConfiguration { Name = "dotnet.process.cpus" })

@@ -5,6 +5,7 @@ using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Stages.Observe;
 
 namespace MiSinkhole.Transport;
 
@@ -24,9 +25,9 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     private readonly List<UdpDnsListener> _udp = [];
     private readonly List<TcpDnsListener> _tcp = [];
 
-    private readonly MiSinkhole.Core.Metrics.SinkholeMetrics? _metrics;
+    private readonly QueryMetrics _metrics;
 
-    public DnsServer(SinkholeOptions options, QueryPipeline pipeline, RuleEngine rules, ILogger<DnsServer> logger, MiSinkhole.Core.Metrics.SinkholeMetrics? metrics = null)
+    public DnsServer(SinkholeOptions options, QueryPipeline pipeline, RuleEngine rules, ILogger<DnsServer> logger, QueryMetrics metrics)
     {
         _metrics = metrics;
         _options = options;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Stages.Observe;
 
 namespace MiSinkhole.Transport;
 
@@ -26,9 +27,9 @@ public sealed partial class UdpDnsListener : IDisposable
     private readonly List<Thread> _threads = [];
     private volatile bool _stopping;
 
-    private readonly MiSinkhole.Core.Metrics.SinkholeMetrics? _metrics;
+    private readonly QueryMetrics _metrics;
 
-    public UdpDnsListener(IPEndPoint endPoint, QueryPipeline pipeline, QueryContextPool pool, ILogger logger, MiSinkhole.Core.Metrics.SinkholeMetrics? metrics = null)
+    public UdpDnsListener(IPEndPoint endPoint, QueryPipeline pipeline, QueryContextPool pool, ILogger logger, QueryMetrics metrics)
     {
         _metrics = metrics;
         _pipeline = pipeline;
@@ -110,7 +111,7 @@ public sealed partial class UdpDnsListener : IDisposable
                 // Every context is waiting on upstreams: read and drop so the socket does not back up.
                 if (TryReceiveInto(scratch, scratchAddress, out _))
                 {
-                    _metrics?.RecordDropped(DnsTransport.Udp);
+                    _metrics.RecordDropped(DnsTransport.Udp);
                 }
 
                 continue;

@@ -44,7 +44,7 @@ public sealed class DeviceInventoryTests
     {
         var xiaomi = new XiaomiClients();
         var resolver = new ClientPolicyResolver(neighbours, xiaomi, new BlockingPause(time), time);
-        return (new DeviceInventory(time, neighbours, NoClientNames.Instance, xiaomi, resolver), resolver);
+        return (new DeviceInventory(time, neighbours, NoClientNames.Instance, xiaomi, resolver, TestMeters.Factory()), resolver);
     }
 
     /// <summary>A context as the record stage sees it after the policy stage logged <paramref name="name"/>.</summary>

@@ -27,9 +27,9 @@ public sealed class ListRefreshTests
             }).Build();
             (Options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, Directory.Path);
             Assert.IsEmpty(problems);
-            Engine = new RuleEngine(NullLogger<RuleEngine>.Instance);
+            Engine = new RuleEngine(NullLogger<RuleEngine>.Instance, TestMeters.Factory());
             Engine.Load(Options);
-            Service = new ListRefreshService(Options, Engine, new ListDownloader(Http, Time), Time, NullLogger<ListRefreshService>.Instance);
+            Service = new ListRefreshService(Options, Engine, new ListDownloader(Http, Time), Time, NullLogger<ListRefreshService>.Instance, TestMeters.Factory());
         }
 
         public TempDirectory Directory { get; }
@@ -116,7 +116,7 @@ public sealed class ListRefreshTests
                 ["Lists:remote:Sources:0"] = server.Url.ToString(),
             }).Build();
             (SinkholeOptions options, _) = SinkholeConfigReader.Read(configuration, cacheDirectory);
-            var engine = new RuleEngine(NullLogger<RuleEngine>.Instance);
+            var engine = new RuleEngine(NullLogger<RuleEngine>.Instance, TestMeters.Factory());
             engine.Load(options);
 
             Assert.IsTrue(engine.Current.Rules.Match("ads.example").IsMatch);
@@ -152,7 +152,7 @@ public sealed class ListRefreshTests
             Assert.AreEqual(first.Time.GetUtcNow(), first.Service.LastGoodRefreshByList["remote"]);
 
             // A new service over the same data folder (the next start) knows it before any download.
-            var restarted = new ListRefreshService(first.Options, first.Engine, new ListDownloader(first.Http, first.Time), first.Time, NullLogger<ListRefreshService>.Instance);
+            var restarted = new ListRefreshService(first.Options, first.Engine, new ListDownloader(first.Http, first.Time), first.Time, NullLogger<ListRefreshService>.Instance, TestMeters.Factory());
 
             Assert.AreEqual(first.Time.GetUtcNow(), restarted.LastGoodRefreshByList["remote"]);
         }

@@ -10,6 +10,7 @@ using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Rules;
 using MiSinkhole.Core.Stages.Device;
+using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Core.Tests.Policies;
 
@@ -87,7 +88,7 @@ public sealed class PolicyScheduleTests
         Assert.IsEmpty(problems, string.Join("\n", problems));
         var time = new FakeTimeProvider(DateTimeOffset.Parse(utc, System.Globalization.CultureInfo.InvariantCulture));
         time.SetLocalTimeZone(Zone);
-        var engine = new RuleEngine(NullLogger<RuleEngine>.Instance);
+        var engine = new RuleEngine(NullLogger<RuleEngine>.Instance, TestMeters.Factory());
         engine.Load(options);
         var stage = new DeviceStage(engine, new ClientPolicyResolver(NoNeighbours.Instance, new XiaomiClients(), new BlockingPause(time), time));
         var context = new QueryContext { Client = ClientAddress.FromIPAddress(IPAddress.Parse(device == "tablet" ? "192.168.1.64" : "192.168.1.65")) };

@@ -38,7 +38,7 @@ public sealed class QueryLogWriterTests
     {
         using var dir = new TempDirectory();
         var options = new SinkholeOptions { QueryLog = new QueryLogOptions { Path = Path.Combine(dir.Path, "q.db"), Record = QueryLogRecordMode.All, QueueSize = 100 } };
-        var writer = new QueryLogWriter(options, new FakeTimeProvider(), NullLogger<QueryLogWriter>.Instance);
+        var writer = new QueryLogWriter(options, new FakeTimeProvider(), NullLogger<QueryLogWriter>.Instance, TestMeters.Factory());
 
         for (int i = 0; i < 150; i++)
         {
@@ -56,7 +56,7 @@ public sealed class QueryLogWriterTests
         using var dir = new TempDirectory();
         var options = new SinkholeOptions { QueryLog = new QueryLogOptions { Path = Path.Combine(dir.Path, "q.db"), Record = QueryLogRecordMode.All, Retention = TimeSpan.FromDays(7) } };
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
-        var writer = new QueryLogWriter(options, time, NullLogger<QueryLogWriter>.Instance);
+        var writer = new QueryLogWriter(options, time, NullLogger<QueryLogWriter>.Instance, TestMeters.Factory());
         writer.Record(Query("old.example"), Outcome.Forwarded, 1);
         time.Advance(TimeSpan.FromDays(6));
         writer.Record(Query("newer.example"), Outcome.Forwarded, 1);
@@ -74,7 +74,7 @@ public sealed class QueryLogWriterTests
     {
         using var dir = new TempDirectory();
         var options = new SinkholeOptions { QueryLog = new QueryLogOptions { Path = Path.Combine(dir.Path, "q.db") } };
-        var writer = new QueryLogWriter(options, new FakeTimeProvider(), NullLogger<QueryLogWriter>.Instance);
+        var writer = new QueryLogWriter(options, new FakeTimeProvider(), NullLogger<QueryLogWriter>.Instance, TestMeters.Factory());
         QueryContext matched = Query("tracking.example");
         matched.PolicyAction = PolicyAction.Logged;
         matched.MatchedList = "telemetry";
@@ -91,11 +91,11 @@ public sealed class QueryLogWriterTests
         using var dir = new TempDirectory();
         string path = Path.Combine(dir.Path, "q.db");
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
-        var none = new QueryLogWriter(new SinkholeOptions { QueryLog = new QueryLogOptions { Path = path, Record = QueryLogRecordMode.None } }, time, NullLogger<QueryLogWriter>.Instance);
+        var none = new QueryLogWriter(new SinkholeOptions { QueryLog = new QueryLogOptions { Path = path, Record = QueryLogRecordMode.None } }, time, NullLogger<QueryLogWriter>.Instance, TestMeters.Factory());
         Assert.AreEqual(0, none.DeleteExpired(force: true));
         Assert.IsFalse(File.Exists(path));
 
-        var all = new QueryLogWriter(new SinkholeOptions { QueryLog = new QueryLogOptions { Path = path, Record = QueryLogRecordMode.All } }, time, NullLogger<QueryLogWriter>.Instance);
+        var all = new QueryLogWriter(new SinkholeOptions { QueryLog = new QueryLogOptions { Path = path, Record = QueryLogRecordMode.All } }, time, NullLogger<QueryLogWriter>.Instance, TestMeters.Factory());
         all.Record(Query("before.example"), Outcome.Forwarded, 1);
         all.Flush();
         time.Advance(TimeSpan.FromDays(8));

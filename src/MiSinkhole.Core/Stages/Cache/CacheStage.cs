@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using MiSinkhole.Core.Metrics;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Dns;
 
@@ -11,8 +13,16 @@ namespace MiSinkhole.Core.Stages.Cache;
 public sealed class CacheStage : IQueryStage
 {
     private readonly DnsCache _cache;
+    private readonly StripedCounter _hits = new();
+    private readonly StripedCounter _misses = new();
 
-    public CacheStage(DnsCache cache) => _cache = cache;
+    public CacheStage(DnsCache cache, IMeterFactory meterFactory)
+    {
+        _cache = cache;
+        Meter meter = meterFactory.Create(SinkholeMeter.Name);
+        meter.CreateObservableCounter("misinkhole.cache.hits", () => _hits.Value, description: "Queries answered from the cache.");
+        meter.CreateObservableCounter("misinkhole.cache.misses", () => _misses.Value, description: "Queries the cache could not answer (forwarded upstream).");
+    }
 
     public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
     {
@@ -26,6 +36,7 @@ public sealed class CacheStage : IQueryStage
                 context.ResponseLength = length;
                 context.Answer = answer;
                 context.Outcome = Outcome.Cached;
+                _hits.Increment();
                 return default;
             }
         }
@@ -49,6 +60,11 @@ public sealed class CacheStage : IQueryStage
 
     private void Store(QueryContext context)
     {
+        if (context.Outcome is Outcome.Forwarded or Outcome.Failed)
+        {
+            _misses.Increment();
+        }
+
         if (context.Outcome == Outcome.Forwarded && context.Answer is { } answer)
         {
             ref DnsQuery query = ref context.Query;

@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Metrics;
 using MiSinkhole.Dns;
 
 namespace MiSinkhole.Core.Stages.Cache;
@@ -16,8 +18,9 @@ public sealed class DnsCache
     private readonly TimeProvider _time;
     private readonly long _frequency;
 
-    public DnsCache(CacheOptions options, TimeProvider time)
+    public DnsCache(CacheOptions options, TimeProvider time, IMeterFactory meterFactory)
     {
+        meterFactory.Create(SinkholeMeter.Name).CreateObservableGauge("misinkhole.cache.entries", () => Count, description: "Answers held in the cache.");
         _time = time;
         _frequency = time.TimestampFrequency;
         MinTtl = (uint)options.MinTtl.TotalSeconds;

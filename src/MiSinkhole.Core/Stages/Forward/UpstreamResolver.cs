@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -26,15 +27,18 @@ public sealed partial class UpstreamResolver
     private readonly ILogger<UpstreamResolver> _logger;
     private readonly ConcurrentDictionary<ulong, InFlight> _inFlight = new();
     private readonly IUdpExchange _udp;
-    private readonly SinkholeMetrics? _metrics;
+    private readonly Counter<long> _exchanges;
+    private readonly Histogram<double> _exchangeDuration;
     private readonly Dictionary<IPEndPoint, string> _labels;
 
-    public UpstreamResolver(UpstreamOptions options, IUdpExchange udp, ILogger<UpstreamResolver> logger, SinkholeMetrics? metrics = null)
+    public UpstreamResolver(UpstreamOptions options, IUdpExchange udp, ILogger<UpstreamResolver> logger, IMeterFactory meterFactory)
     {
         _options = options;
         _udp = udp;
         _logger = logger;
-        _metrics = metrics;
+        Meter meter = meterFactory.Create(SinkholeMeter.Name);
+        _exchanges = meter.CreateCounter<long>("misinkhole.upstream.queries", description: "Exchanges with upstream servers, by upstream and result.");
+        _exchangeDuration = meter.CreateHistogram<double>("misinkhole.upstream.duration", unit: "s", description: "Duration of upstream exchanges, by upstream and result.");
         _labels = options.Servers.Distinct().ToDictionary(s => s, s => s.ToString());
     }
 
@@ -145,7 +149,7 @@ public sealed partial class UpstreamResolver
             }
             finally
             {
-                _metrics?.RecordUpstream(_labels.GetValueOrDefault(server) ?? "other", result, Stopwatch.GetElapsedTime(started).TotalSeconds);
+                RecordExchange(_labels.GetValueOrDefault(server) ?? "other", result, Stopwatch.GetElapsedTime(started).TotalSeconds);
             }
         }
 
@@ -182,6 +186,14 @@ public sealed partial class UpstreamResolver
 
             buffer = buffer[read..];
         }
+    }
+
+    /// <summary>Records one upstream exchange: result is ok, timeout, servfail, refused, error or truncated.</summary>
+    private void RecordExchange(string upstream, string result, double seconds)
+    {
+        var tags = new TagList { { "upstream", upstream }, { "result", result } };
+        _exchanges.Add(1, tags);
+        _exchangeDuration.Record(seconds, tags);
     }
 
     [LoggerMessage(EventId = LogEventIds.Upstreams + 3, Level = LogLevel.Error, Message = "Upstream exchange failed unexpectedly")]

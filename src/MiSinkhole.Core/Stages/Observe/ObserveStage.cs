@@ -8,16 +8,16 @@ namespace MiSinkhole.Core.Stages.Observe;
 
 /// <summary>
 /// Outermost: sees every query, also those refused or malformed, and counts it once it is
-/// answered (or dropped) by transport, query type and outcome, with its duration and whether the
-/// cache answered it; answered queries go to the query log (which keeps what its mode asks for).
+/// answered (or dropped) by transport, query type and outcome, with its duration; answered
+/// queries go to the query log (which keeps what its mode asks for).
 /// Label values are fixed strings; nothing here waits on the exporter or the database.
 /// </summary>
 public sealed class ObserveStage : IQueryStage
 {
-    private readonly SinkholeMetrics _metrics;
+    private readonly QueryMetrics _metrics;
     private readonly QueryLogWriter _queryLog;
 
-    public ObserveStage(SinkholeMetrics metrics, QueryLogWriter queryLog)
+    public ObserveStage(QueryMetrics metrics, QueryLogWriter queryLog)
     {
         _metrics = metrics;
         _queryLog = queryLog;
@@ -47,16 +47,6 @@ public sealed class ObserveStage : IQueryStage
     private void Record(QueryContext context, long start)
     {
         Outcome outcome = context.Outcome == Outcome.None && context.ResponseLength == 0 ? Outcome.Dropped : context.Outcome;
-        switch (outcome)
-        {
-            case Outcome.Cached:
-                _metrics.CacheHits.Increment();
-                break;
-            case Outcome.Forwarded or Outcome.Failed:
-                _metrics.CacheMisses.Increment();
-                break;
-        }
-
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
         _metrics.RecordQuery(
             context.Transport,

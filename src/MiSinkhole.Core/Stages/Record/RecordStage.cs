@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using MiSinkhole.Core.Inventory;
 using MiSinkhole.Core.Metrics;
@@ -15,12 +17,13 @@ namespace MiSinkhole.Core.Stages.Record;
 public sealed class RecordStage : IQueryStage
 {
     private readonly DeviceInventory _inventory;
-    private readonly SinkholeMetrics _metrics;
+    private readonly ConcurrentDictionary<(string Device, string Category, string Action), StripedCounter> _policyMatches = new();
 
-    public RecordStage(DeviceInventory inventory, SinkholeMetrics metrics)
+    public RecordStage(DeviceInventory inventory, IMeterFactory meterFactory)
     {
         _inventory = inventory;
-        _metrics = metrics;
+        meterFactory.Create(SinkholeMeter.Name).CreateObservableCounter("misinkhole.policy.matches", PolicyMatches,
+            description: "Queries a policy list decided, by device, category (list) and action: blocked, logged (would have blocked) or allowed.");
     }
 
     public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
@@ -50,8 +53,25 @@ public sealed class RecordStage : IQueryStage
             _inventory.Record(context);
             if (context.PolicyAction != PolicyAction.None && context.MatchedList is string list)
             {
-                _metrics.RecordPolicyMatch(context.Device, list, MetricLabels.Action(context.PolicyAction));
+                CountPolicyMatch(context.Device, list, MetricLabels.Action(context.PolicyAction));
             }
         }
     }
+
+    /// <summary>A striped counter per (device, category, action), read when scraped; the labels are bounded by the config.</summary>
+    private void CountPolicyMatch(string device, string category, string action)
+    {
+        if (!_policyMatches.TryGetValue((device, category, action), out StripedCounter? counter))
+        {
+            counter = _policyMatches.GetOrAdd((device, category, action), static _ => new StripedCounter());
+        }
+
+        counter.Increment();
+    }
+
+    private IEnumerable<Measurement<long>> PolicyMatches() =>
+        _policyMatches.Select(p => new Measurement<long>(p.Value.Value,
+            new KeyValuePair<string, object?>("device", p.Key.Device),
+            new KeyValuePair<string, object?>("category", p.Key.Category),
+            new KeyValuePair<string, object?>("action", p.Key.Action)));
 }

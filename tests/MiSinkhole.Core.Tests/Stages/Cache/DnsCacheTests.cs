@@ -31,7 +31,7 @@ public sealed class DnsCacheTests
     private static (DnsCache Cache, FakeTimeProvider Time) Create(int maxEntries = 100, int minTtl = 0, int maxTtl = 86400)
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-24T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var cache = new DnsCache(new CacheOptions { MaxEntries = maxEntries, MinTtl = TimeSpan.FromSeconds(minTtl), MaxTtl = TimeSpan.FromSeconds(maxTtl) }, time);
+        var cache = new DnsCache(new CacheOptions { MaxEntries = maxEntries, MinTtl = TimeSpan.FromSeconds(minTtl), MaxTtl = TimeSpan.FromSeconds(maxTtl) }, time, TestMeters.Factory());
         return (cache, time);
     }
 
