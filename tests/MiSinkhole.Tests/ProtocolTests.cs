@@ -167,8 +167,11 @@ public sealed class ProtocolTests
         byte[] response = RawMessage.Query("qr.example", 1, flags: 0x8100);
 
         byte[]? answer = await RawClient.UdpAsync(s_daemon.EndPoint, response, TimeSpan.FromMilliseconds(700));
+        byte[]? after = await RawClient.UdpAsync(s_daemon.EndPoint, RawMessage.Query("after-qr.example", 1, id: 11));
 
         Assert.IsNull(answer);
+        Assert.AreEqual(ReturnCode.NoError, Wire.Parse(after).ReturnCode, "silence was no reply, not a daemon that stopped answering");
+        Assert.AreEqual((ushort)11, Wire.Parse(after).TransactionID);
     }
 
     [TestMethod]

@@ -244,7 +244,7 @@ public sealed class UdpTcpServingTests
         await stalled1.GetStream().WriteAsync(new byte[] { 0 });
         using var stalled2 = new TcpClient();
         await stalled2.ConnectAsync(daemon.EndPoint);
-        await Task.Delay(200);
+        await WaitForConnectionsAsync(daemon, 2);
 
         // UDP still answers while both TCP slots are held.
         DnsMessage udp = Wire.Parse(await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query("udp.example", 1)));
@@ -257,10 +257,36 @@ public sealed class UdpTcpServingTests
         int read = await third.GetStream().ReadAsync(new byte[1], cts.Token);
         Assert.AreEqual(0, read, "connections over the cap are closed");
 
-        // Once a stalled client leaves, a new client is served.
+        // Once a stalled client leaves, a new client is served (as soon as the server has seen it go).
         stalled2.Dispose();
-        await Task.Delay(300);
-        byte[]? answer = await RawClient.TcpAsync(daemon.EndPoint, RawMessage.Query("tcp.example", 1));
+        byte[]? answer = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(5); answer is null && DateTime.UtcNow < deadline;)
+        {
+            answer = await TryTcpAsync(daemon.EndPoint, RawMessage.Query("tcp.example", 1));
+        }
+
         Assert.AreEqual(ReturnCode.NoError, Wire.Parse(answer).ReturnCode);
+    }
+
+    /// <summary>A TCP query, or null when the server closed the connection (over its cap).</summary>
+    private static async Task<byte[]?> TryTcpAsync(System.Net.IPEndPoint server, byte[] query)
+    {
+        try
+        {
+            return await RawClient.TcpAsync(server, query);
+        }
+        catch (Exception e) when (e is IOException or SocketException or EndOfStreamException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Polls until the TCP listener holds <paramref name="count"/> connections.</summary>
+    private static async Task WaitForConnectionsAsync(RunningDaemon daemon, int count)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(5); daemon.Server.TcpConnections < count; await Task.Delay(10))
+        {
+            Assert.IsLessThan(deadline, DateTime.UtcNow, $"the server never held {count} TCP connections");
+        }
     }
 }

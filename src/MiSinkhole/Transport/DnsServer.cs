@@ -45,6 +45,9 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     /// <summary>The addresses actually bound (ports resolved), one per <c>Dns:Listen</c> entry.</summary>
     public IReadOnlyList<IPEndPoint> EndPoints => [.. _udp.Select(u => u.LocalEndPoint)];
 
+    /// <summary>TCP connections open now, over every listener.</summary>
+    public int TcpConnections => _tcp.Sum(t => t.Connections);
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _rules.Load(_options);

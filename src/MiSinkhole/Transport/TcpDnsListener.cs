@@ -42,6 +42,9 @@ public sealed partial class TcpDnsListener : IDisposable
 
     public IPEndPoint LocalEndPoint { get; }
 
+    /// <summary>Connections open now (counted from accept to close).</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
     public void Start() => _acceptLoop = AcceptLoopAsync();
 
     public void Stop()

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Stages.Cache;
+using MiSinkhole.Core.Stages.Forward;
+using MiSinkhole.TestKit;
+
+namespace MiSinkhole.Core.Tests.Stages.Forward;
+
+[TestClass]
+public sealed class ForwardStageTests
+{
+    private static (ForwardStage Stage, UpstreamResolver Resolver) Create(string upstream, System.Diagnostics.Metrics.IMeterFactory meters)
+    {
+        var options = new UpstreamOptions
+        {
+            Servers = [System.Net.IPEndPoint.Parse(upstream)],
+            AttemptTimeout = TimeSpan.FromMilliseconds(200),
+            Timeout = TimeSpan.FromMilliseconds(400),
+        };
+        var resolver = new UpstreamResolver(options, new SocketUdpExchange(), NullLogger<UpstreamResolver>.Instance, meters);
+        return (new ForwardStage(resolver, new DnsCache(new CacheOptions(), new FakeTimeProvider(), meters)), resolver);
+    }
+
+    [TestMethod]
+    public async Task Answer_IsWrittenForTheClient_AndTheExchangeCounted()
+    {
+        await using var upstream = new FakeUpstream();
+        var meters = TestMeters.Factory();
+        using var exchanges = new MetricCollector<long>(meters, "MiSinkhole", "misinkhole.upstream.queries");
+        (ForwardStage stage, _) = Create(upstream.Address, meters);
+        var harness = new StageHarness().Query(RawMessage.Query("www.example.org", 1, id: 0x4242));
+
+        await stage.InvokeAsync(harness.Context, harness.Next);
+
+        Assert.AreEqual(Outcome.Forwarded, harness.Context.Outcome);
+        Assert.AreEqual(0x4242, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(harness.Context.Response), "the client's own id");
+        Assert.AreEqual(1, upstream.Count);
+        Assert.AreEqual("ok", exchanges.LastMeasurement?.Tags["result"]);
+        Assert.AreEqual(upstream.Address, exchanges.LastMeasurement?.Tags["upstream"]);
+    }
+
+    [TestMethod]
+    public async Task SilentUpstream_GetsServFail_WithinTheBudget()
+    {
+        await using var silent = new FakeUpstream { Handler = _ => FakeReply.Drop };
+        var meters = TestMeters.Factory();
+        using var exchanges = new MetricCollector<long>(meters, "MiSinkhole", "misinkhole.upstream.queries");
+        (ForwardStage stage, _) = Create(silent.Address, meters);
+        var harness = new StageHarness().Query(RawMessage.Query("www.example.org", 1));
+
+        await stage.InvokeAsync(harness.Context, harness.Next);
+
+        Assert.AreEqual(Outcome.Failed, harness.Context.Outcome);
+        Assert.AreEqual(2, harness.ResponseCode, "SERVFAIL");
+        Assert.AreEqual("timeout", exchanges.LastMeasurement?.Tags["result"]);
+    }
+}
