@@ -27,9 +27,22 @@ public static class DnsRecordType
 
     private static readonly Dictionary<string, ushort> ByName = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["A"] = A, ["NS"] = NS, ["CNAME"] = CNAME, ["SOA"] = SOA, ["PTR"] = PTR, ["MX"] = MX, ["TXT"] = TXT,
-        ["AAAA"] = AAAA, ["SRV"] = SRV, ["DNAME"] = DNAME, ["DS"] = DS, ["RRSIG"] = RRSIG, ["DNSKEY"] = DNSKEY,
-        ["SVCB"] = SVCB, ["HTTPS"] = HTTPS, ["ANY"] = ANY,
+        ["A"] = A,
+        ["NS"] = NS,
+        ["CNAME"] = CNAME,
+        ["SOA"] = SOA,
+        ["PTR"] = PTR,
+        ["MX"] = MX,
+        ["TXT"] = TXT,
+        ["AAAA"] = AAAA,
+        ["SRV"] = SRV,
+        ["DNAME"] = DNAME,
+        ["DS"] = DS,
+        ["RRSIG"] = RRSIG,
+        ["DNSKEY"] = DNSKEY,
+        ["SVCB"] = SVCB,
+        ["HTTPS"] = HTTPS,
+        ["ANY"] = ANY,
     };
 
     /// <summary>A type by mnemonic ("AAAA") or in RFC 3597 form ("TYPE65").</summary>

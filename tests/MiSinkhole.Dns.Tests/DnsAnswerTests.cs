@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using ARSoft.Tools.Net.Dns;
-using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Dns.Tests;

@@ -1,5 +1,3 @@
-using MiSinkhole.Dns;
-
 namespace MiSinkhole.Dns.Tests;
 
 [TestClass]

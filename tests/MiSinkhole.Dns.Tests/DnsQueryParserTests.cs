@@ -1,4 +1,3 @@
-using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Dns.Tests;

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using MiSinkhole.Rules;
 
 namespace MiSinkhole.Rules.Tests;
 

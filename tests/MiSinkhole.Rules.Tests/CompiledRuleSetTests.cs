@@ -1,5 +1,4 @@
 using MiSinkhole.Dns;
-using MiSinkhole.Rules;
 
 namespace MiSinkhole.Rules.Tests;
 

@@ -1,5 +1,3 @@
-using MiSinkhole.Rules;
-
 namespace MiSinkhole.Rules.Tests;
 
 [TestClass]

@@ -1,5 +1,3 @@
-using MiSinkhole.Rules;
-
 namespace MiSinkhole.Rules.Tests;
 
 /// <summary>What compiled adblock rules match: scopes, exceptions, importance, record types, patterns, badfilter.</summary>

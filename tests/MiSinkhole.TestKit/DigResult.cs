@@ -5,7 +5,7 @@ namespace MiSinkhole.TestKit;
 /// <summary>dig's output with the parts tests look at.</summary>
 public sealed partial record DigResult(int ExitCode, string Output, string Error)
 {
-    /// <summary>NOERROR, NXDOMAIN, SERVFAIL … from the ->>HEADER<<- line; null when no answer came.</summary>
+    /// <summary>NOERROR, NXDOMAIN, SERVFAIL … from the -&gt;&gt;HEADER&lt;&lt;- line; null when no answer came.</summary>
     public string? Status => StatusPattern().Match(Output) is { Success: true } m ? m.Groups[1].Value : null;
 
     /// <summary>The answer section's records, one "name ttl class type data" line each.</summary>

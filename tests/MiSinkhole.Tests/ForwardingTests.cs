@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using ARSoft.Tools.Net.Dns;
-using MiSinkhole.Core.Stages.Cache;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Tests;

@@ -27,7 +27,7 @@ public sealed partial class SinkholeConfigReader
         return schedules;
     }
 
-    private IReadOnlyList<PolicyOptions> ReadPolicies(IConfigurationSection section, IReadOnlyList<ListOptions> lists, IReadOnlyDictionary<string, WeeklySchedule> schedules)
+    private List<PolicyOptions> ReadPolicies(IConfigurationSection section, IReadOnlyList<ListOptions> lists, IReadOnlyDictionary<string, WeeklySchedule> schedules)
     {
         var policies = new List<PolicyOptions>();
         foreach (IConfigurationSection policy in section.GetChildren())

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Configuration;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Policies;
 using MiSinkhole.Core.QueryLog;
-using MiSinkhole.Dns;
 
 namespace MiSinkhole.Core.Configuration;
 
@@ -49,7 +48,7 @@ public sealed partial class SinkholeConfigReader
         string dataDirectory = Path.GetFullPath(Path.Combine(_baseDirectory, root["DataDirectory"] ?? "data"));
         IReadOnlyList<ListOptions> lists = ReadLists(root.GetSection("Lists"), dataDirectory);
         Dictionary<string, WeeklySchedule> schedules = ReadSchedules(root.GetSection("Schedules"));
-        IReadOnlyList<PolicyOptions> policies = ReadPolicies(root.GetSection("Policies"), lists, schedules);
+        List<PolicyOptions> policies = ReadPolicies(root.GetSection("Policies"), lists, schedules);
         string defaultPolicy = root["DefaultPolicy"] ?? (policies.Count > 0 ? policies[0].Name : "default");
         if (policies.Count == 0)
         {
@@ -237,7 +236,7 @@ public sealed partial class SinkholeConfigReader
         return options;
     }
 
-    private IReadOnlyList<ListOptions> ReadLists(IConfigurationSection section, string dataDirectory)
+    private List<ListOptions> ReadLists(IConfigurationSection section, string dataDirectory)
     {
         var lists = new List<ListOptions>();
         foreach (IConfigurationSection list in section.GetChildren())

@@ -69,7 +69,7 @@ public static partial class NetlinkNeighbourSource
         }
     }
 
-    private static IReadOnlyList<NeighbourEntry> Dump(Socket netlink, Stream? rawReply)
+    private static List<NeighbourEntry> Dump(Socket netlink, Stream? rawReply)
     {
         netlink.ReceiveTimeout = 2000;
         netlink.SendTimeout = 2000;

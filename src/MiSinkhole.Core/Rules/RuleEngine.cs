@@ -59,7 +59,7 @@ public sealed partial class RuleEngine
         }
     }
 
-    private IReadOnlyList<RuleListError> LoadLocked(SinkholeOptions options)
+    private List<RuleListError> LoadLocked(SinkholeOptions options)
     {
         var stopwatch = Stopwatch.StartNew();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);

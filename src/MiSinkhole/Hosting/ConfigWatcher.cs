@@ -26,7 +26,7 @@ public sealed partial class ConfigWatcher : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<ConfigWatcher> _logger;
     private readonly Lock _applyLock = new();
-    private IReadOnlyDictionary<string, string> _startFingerprints;
+    private readonly IReadOnlyDictionary<string, string> _startFingerprints;
     private (DateTime Time, long Length) _stamp;
 
     public ConfigWatcher(ConfigFileSource source, RuleEngine engine, TimeProvider time, ILogger<ConfigWatcher> logger)

@@ -7,7 +7,6 @@ using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Rules;
-using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Core.Tests.Pipeline;

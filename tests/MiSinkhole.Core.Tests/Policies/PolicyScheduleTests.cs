@@ -5,7 +5,6 @@ using Microsoft.Extensions.Time.Testing;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
-using MiSinkhole.Core.Inventory;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Rules;

@@ -1,4 +1,3 @@
-using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Stages.Access;
 using MiSinkhole.TestKit;
