@@ -28,11 +28,32 @@ public static class ConfigLoader
             baseDirectory = Path.GetDirectoryName(full)!;
             if (!File.Exists(full))
             {
-                return Failed(source, new ConfigError("(file)", $"config file not found: {full}"));
+                return Failed(source, new ConfigError("(file)", Directory.Exists(full) ? $"{full} is a folder, not a config file" : $"config file not found: {full}"));
             }
 
             stamp = ConfigFileSource.Stamp(full);
-            builder.AddJsonFile(full, optional: false, reloadOnChange: false);
+            byte[] json;
+            try
+            {
+                json = File.ReadAllBytes(full);
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return Failed(source, new ConfigError("", "cannot read the config file: permission denied") { File = full });
+            }
+            catch (IOException e)
+            {
+                return Failed(source, new ConfigError("", $"cannot read the config file: {e.Message}") { File = full });
+            }
+
+            if (JsonSyntaxCheck.Check(json, full) is { } syntax)
+            {
+                return Failed(source, syntax);
+            }
+
+            // From the bytes just checked, not through a file provider: one read, and a name that
+            // starts with a dot (.local.json) is a file like any other (PhysicalFileProvider hides those).
+            builder.AddJsonStream(new MemoryStream(json, writable: false));
         }
         else
         {
