@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -34,6 +35,10 @@ public static class DaemonHost
 
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = options.BaseDirectory });
         AddDaemon(builder.Services, builder.Logging, options, configureLogging, configFile);
+        // Bound before the host starts (BindListeners), handed to Kestrel here.
+        var httpSocket = new HttpListenSocket(http);
+        builder.Services.AddSingleton(httpSocket);
+        builder.Services.Configure<SocketTransportOptions>(sockets => sockets.CreateBoundListenSocket = httpSocket.Take);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(http));
         builder.Services.AddRoutingCore();
         builder.Services.AddProblemDetails();
@@ -60,6 +65,18 @@ public static class DaemonHost
             DaemonHostLog.ServingHttp(logger, addresses);
         });
         return app;
+    }
+
+    /// <summary>
+    /// Binds every listen address (DNS UDP and TCP, then HTTP) before the host starts, so an
+    /// address that cannot be bound stops the start before any service runs, with one line that
+    /// names it.
+    /// </summary>
+    /// <exception cref="ListenException">An address cannot be bound.</exception>
+    public static void BindListeners(IHost host)
+    {
+        host.Services.GetRequiredService<DnsServer>().Bind();
+        host.Services.GetService<HttpListenSocket>()?.Bind();
     }
 
     private static void AddDaemon(IServiceCollection services, ILoggingBuilder logging, SinkholeOptions options, Action<ILoggingBuilder>? configureLogging, ConfigFileSource? configFile)
