@@ -12,14 +12,14 @@ namespace MiSinkhole.Hosting;
 /// policies, schedules and devices are compiled off to the side and swapped in as one snapshot,
 /// so no query is dropped or sees half a config. An invalid change is refused and logged with
 /// every problem; the running config stays. Settings that only take effect at start (Dns,
-/// Upstreams, Cache, DataDirectory, Http, QueryLog, Devices:LeaseFiles, Devices:NameServer) are
-/// reported as needing a restart.
+/// Upstreams, Cache, DataDirectory, Http, QueryLog, Devices:LeaseFiles, Devices:NameServer,
+/// Logging) are reported as needing a restart.
 /// </summary>
 public sealed partial class ConfigWatcher : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
-    private static readonly string[] StartOnlySections = ["Dns", "Upstreams", "Cache", "DataDirectory", "Http", "QueryLog", "Devices:LeaseFiles", "Devices:NameServer"];
+    private static readonly string[] StartOnlySections = ["Dns", "Upstreams", "Cache", "DataDirectory", "Http", "QueryLog", "Devices:LeaseFiles", "Devices:NameServer", "Logging"];
 
     private readonly ConfigFileSource _source;
     private readonly RuleEngine _engine;

@@ -97,6 +97,17 @@ public static class DaemonHost
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning); // our own lines say what listens where
+        // Logging:LogLevel from the config, after our defaults so that it wins over them.
+        if (options.Logging.Default is LogLevel level)
+        {
+            logging.SetMinimumLevel(level);
+        }
+
+        foreach ((string category, LogLevel categoryLevel) in options.Logging.Categories)
+        {
+            logging.AddFilter(category, categoryLevel);
+        }
+
         configureLogging?.Invoke(logging);
         services.AddQueryPipeline(options);
         services.AddSystemd(); // under systemd: its lifetime and journal-friendly console logging
