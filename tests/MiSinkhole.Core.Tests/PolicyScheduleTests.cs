@@ -88,7 +88,7 @@ public sealed class PolicyScheduleTests
         time.SetLocalTimeZone(Zone);
         var engine = new RuleEngine(NullLogger<RuleEngine>.Instance);
         engine.Load(options);
-        var stage = new DeviceStage(engine, NoNeighbours.Instance, new BlockingPause(time), new DeviceInventory(time, NoNeighbours.Instance, NoClientNames.Instance), time);
+        var stage = new DeviceStage(engine, NoNeighbours.Instance, new BlockingPause(time, NullLogger<BlockingPause>.Instance), new DeviceInventory(time, NoNeighbours.Instance, NoClientNames.Instance), time);
         var context = new QueryContext { Client = ClientAddress.FromIPAddress(IPAddress.Parse(device == "tablet" ? "192.168.1.64" : "192.168.1.65")) };
 
         await stage.InvokeAsync(context, _ => default);
