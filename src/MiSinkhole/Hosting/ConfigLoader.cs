@@ -81,15 +81,23 @@ public static class ConfigLoader
             problems = [.. problems.Select(p => p with { File = source, Line = JsonKeyLocator.FindLine(source, p.Key) })];
         }
 
+        // Per section and per entry of a section (each list, policy, device, setting): what a
+        // reload compares to say what changed and which changes wait for a restart.
         var fingerprints = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (string path in configuration.GetChildren().Select(c => c.Key).Concat(["Devices:LeaseFiles", "Devices:NameServer"]))
+        foreach (IConfigurationSection top in configuration.GetChildren())
         {
-            IConfigurationSection section = configuration.GetSection(path);
-            fingerprints[path] = section.Value + "\n" + string.Join('\n', section.AsEnumerable().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
+            fingerprints[top.Path] = Fingerprint(top);
+            foreach (IConfigurationSection entry in top.GetChildren())
+            {
+                fingerprints[entry.Path] = Fingerprint(entry);
+            }
         }
 
         return new LoadedConfig(options, problems, source) { Fingerprints = fingerprints, FileStamp = stamp };
     }
+
+    private static string Fingerprint(IConfigurationSection section) =>
+        section.Value + "\n" + string.Join('\n', section.AsEnumerable().OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}={p.Value}"));
 
     /// <summary>MISINKHOLE__Dns__Listen__0 → Dns:Listen:0 (the convention of .NET's environment provider).</summary>
     private static Dictionary<string, string?> EnvironmentOverrides(IDictionary environment)
