@@ -96,7 +96,7 @@ public static class DaemonHost
 
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning); // our own lines say what listens where
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning); // our own lines say what listens where and when it stops
         // Logging:LogLevel from the config, after our defaults so that it wins over them.
         if (options.Logging.Default is LogLevel level)
         {
@@ -109,6 +109,7 @@ public static class DaemonHost
         }
 
         configureLogging?.Invoke(logging);
+        services.AddHostedService<LifetimeLog>();
         services.AddQueryPipeline(options);
         services.AddSystemd(); // under systemd: its lifetime and journal-friendly console logging
         services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
