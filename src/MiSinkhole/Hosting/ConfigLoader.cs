@@ -8,7 +8,7 @@ namespace MiSinkhole.Hosting;
 /// Builds the configuration from, in rising precedence: the JSON file (or the embedded quick-start
 /// config), environment variables prefixed <c>MISINKHOLE__</c> (<c>MISINKHOLE__Dns__Listen__0</c>),
 /// and command-line overrides (<c>--Dns:Listen:0=127.0.0.1:5353</c>). Relative paths resolve
-/// against the config file's folder (the app folder for the embedded config).
+/// against the config file's folder; for the embedded config see <see cref="QuickStart"/>.
 /// </summary>
 public static class ConfigLoader
 {
@@ -58,7 +58,9 @@ public static class ConfigLoader
         else
         {
             source = "embedded default config";
-            baseDirectory = AppContext.BaseDirectory;
+            baseDirectory = QuickStart.ConfigDirectory(AppContext.BaseDirectory);
+            // Lowest precedence: the environment and the command line can still set DataDirectory.
+            builder.AddInMemoryCollection([new("DataDirectory", QuickStart.StateDirectory(environment ?? Environment.GetEnvironmentVariables()))]);
             builder.AddJsonStream(typeof(ConfigLoader).Assembly.GetManifestResourceStream(EmbeddedName)
                 ?? throw new InvalidOperationException("embedded default config missing from the build"));
         }
