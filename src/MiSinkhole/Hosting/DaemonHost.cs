@@ -42,7 +42,15 @@ public static class DaemonHost
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(http));
         builder.Services.AddRoutingCore();
         builder.Services.AddProblemDetails();
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, MiSinkhole.Http.ApiJsonContext.Default));
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, MiSinkhole.Http.ApiJsonContext.Default);
+            // The context's converters (camelCase enums) apply only to its own options: add them to these.
+            foreach (System.Text.Json.Serialization.JsonConverter converter in MiSinkhole.Http.ApiJsonContext.Default.Options.Converters)
+            {
+                json.SerializerOptions.Converters.Add(converter);
+            }
+        });
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("misinkhole", serviceVersion: typeof(DaemonHost).Assembly.GetName().Version?.ToString(3)))
             .WithMetrics(metrics => metrics
