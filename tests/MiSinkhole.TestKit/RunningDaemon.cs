@@ -68,20 +68,28 @@ public sealed class RunningDaemon : IAsyncDisposable
         return new RunningDaemon(host, directory);
     }
 
-    /// <summary>Starts a daemon from a config file, as <c>misinkhole run --config FILE</c> would, with overrides.</summary>
+    /// <summary>
+    /// Starts a daemon from a config file, as <c>misinkhole run --config FILE</c> would, with
+    /// overrides. Unless they set <c>DataDirectory</c>, its state goes to <see cref="Directory"/>,
+    /// never next to the file (config/misinkhole.json would otherwise write config/data/ into the
+    /// source tree).
+    /// </summary>
     public static async Task<RunningDaemon> StartFromFileAsync(string configFile, params string[] overrides)
     {
-        overrides = ["--Http:Listen=127.0.0.1:0", .. overrides];
+        var directory = new TempDirectory();
+        string[] data = overrides.Any(o => o.StartsWith("--DataDirectory", StringComparison.OrdinalIgnoreCase)) ? [] : ["--DataDirectory=" + directory.Path];
+        overrides = ["--Http:Listen=127.0.0.1:0", .. data, .. overrides];
         LoadedConfig config = ConfigLoader.Load(configFile, overrides, environment: new Dictionary<string, string>());
         if (!config.IsValid)
         {
+            directory.Dispose();
             throw new InvalidOperationException("bad test config: " + string.Join("; ", config.Problems));
         }
 
         IHost host = DaemonHost.Build(config.Options, logging => logging.SetMinimumLevel(LogLevel.Warning),
             new ConfigFileSource(config.Source, overrides, new Dictionary<string, string>()) { LoadedStamp = config.FileStamp });
         await host.StartAsync();
-        return new RunningDaemon(host, new TempDirectory());
+        return new RunningDaemon(host, directory);
     }
 
     public async ValueTask DisposeAsync()

@@ -75,7 +75,7 @@ public sealed class ApiTests
         JsonElement stranger = devices.GetProperty("clients").EnumerateArray().Single(c => c.GetProperty("key").GetString() == "127.0.0.4");
         Assert.IsFalse(stranger.GetProperty("isProbablyXiaomi").GetBoolean());
         Assert.IsTrue(devices.GetProperty("clients").EnumerateArray().Single(c => c.GetProperty("key").GetString() == "old-phone").GetProperty("isProbablyXiaomi").GetBoolean());
-        Assert.AreEqual("Logged", explain.GetProperty("action").GetString());
+        Assert.AreEqual("logged", explain.GetProperty("action").GetString());
         Assert.AreEqual("observe", explain.GetProperty("policy").GetString());
     }
 

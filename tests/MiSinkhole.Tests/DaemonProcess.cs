@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Tests;
 
@@ -11,9 +12,12 @@ internal sealed class DaemonProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private DaemonProcess(Process process)
+    private readonly TempDirectory? _state;
+
+    private DaemonProcess(Process process, TempDirectory? state)
     {
         _process = process;
+        _state = state;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
@@ -54,7 +58,16 @@ internal sealed class DaemonProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        return new DaemonProcess(Process.Start(start)!);
+        // The quick start keeps its state in $XDG_STATE_HOME/misinkhole: a test's own folder,
+        // not the home of whoever runs the tests.
+        TempDirectory? state = null;
+        if (environment?.ContainsKey("XDG_STATE_HOME") != true)
+        {
+            state = new TempDirectory();
+            start.Environment["XDG_STATE_HOME"] = state.Path;
+        }
+
+        return new DaemonProcess(Process.Start(start)!, state);
     }
 
     /// <summary>Runs to completion and returns exit code and all output.</summary>
@@ -109,6 +122,7 @@ internal sealed class DaemonProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        _state?.Dispose();
     }
 
     private void Append(string? line)

@@ -100,7 +100,7 @@ public sealed partial class DockerfileTests
             string explain = await http.GetStringAsync(new Uri("/api/explain?name=data.mistat.xiaomi.com", UriKind.Relative));
             string metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
             StringAssert.Contains(devices, "\"key\":\"127.0.0.1\"");
-            StringAssert.Contains(explain, "\"action\":\"Blocked\"");
+            StringAssert.Contains(explain, "\"action\":\"blocked\"");
             StringAssert.Contains(metrics, "misinkhole_policy_matches_total{");
         }
         finally

@@ -14,7 +14,7 @@ namespace MiSinkhole.Core.Configuration;
 /// </summary>
 public sealed partial class SinkholeConfigReader
 {
-    private static readonly string[] TopLevelKeys = ["Dns", "Upstreams", "Cache", "Lists", "Policies", "DefaultPolicy", "DataDirectory", "Devices", "Schedules", "QueryLog", "Http"];
+    private static readonly string[] TopLevelKeys = ["Dns", "Upstreams", "Cache", "Lists", "Policies", "DefaultPolicy", "DataDirectory", "Devices", "Schedules", "QueryLog", "Http", "Logging"];
     private static readonly string[] ReservedSections = [];
 
     private const int MaxLists = global::MiSinkhole.Rules.RuleSetBuilder.MaxLists;
@@ -73,6 +73,7 @@ public sealed partial class SinkholeConfigReader
             Schedules = schedules,
             Http = ReadHttp(root.GetSection("Http")),
             QueryLog = ReadQueryLog(root.GetSection("QueryLog"), dataDirectory),
+            Logging = ReadLogging(root.GetSection("Logging")),
             BaseDirectory = _baseDirectory,
             DataDirectory = dataDirectory,
         };

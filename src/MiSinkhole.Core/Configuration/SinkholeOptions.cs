@@ -19,6 +19,9 @@ public sealed record SinkholeOptions
 
     public HttpOptions Http { get; init; } = new();
 
+    /// <summary>The standard <c>Logging:LogLevel</c> keys.</summary>
+    public LoggingOptions Logging { get; init; } = new();
+
     public QueryLogOptions QueryLog { get; init; } = new() { Path = System.IO.Path.Combine(AppContext.BaseDirectory, "data", "querylog.db") };
 
     public IReadOnlyDictionary<string, MiSinkhole.Core.Policies.WeeklySchedule> Schedules { get; init; } =

@@ -149,22 +149,26 @@ public sealed partial class ListRefreshService : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(CheckInterval, _time);
-        do
+        try
         {
-            try
+            do
             {
-                await RefreshAsync(force: false, stoppingToken).ConfigureAwait(false);
+                try
+                {
+                    await RefreshAsync(force: false, stoppingToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    LogRefreshFailed(e);
+                }
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                LogRefreshFailed(e);
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping, also when the host is disposed without a stop (a failed start): the wait
+            // for the next tick is cancelled; that is the end, not a failure.
+        }
     }
 
     private bool IsDue(ListSubscription subscription, TimeSpan interval)

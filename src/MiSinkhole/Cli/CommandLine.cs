@@ -84,15 +84,17 @@ public static class CommandLine
         using IHost host = DaemonHost.Build(config.Options, configFile: configFile is null ? null : new ConfigFileSource(config.Source, overrides) { LoadedStamp = config.FileStamp });
         try
         {
-            await host.RunAsync(token).ConfigureAwait(false);
+            // Before anything starts: a taken or privileged port is one line and exit 2, with no
+            // service half started and nothing else to report.
+            DaemonHost.BindListeners(host);
         }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+        catch (MiSinkhole.Transport.ListenException e)
         {
-            // DNS sockets throw SocketException; Kestrel reports a taken HTTP port as an IOException.
-            await Console.Error.WriteLineAsync($"misinkhole: cannot listen: {e.Message}").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync("misinkhole: " + e.Message).ConfigureAwait(false);
             return 2;
         }
 
+        await host.RunAsync(token).ConfigureAwait(false);
         return 0;
     }
 
@@ -127,7 +129,7 @@ public static class CommandLine
         try
         {
             // Offline: the same resolver as the daemon's, but without its pauses and Xiaomi flags (they live in the running process).
-            var offline = new ClientPolicyResolver(NoNeighbours.Instance, new XiaomiClients(), new BlockingPause(TimeProvider.System), TimeProvider.System);
+            var offline = new ClientPolicyResolver(NoNeighbours.Instance, new XiaomiClients(), new BlockingPause(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<BlockingPause>.Instance), TimeProvider.System);
             Console.Write(new RuleExplainer(() => snapshot, offline).Explain(name, type, device));
             Console.WriteLine("note: explained from the config alone; the running daemon's answer, with its pauses and the clients Devices:AutoPolicy flagged, is at /api/explain");
             return 0;

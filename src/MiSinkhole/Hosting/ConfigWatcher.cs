@@ -12,14 +12,15 @@ namespace MiSinkhole.Hosting;
 /// policies, schedules and devices are compiled off to the side and swapped in as one snapshot,
 /// so no query is dropped or sees half a config. An invalid change is refused and logged with
 /// every problem; the running config stays. Settings that only take effect at start (Dns,
-/// Upstreams, Cache, DataDirectory, Http, QueryLog, Devices:LeaseFiles, Devices:NameServer) are
-/// reported as needing a restart.
+/// Upstreams, Cache, DataDirectory, Http, QueryLog, Devices:LeaseFiles, Devices:NameServer,
+/// Logging) are reported as needing a restart. Every applied change is logged with what it changed
+/// (lists, policies, devices … added, removed or changed).
 /// </summary>
 public sealed partial class ConfigWatcher : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
-    private static readonly string[] StartOnlySections = ["Dns", "Upstreams", "Cache", "DataDirectory", "Http", "QueryLog", "Devices:LeaseFiles", "Devices:NameServer"];
+    private static readonly string[] StartOnlySections = ["Dns", "Upstreams", "Cache", "DataDirectory", "Http", "QueryLog", "Devices:LeaseFiles", "Devices:NameServer", "Logging"];
 
     private readonly ConfigFileSource _source;
     private readonly RuleEngine _engine;
@@ -27,6 +28,7 @@ public sealed partial class ConfigWatcher : BackgroundService
     private readonly ILogger<ConfigWatcher> _logger;
     private readonly Lock _applyLock = new();
     private readonly IReadOnlyDictionary<string, string> _startFingerprints;
+    private IReadOnlyDictionary<string, string> _appliedFingerprints;
     private (DateTime Time, long Length) _stamp;
 
     public ConfigWatcher(ConfigFileSource source, RuleEngine engine, TimeProvider time, ILogger<ConfigWatcher> logger)
@@ -37,6 +39,7 @@ public sealed partial class ConfigWatcher : BackgroundService
         _logger = logger;
         _stamp = source.LoadedStamp ?? ConfigFileSource.Stamp(source.Path);
         _startFingerprints = _source.Load().Fingerprints;
+        _appliedFingerprints = _startFingerprints;
     }
 
     /// <summary>Raised after every attempt to apply a changed file.</summary>
@@ -62,6 +65,8 @@ public sealed partial class ConfigWatcher : BackgroundService
             else
             {
                 string[] restart = [.. StartOnlySections.Where(s => config.Fingerprints.GetValueOrDefault(s) != _startFingerprints.GetValueOrDefault(s))];
+                IReadOnlyList<string> changes = ConfigChanges.Describe(_appliedFingerprints, config.Fingerprints);
+                _appliedFingerprints = config.Fingerprints;
                 if (restart.Contains("DataDirectory"))
                 {
                     // Cached list downloads live there: keep using the running folder until a restart.
@@ -69,13 +74,13 @@ public sealed partial class ConfigWatcher : BackgroundService
                 }
 
                 _engine.Load(config.Options);
-                LogApplied(config.Source);
+                LogApplied(config.Source, changes.Count == 0 ? "no setting changed" : string.Join("; ", changes));
                 if (restart.Length > 0)
                 {
                     LogNeedsRestart(string.Join(", ", restart));
                 }
 
-                result = new ConfigReloadResult(true, config.Problems, restart);
+                result = new ConfigReloadResult(true, config.Problems, restart) { Changes = changes };
             }
 
             Reloaded?.Invoke(result);
@@ -128,8 +133,8 @@ public sealed partial class ConfigWatcher : BackgroundService
         }
     }
 
-    [LoggerMessage(EventId = LogEventIds.ConfigWatcher + 1, Level = LogLevel.Information, Message = "Config {Source} changed: applied")]
-    private partial void LogApplied(string source);
+    [LoggerMessage(EventId = LogEventIds.ConfigWatcher + 1, Level = LogLevel.Information, Message = "Config {Source} changed: applied ({Changes})")]
+    private partial void LogApplied(string source, string changes);
 
     [LoggerMessage(EventId = LogEventIds.ConfigWatcher + 2, Level = LogLevel.Error, Message = "Config {Source} changed but is not valid: keeping the running config")]
     private partial void LogRefused(string source);

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -34,10 +35,22 @@ public static class DaemonHost
 
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = options.BaseDirectory });
         AddDaemon(builder.Services, builder.Logging, options, configureLogging, configFile);
+        // Bound before the host starts (BindListeners), handed to Kestrel here.
+        var httpSocket = new HttpListenSocket(http);
+        builder.Services.AddSingleton(httpSocket);
+        builder.Services.Configure<SocketTransportOptions>(sockets => sockets.CreateBoundListenSocket = httpSocket.Take);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(http));
         builder.Services.AddRoutingCore();
         builder.Services.AddProblemDetails();
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, MiSinkhole.Http.ApiJsonContext.Default));
+        builder.Services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, MiSinkhole.Http.ApiJsonContext.Default);
+            // The context's converters (camelCase enums) apply only to its own options: add them to these.
+            foreach (System.Text.Json.Serialization.JsonConverter converter in MiSinkhole.Http.ApiJsonContext.Default.Options.Converters)
+            {
+                json.SerializerOptions.Converters.Add(converter);
+            }
+        });
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("misinkhole", serviceVersion: typeof(DaemonHost).Assembly.GetName().Version?.ToString(3)))
             .WithMetrics(metrics => metrics
@@ -62,6 +75,18 @@ public static class DaemonHost
         return app;
     }
 
+    /// <summary>
+    /// Binds every listen address (DNS UDP and TCP, then HTTP) before the host starts, so an
+    /// address that cannot be bound stops the start before any service runs, with one line that
+    /// names it.
+    /// </summary>
+    /// <exception cref="ListenException">An address cannot be bound.</exception>
+    public static void BindListeners(IHost host)
+    {
+        host.Services.GetRequiredService<DnsServer>().Bind();
+        host.Services.GetService<HttpListenSocket>()?.Bind();
+    }
+
     private static void AddDaemon(IServiceCollection services, ILoggingBuilder logging, SinkholeOptions options, Action<ILoggingBuilder>? configureLogging, ConfigFileSource? configFile)
     {
         if (SystemdHelpers.IsSystemdService())
@@ -79,8 +104,20 @@ public static class DaemonHost
 
         logging.SetMinimumLevel(LogLevel.Information);
         logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning); // our own lines say what listens where
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning); // our own lines say what listens where and when it stops
+        // Logging:LogLevel from the config, after our defaults so that it wins over them.
+        if (options.Logging.Default is LogLevel level)
+        {
+            logging.SetMinimumLevel(level);
+        }
+
+        foreach ((string category, LogLevel categoryLevel) in options.Logging.Categories)
+        {
+            logging.AddFilter(category, categoryLevel);
+        }
+
         configureLogging?.Invoke(logging);
+        services.AddHostedService<LifetimeLog>();
         services.AddQueryPipeline(options);
         services.AddSystemd(); // under systemd: its lifetime and journal-friendly console logging
         services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();

@@ -1,12 +1,21 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MiSinkhole.Core.Clients;
+using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.QueryLog;
 using MiSinkhole.Core.Rules;
+using MiSinkhole.Rules;
 
 namespace MiSinkhole.Http;
 
-/// <summary>The API's JSON, generated at build time (camelCase, enums as names): no reflection, so a trimmed build serves it too.</summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
+/// <summary>
+/// The API's JSON, generated at build time: no reflection, so a trimmed build serves it too.
+/// Property names and enum values are camelCase (<c>"action": "blocked"</c>, as in the query
+/// log); an enum that reaches the API gets its <see cref="ApiEnumConverter{TEnum}"/> here (a test
+/// walks the response types for enums without one). The HTTP endpoints serialize with their own
+/// options, this context being one resolver of them, so DaemonHost copies these converters there.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, Converters = [typeof(ApiEnumConverter<PolicyAction>), typeof(ApiEnumConverter<RuleScope>), typeof(ApiEnumConverter<PolicySource>)])]
 [JsonSerializable(typeof(QueryLogStats))]
 [JsonSerializable(typeof(QueryLogPage))]
 [JsonSerializable(typeof(DevicesResponse))]

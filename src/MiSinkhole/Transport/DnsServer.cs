@@ -12,7 +12,7 @@ namespace MiSinkhole.Transport;
 /// <summary>
 /// The DNS side of the daemon: loads the rules, then binds UDP and TCP on every
 /// <c>Dns:Listen</c> address (port 0 = pick one, the same for UDP and TCP) and serves until stopped.
-/// Start fails loudly when an address cannot be bound.
+/// An address that cannot be bound is a <see cref="ListenException"/> naming it.
 /// </summary>
 public sealed partial class DnsServer : IHostedService, IDisposable
 {
@@ -24,6 +24,7 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     private readonly QueryContextPool _tcpPool;
     private readonly List<UdpDnsListener> _udp = [];
     private readonly List<TcpDnsListener> _tcp = [];
+    private bool _bound;
 
     private readonly QueryMetrics _metrics;
 
@@ -48,18 +49,40 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     /// <summary>TCP connections open now, over every listener.</summary>
     public int TcpConnections => _tcp.Sum(t => t.Connections);
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Binds UDP and TCP on every listen address without serving yet (queries wait in the
+    /// kernel's buffers until <see cref="StartAsync"/>). The daemon calls it before the host starts,
+    /// so an address that cannot be bound ends the start with one clear line; called again, or by
+    /// <see cref="StartAsync"/>, it does nothing more.
+    /// </summary>
+    /// <exception cref="ListenException">An address cannot be bound (taken, not ours, a privileged port).</exception>
+    public void Bind()
     {
-        _rules.Load(_options);
-        int threads = _options.Dns.UdpThreads > 0 ? _options.Dns.UdpThreads : Math.Clamp(Environment.ProcessorCount, 1, 4);
+        if (_bound)
+        {
+            return;
+        }
+
         foreach (IPEndPoint endPoint in _options.Dns.Listen)
         {
             (UdpDnsListener udp, TcpDnsListener tcp) = Bind(endPoint);
             _udp.Add(udp);
             _tcp.Add(tcp);
-            udp.Start(threads);
-            tcp.Start();
-            LogListening(udp.LocalEndPoint, threads);
+        }
+
+        _bound = true;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _rules.Load(_options);
+        Bind();
+        int threads = _options.Dns.UdpThreads > 0 ? _options.Dns.UdpThreads : Math.Clamp(Environment.ProcessorCount, 1, 4);
+        for (int i = 0; i < _udp.Count; i++)
+        {
+            _udp[i].Start(threads);
+            _tcp[i].Start();
+            LogListening(_udp[i].LocalEndPoint, threads);
         }
 
         IsReady = true;
@@ -100,7 +123,16 @@ public sealed partial class DnsServer : IHostedService, IDisposable
         // With port 0 the kernel picks a UDP port; TCP must get the same one. Retry if it is taken.
         for (int attempt = 0; ; attempt++)
         {
-            UdpDnsListener udp = new(endPoint, _pipeline, _pool, _logger, _metrics);
+            UdpDnsListener udp;
+            try
+            {
+                udp = new(endPoint, _pipeline, _pool, _logger, _metrics);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                throw new ListenException(endPoint, "UDP", e);
+            }
+
             try
             {
                 TcpDnsListener tcp = new(udp.LocalEndPoint, _pipeline, _tcpPool, _options.Dns, _logger);
@@ -109,6 +141,11 @@ public sealed partial class DnsServer : IHostedService, IDisposable
             catch (System.Net.Sockets.SocketException) when (endPoint.Port == 0 && attempt < 20)
             {
                 udp.Dispose();
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                udp.Dispose();
+                throw new ListenException(udp.LocalEndPoint, "TCP", e);
             }
             catch
             {

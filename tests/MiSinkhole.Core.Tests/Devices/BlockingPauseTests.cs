@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using MiSinkhole.Core.Devices;
 
@@ -10,7 +11,7 @@ public sealed class BlockingPauseTests
     public void DevicePause_EndsByItself_AndTouchesNoOtherDevice()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 20, 0, 0, TimeSpan.Zero));
-        var pause = new BlockingPause(time);
+        var pause = new BlockingPause(time, NullLogger<BlockingPause>.Instance);
 
         DateTimeOffset end = pause.Pause("Kids-Phone", TimeSpan.FromMinutes(30));
 
@@ -30,7 +31,7 @@ public sealed class BlockingPauseTests
     public void PauseAll_CoversEveryDeviceAndUnknownClients_AndResumeEndsItEarly()
     {
         var time = new FakeTimeProvider();
-        var pause = new BlockingPause(time);
+        var pause = new BlockingPause(time, NullLogger<BlockingPause>.Instance);
         pause.Pause("tv", TimeSpan.FromHours(2));
 
         pause.PauseAll(TimeSpan.FromMinutes(10));

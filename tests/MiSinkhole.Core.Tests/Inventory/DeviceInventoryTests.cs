@@ -43,7 +43,7 @@ public sealed class DeviceInventoryTests
     private static (DeviceInventory Inventory, ClientPolicyResolver Resolver) Inventory(TimeProvider time, INeighbourTable neighbours)
     {
         var xiaomi = new XiaomiClients();
-        var resolver = new ClientPolicyResolver(neighbours, xiaomi, new BlockingPause(time), time);
+        var resolver = new ClientPolicyResolver(neighbours, xiaomi, new BlockingPause(time, NullLogger<BlockingPause>.Instance), time);
         return (new DeviceInventory(time, neighbours, NoClientNames.Instance, xiaomi, resolver, TestMeters.Factory()), resolver);
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
@@ -31,7 +32,7 @@ public sealed class RuleExplainerTests
         (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, dir.Path);
         Assert.IsEmpty(problems);
         (RulesSnapshot snapshot, _) = RuleEngine.Compile(options);
-        return (new RuleExplainer(() => snapshot, new ClientPolicyResolver(NoNeighbours.Instance, new XiaomiClients(), new BlockingPause(TimeProvider.System), TimeProvider.System)), dir);
+        return (new RuleExplainer(() => snapshot, new ClientPolicyResolver(NoNeighbours.Instance, new XiaomiClients(), new BlockingPause(TimeProvider.System, NullLogger<BlockingPause>.Instance), TimeProvider.System)), dir);
     }
 
     [TestMethod]

@@ -30,6 +30,7 @@ public sealed partial class UpstreamResolver
     private readonly Counter<long> _exchanges;
     private readonly Histogram<double> _exchangeDuration;
     private readonly Dictionary<IPEndPoint, string> _labels;
+    private readonly Dictionary<IPEndPoint, UpstreamHealth> _health;
 
     public UpstreamResolver(UpstreamOptions options, IUdpExchange udp, ILogger<UpstreamResolver> logger, IMeterFactory meterFactory)
     {
@@ -40,6 +41,7 @@ public sealed partial class UpstreamResolver
         _exchanges = meter.CreateCounter<long>("misinkhole.upstream.queries", description: "Exchanges with upstream servers, by upstream and result.");
         _exchangeDuration = meter.CreateHistogram<double>("misinkhole.upstream.duration", unit: "s", description: "Duration of upstream exchanges, by upstream and result.");
         _labels = options.Servers.Distinct().ToDictionary(s => s, s => s.ToString());
+        _health = options.Servers.Distinct().ToDictionary(s => s, _ => new UpstreamHealth());
     }
 
     /// <summary>Resolves one question; null when every server failed within the budget.</summary>
@@ -124,8 +126,11 @@ public sealed partial class UpstreamResolver
                 {
                     result = "timeout";
                     LogAttemptFailed(server, "timeout");
+                    NoAnswer(server, "timeout", started);
                     continue;
                 }
+
+                Answered(server);
 
                 if (answer.Rcode is DnsResponseCode.ServFail or DnsResponseCode.Refused || answer.ExtendedRcode != 0)
                 {
@@ -141,11 +146,13 @@ public sealed partial class UpstreamResolver
             {
                 result = "error";
                 LogAttemptFailed(server, e.SocketErrorCode);
+                NoAnswer(server, e.SocketErrorCode.ToString(), started);
             }
             catch (OperationCanceledException)
             {
                 result = "timeout";
                 LogAttemptFailed(server, "timeout");
+                NoAnswer(server, "timeout", started);
             }
             finally
             {
@@ -154,6 +161,25 @@ public sealed partial class UpstreamResolver
         }
 
         return null;
+    }
+
+    /// <summary>An attempt got no answer: once enough have in a row, say (once) that the server is down.</summary>
+    private void NoAnswer(IPEndPoint server, string reason, long timestamp)
+    {
+        if (_health.TryGetValue(server, out UpstreamHealth? health) && health.Failed(timestamp))
+        {
+            LogDown(server, UpstreamHealth.DownAfter, reason);
+        }
+    }
+
+    /// <summary>The server answered (also SERVFAIL or REFUSED: it is there): if it was down, say (once) that it is back.</summary>
+    private void Answered(IPEndPoint server)
+    {
+        if (_health.TryGetValue(server, out UpstreamHealth? health) && health.Answered(out long downSince, out int failures))
+        {
+            TimeSpan down = TimeSpan.FromSeconds(Math.Round(Stopwatch.GetElapsedTime(downSince).TotalSeconds));
+            LogUp(server, down, failures);
+        }
     }
 
     private static async Task<DnsAnswer?> ExchangeTcpAsync(IPEndPoint server, byte[] query, ushort id, byte[] name, ushort type, ushort @class, TimeSpan timeout)
@@ -204,4 +230,10 @@ public sealed partial class UpstreamResolver
 
     [LoggerMessage(EventId = LogEventIds.Upstreams + 2, Level = LogLevel.Debug, Message = "Upstream {Server} failed: {Error}")]
     private partial void LogAttemptFailed(IPEndPoint server, SocketError error);
+
+    [LoggerMessage(EventId = LogEventIds.Upstreams + 4, Level = LogLevel.Warning, Message = "Upstream {Server} is not answering ({Attempts} attempts in a row, last: {Reason}): queries go to the next server, or get SERVFAIL when none answers")]
+    private partial void LogDown(IPEndPoint server, int attempts, string reason);
+
+    [LoggerMessage(EventId = LogEventIds.Upstreams + 5, Level = LogLevel.Information, Message = "Upstream {Server} answers again (down for {Duration}, {Failures} attempts without an answer)")]
+    private partial void LogUp(IPEndPoint server, TimeSpan duration, int failures);
 }

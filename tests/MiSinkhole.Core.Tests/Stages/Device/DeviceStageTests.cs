@@ -25,7 +25,7 @@ public sealed class DeviceStageTests
             .DefaultPolicy("strict")
             .Read(dir.Path));
         var time = new FakeTimeProvider();
-        var pause = new BlockingPause(time);
+        var pause = new BlockingPause(time, NullLogger<BlockingPause>.Instance);
         var neighbours = new FakeNeighbours(new() { ["fd00::50"] = "a4:50:46:00:00:01" });
         var stage = new DeviceStage(engine, new ClientPolicyResolver(neighbours, new XiaomiClients(), pause, time));
         var phone = new StageHarness().Query("tracking.miui.com", client: "fd00::50");
