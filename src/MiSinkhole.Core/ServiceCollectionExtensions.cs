@@ -3,17 +3,17 @@ using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Explain;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
 using MiSinkhole.Core.Stages.Access;
+using MiSinkhole.Core.Stages.Accounting;
 using MiSinkhole.Core.Stages.Cache;
 using MiSinkhole.Core.Stages.Decode;
 using MiSinkhole.Core.Stages.Device;
 using MiSinkhole.Core.Stages.Forward;
 using MiSinkhole.Core.Stages.Inspect;
-using MiSinkhole.Core.Stages.Observe;
+using MiSinkhole.Core.Stages.Inventory;
 using MiSinkhole.Core.Stages.Policy;
-using MiSinkhole.Core.Stages.Record;
 using MiSinkhole.Core.Stages.Truncate;
 
 namespace MiSinkhole.Core;
@@ -27,7 +27,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(options.Upstreams);
         services.AddSingleton(options.Cache);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<RuleEngine>();
+        services.AddSingleton<ActiveConfig>();
         services.AddSingleton<BlockingPause>();
         services.AddSingleton<XiaomiClients>();
         services.AddSingleton<ClientPolicyResolver>();
@@ -57,23 +57,23 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<QueryMetrics>();
         services.AddSingleton<MiSinkhole.Core.QueryLog.QueryLogWriter>();
         services.AddSingleton<MiSinkhole.Core.QueryLog.QueryLogReader>();
-        services.AddSingleton<ObserveStage>();
+        services.AddSingleton<AccountingStage>();
         services.AddSingleton<TruncateStage>();
         services.AddSingleton<DecodeStage>();
         services.AddSingleton<AccessStage>();
         services.AddSingleton<DeviceStage>();
-        services.AddSingleton<RecordStage>();
+        services.AddSingleton<InventoryStage>();
         services.AddSingleton<PolicyStage>();
         services.AddSingleton<InspectStage>();
         services.AddSingleton<CacheStage>();
         services.AddSingleton<ForwardStage>();
         services.AddSingleton(sp => QueryPipelineBuilder.Build(
-            sp.GetRequiredService<ObserveStage>(),
+            sp.GetRequiredService<AccountingStage>(),
             sp.GetRequiredService<TruncateStage>(),
             sp.GetRequiredService<DecodeStage>(),
             sp.GetRequiredService<AccessStage>(),
             sp.GetRequiredService<DeviceStage>(),
-            sp.GetRequiredService<RecordStage>(),
+            sp.GetRequiredService<InventoryStage>(),
             sp.GetRequiredService<PolicyStage>(),
             sp.GetRequiredService<InspectStage>(),
             sp.GetRequiredService<CacheStage>(),

@@ -8,7 +8,6 @@ using MiSinkhole.Core;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
 using MiSinkhole.Core.Stages.Cache;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
@@ -48,7 +47,7 @@ public class HotPathBenchmarks
             .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
             .AddQueryPipeline(options)
             .BuildServiceProvider();
-        _services.GetRequiredService<RuleEngine>().Load(options);
+        _services.GetRequiredService<ActiveConfig>().Load(options);
         _pipeline = _services.GetRequiredService<QueryPipeline>();
 
         // Prime the cache with an upstream-style answer for the allowed name.

@@ -2,13 +2,12 @@ using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using MiSinkhole.Core.Configuration;
-using MiSinkhole.Core.Rules;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Benchmarks;
 
 /// <summary>
-/// Load time and memory of a big rule list, the way the daemon loads it (RuleEngine):
+/// Load time and memory of a big rule list, the way the daemon loads it (ActiveConfig):
 /// <c>dotnet run -c Release --project tests/MiSinkhole.Benchmarks -- memory LIST.hosts</c>.
 /// Prints the time to load and compile, managed heap per rule after compaction, RSS at steady
 /// state, and the peak RSS while a refresh compiles a second copy beside the first (Linux:
@@ -29,7 +28,7 @@ public static class MemoryProbe
             return 1;
         }
 
-        var engine = new RuleEngine(NullLogger<RuleEngine>.Instance, TestMeters.Factory());
+        var engine = new ActiveConfig(NullLogger<ActiveConfig>.Instance, TestMeters.Factory());
         long heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         long firstAllocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var stopwatch = Stopwatch.StartNew();

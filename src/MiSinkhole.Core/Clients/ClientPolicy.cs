@@ -1,6 +1,6 @@
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.Rules;
 
 namespace MiSinkhole.Core.Clients;

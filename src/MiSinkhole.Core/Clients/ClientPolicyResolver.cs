@@ -1,5 +1,6 @@
+using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Policies;
 
 namespace MiSinkhole.Core.Clients;
 
@@ -31,7 +32,7 @@ public sealed class ClientPolicyResolver
     public TimeProvider Time => _time;
 
     /// <summary>What applies to <paramref name="client"/> now, under the config of <paramref name="rules"/>.</summary>
-    public ClientPolicy Resolve(RulesSnapshot rules, in ClientIdentity client)
+    public ClientPolicy Resolve(ConfigSnapshot rules, in ClientIdentity client)
     {
         if (rules.Devices.Resolve(client, _neighbours) is ConfiguredDevice device)
         {

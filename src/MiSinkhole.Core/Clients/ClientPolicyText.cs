@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Policies;
 
 namespace MiSinkhole.Core.Clients;
 

@@ -17,7 +17,7 @@ public sealed partial class SinkholeConfigReader
     private static readonly string[] TopLevelKeys = ["Dns", "Upstreams", "Cache", "Lists", "Policies", "DefaultPolicy", "DataDirectory", "Devices", "Schedules", "QueryLog", "Http", "Logging"];
     private static readonly string[] ReservedSections = [];
 
-    private const int MaxLists = global::MiSinkhole.Rules.RuleSetBuilder.MaxLists;
+    private const int MaxLists = MiSinkhole.Rules.RuleSetBuilder.MaxLists;
 
     private readonly List<ConfigError> _errors = [];
     private readonly string _baseDirectory;

@@ -1,5 +1,5 @@
 using MiSinkhole.Core.Configuration;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Policies;
 
 namespace MiSinkhole.Core.Devices;
 

@@ -1,7 +1,7 @@
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Net;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Policies;
 
 namespace MiSinkhole.Core.Devices;
 
@@ -9,7 +9,7 @@ namespace MiSinkhole.Core.Devices;
 /// Who asked: maps a client address to a configured device. The most specific match wins: an
 /// exact address, then a MAC address (through the host's neighbour table, so IPv6 privacy
 /// addresses keep their device), then the narrowest CIDR range. Immutable, part of a
-/// <see cref="RulesSnapshot"/>; a lookup allocates nothing.
+/// <see cref="ConfigSnapshot"/>; a lookup allocates nothing.
 /// </summary>
 public sealed class DeviceTable
 {

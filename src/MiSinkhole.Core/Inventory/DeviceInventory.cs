@@ -65,7 +65,7 @@ public sealed class DeviceInventory
             entry.NoteAutoPolicy(client.Assigned.Name, now);
         }
 
-        if (context.PolicyAction == PolicyAction.None || context.MatchedList is not string list || context.Rules is not { } rules)
+        if (context.PolicyAction == PolicyAction.None || context.MatchedList is not string list || context.Config is not { } rules)
         {
             return;
         }

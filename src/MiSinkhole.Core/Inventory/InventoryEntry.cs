@@ -97,7 +97,7 @@ internal sealed class InventoryEntry
     /// </summary>
     /// <returns>True when this match made the client a probable Xiaomi device.</returns>
     public bool RecordMatch(string list, PolicyAction action, ReadOnlySpan<byte> wireName, ushort type,
-        global::MiSinkhole.Core.Rules.RulesSnapshot rules, long now)
+        global::MiSinkhole.Core.Configuration.ConfigSnapshot rules, long now)
     {
         lock (_lock)
         {

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Metrics;
-using MiSinkhole.Core.Rules;
 
 namespace MiSinkhole.Core.Lists;
 
@@ -21,7 +20,7 @@ public sealed partial class ListRefreshService : BackgroundService
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromMinutes(5);
 
     private readonly SinkholeOptions _initialOptions;
-    private readonly RuleEngine _engine;
+    private readonly ActiveConfig _config;
     private readonly ListDownloader _downloader;
     private readonly TimeProvider _time;
     private readonly ILogger<ListRefreshService> _logger;
@@ -31,14 +30,14 @@ public sealed partial class ListRefreshService : BackgroundService
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastGoodByList = new(StringComparer.OrdinalIgnoreCase);
     private long _failedDownloads;
 
-    public ListRefreshService(SinkholeOptions options, RuleEngine engine, ListDownloader downloader, TimeProvider time, ILogger<ListRefreshService> logger, IMeterFactory meterFactory)
+    public ListRefreshService(SinkholeOptions options, ActiveConfig config, ListDownloader downloader, TimeProvider time, ILogger<ListRefreshService> logger, IMeterFactory meterFactory)
     {
         Meter meter = meterFactory.Create(SinkholeMeter.Name);
         meter.CreateObservableGauge("misinkhole.list.last_refresh", () => _lastGoodByList.Select(p => new Measurement<long>(p.Value.ToUnixTimeSeconds(), new KeyValuePair<string, object?>("list", p.Key))),
             unit: "s", description: "Unix time a list's URL sources last downloaded or confirmed a good copy.");
         meter.CreateObservableCounter("misinkhole.list.refresh_failures", FailureMeasurements, description: "List downloads that failed (HTTP error, garbage, timeout); the last good copy stays.");
         _initialOptions = options;
-        _engine = engine;
+        _config = config;
         _downloader = downloader;
         _time = time;
         _logger = logger;
@@ -72,7 +71,7 @@ public sealed partial class ListRefreshService : BackgroundService
     }
 
     /// <summary>The latest configuration: a config reload may have changed the lists.</summary>
-    private SinkholeOptions Options => _engine.TryGetOptions() ?? _initialOptions;
+    private SinkholeOptions Options => _config.TryGetOptions() ?? _initialOptions;
 
     /// <summary>Downloads that failed (HTTP error, garbage, timeout) since start.</summary>
     public long FailedDownloads => Interlocked.Read(ref _failedDownloads);
@@ -140,7 +139,7 @@ public sealed partial class ListRefreshService : BackgroundService
 
         if (changed)
         {
-            _engine.Reload();
+            _config.Reload();
         }
 
         return changed;

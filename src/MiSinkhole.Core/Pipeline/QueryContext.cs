@@ -72,8 +72,8 @@ public sealed class QueryContext
     /// <summary>The list that decided <see cref="PolicyAction"/>, when one did.</summary>
     public string? MatchedList { get; set; }
 
-    /// <summary>The rules snapshot the decision was made with (the same one for CNAME checks).</summary>
-    public MiSinkhole.Core.Rules.RulesSnapshot? Rules { get; set; }
+    /// <summary>The config snapshot (rules, policies, devices) the whole query is decided with, CNAME checks too.</summary>
+    public MiSinkhole.Core.Configuration.ConfigSnapshot? Config { get; set; }
 
     /// <summary>Who asked and what applies to them now (set by the device stage from <see cref="Clients.ClientPolicyResolver"/>).</summary>
     public ref ClientPolicy ClientPolicy => ref _clientPolicy;
@@ -116,7 +116,7 @@ public sealed class QueryContext
         Outcome = Outcome.None;
         PolicyAction = PolicyAction.None;
         MatchedList = null;
-        Rules = null;
+        Config = null;
         _clientPolicy = default;
         Answer = null;
         _localAddress = default;

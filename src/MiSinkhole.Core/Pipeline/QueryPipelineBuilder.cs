@@ -1,12 +1,12 @@
 using MiSinkhole.Core.Stages.Access;
+using MiSinkhole.Core.Stages.Accounting;
 using MiSinkhole.Core.Stages.Cache;
 using MiSinkhole.Core.Stages.Decode;
 using MiSinkhole.Core.Stages.Device;
 using MiSinkhole.Core.Stages.Forward;
 using MiSinkhole.Core.Stages.Inspect;
-using MiSinkhole.Core.Stages.Observe;
+using MiSinkhole.Core.Stages.Inventory;
 using MiSinkhole.Core.Stages.Policy;
-using MiSinkhole.Core.Stages.Record;
 using MiSinkhole.Core.Stages.Truncate;
 
 namespace MiSinkhole.Core.Pipeline;
@@ -18,12 +18,12 @@ namespace MiSinkhole.Core.Pipeline;
 public static class QueryPipelineBuilder
 {
     public static QueryPipeline Build(
-        ObserveStage observe,
+        AccountingStage accounting,
         TruncateStage truncate,
         DecodeStage decode,
         AccessStage access,
         DeviceStage device,
-        RecordStage record,
+        InventoryStage inventory,
         PolicyStage policy,
         InspectStage inspect,
         CacheStage cache,
@@ -31,16 +31,16 @@ public static class QueryPipelineBuilder
     {
         IQueryStage[] chain =
         [
-            observe,  // outermost: counts every query, refused and malformed ones too, once it is answered
-            truncate, // next: sees every answer, whoever wrote it, and fits it to the client's UDP size
-            decode,   // everything after needs the parsed question; malformed input stops here (FORMERR/NOTIMP)
-            access,   // before any real work: strangers get REFUSED, so we are never an open resolver
-            device,   // who asked, and so which policy applies (and one rules snapshot for the whole query)
-            record,   // around everything that decides and answers: the inventory counts what happened, per device
-            policy,   // blocks before cache and upstream: a blocked name is never sent upstream
-            inspect,  // wraps cache and forward: CNAME targets of cached and fresh answers get the same policy
-            cache,    // before forward: hits answer on the receive thread; misses are stored on the way back
-            forward,  // last: the only stage that waits (on upstream servers)
+            accounting, // outermost: counts every query in the metrics, refused and malformed ones too, and offers it to the query log
+            truncate,   // next: sees every answer, whoever wrote it, and fits it to the client's UDP size (accounting sees the fitted one)
+            decode,     // everything after needs the parsed question; malformed input stops here (FORMERR/NOTIMP)
+            access,     // before any real work: strangers get REFUSED, so we are never an open resolver
+            device,     // who asked and what applies to them now (ClientPolicyResolver), with one config snapshot for the whole query
+            inventory,  // around everything that decides and answers: the device inventory records what happened to the client
+            policy,     // blocks before cache and upstream: a blocked name is never sent upstream
+            inspect,    // wraps cache and forward: CNAME targets of cached and fresh answers get the same verdict
+            cache,      // before forward: hits answer on the receive thread; misses are stored on the way back
+            forward,    // last: the only stage that waits (on upstream servers)
         ];
         return new QueryPipeline(Compose(chain));
     }

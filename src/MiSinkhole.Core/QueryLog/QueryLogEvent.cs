@@ -1,6 +1,6 @@
+using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
 
 namespace MiSinkhole.Core.QueryLog;
 
@@ -29,7 +29,7 @@ public sealed class QueryLogEvent
     public string? List { get; set; }
 
     /// <summary>The snapshot the decision was made with: the writer finds the rule in it.</summary>
-    public RulesSnapshot? Rules { get; set; }
+    public ConfigSnapshot? Rules { get; set; }
 
     public int ResponseCode { get; set; }
 

@@ -94,7 +94,7 @@ public sealed partial class QueryLogWriter : BackgroundService
         e.Outcome = outcome;
         e.Action = context.PolicyAction;
         e.List = context.MatchedList;
-        e.Rules = context.Rules;
+        e.Rules = context.Config;
         e.ResponseCode = context.ResponseLength >= 4 ? context.Response[3] & 0x0F : -1;
         e.LatencyMilliseconds = latencyMilliseconds;
         if (!_queue.Writer.TryWrite(e))

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Explain;
 using MiSinkhole.Hosting;
 using MiSinkhole.Rules;
 
@@ -125,7 +125,7 @@ public static class CommandLine
             return 1;
         }
 
-        (RulesSnapshot snapshot, _) = RuleEngine.Compile(config.Options);
+        (ConfigSnapshot snapshot, _) = ActiveConfig.Compile(config.Options);
         try
         {
             // Offline: the same resolver as the daemon's, but without its pauses and Xiaomi flags (they live in the running process).
@@ -153,7 +153,7 @@ public static class CommandLine
 
         if (errors == 0)
         {
-            (RulesSnapshot snapshot, List<RuleListError> listErrors) = RuleEngine.Compile(config.Options);
+            (ConfigSnapshot snapshot, List<RuleListError> listErrors) = ActiveConfig.Compile(config.Options);
             foreach (RuleListError error in listErrors)
             {
                 Console.WriteLine(error);

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Logging;
-using MiSinkhole.Core.Rules;
 
 namespace MiSinkhole.Hosting;
 
@@ -23,7 +22,7 @@ public sealed partial class ConfigWatcher : BackgroundService
     private static readonly string[] StartOnlySections = ["Dns", "Upstreams", "Cache", "DataDirectory", "Http", "QueryLog", "Devices:LeaseFiles", "Devices:NameServer", "Logging"];
 
     private readonly ConfigFileSource _source;
-    private readonly RuleEngine _engine;
+    private readonly ActiveConfig _config;
     private readonly TimeProvider _time;
     private readonly ILogger<ConfigWatcher> _logger;
     private readonly Lock _applyLock = new();
@@ -31,10 +30,10 @@ public sealed partial class ConfigWatcher : BackgroundService
     private IReadOnlyDictionary<string, string> _appliedFingerprints;
     private (DateTime Time, long Length) _stamp;
 
-    public ConfigWatcher(ConfigFileSource source, RuleEngine engine, TimeProvider time, ILogger<ConfigWatcher> logger)
+    public ConfigWatcher(ConfigFileSource source, ActiveConfig config, TimeProvider time, ILogger<ConfigWatcher> logger)
     {
         _source = source;
-        _engine = engine;
+        _config = config;
         _time = time;
         _logger = logger;
         _stamp = source.LoadedStamp ?? ConfigFileSource.Stamp(source.Path);
@@ -70,10 +69,10 @@ public sealed partial class ConfigWatcher : BackgroundService
                 if (restart.Contains("DataDirectory"))
                 {
                     // Cached list downloads live there: keep using the running folder until a restart.
-                    config = _source.Load("--DataDirectory=" + _engine.Options.DataDirectory);
+                    config = _source.Load("--DataDirectory=" + _config.Options.DataDirectory);
                 }
 
-                _engine.Load(config.Options);
+                _config.Load(config.Options);
                 LogApplied(config.Source, changes.Count == 0 ? "no setting changed" : string.Join("; ", changes));
                 if (restart.Length > 0)
                 {

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Configuration;
 using MiSinkhole.Transport;
 
 namespace MiSinkhole.Hosting;
@@ -15,8 +15,8 @@ public static class HealthEndpoints
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/healthz", () => Results.Text("ok\n"));
-        endpoints.MapGet("/readyz", (DnsServer dns, RuleEngine rules) =>
-            dns.IsReady && rules.TryGetCurrent() is not null
+        endpoints.MapGet("/readyz", (DnsServer dns, ActiveConfig config) =>
+            dns.IsReady && config.TryGetCurrent() is not null
                 ? Results.Text("ready\n")
                 : Results.Text("not ready: " + (dns.IsReady ? "rules not loaded" : "DNS listeners not bound") + "\n", statusCode: StatusCodes.Status503ServiceUnavailable));
     }

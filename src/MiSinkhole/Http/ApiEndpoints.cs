@@ -5,9 +5,9 @@ using Microsoft.AspNetCore.Routing;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Explain;
 using MiSinkhole.Core.Inventory;
 using MiSinkhole.Core.QueryLog;
-using MiSinkhole.Core.Rules;
 using MiSinkhole.Dns;
 
 namespace MiSinkhole.Http;
@@ -46,9 +46,9 @@ public static class ApiEndpoints
             }
         });
         var authorization = new ApiAuthorization(options);
-        api.MapPost("/devices/{name}/pause", (string name, string? minutes, BlockingPause pause, RuleEngine rules) =>
+        api.MapPost("/devices/{name}/pause", (string name, string? minutes, BlockingPause pause, ActiveConfig config) =>
         {
-            if (!name.Equals("unknown", StringComparison.OrdinalIgnoreCase) && rules.Current.Devices.Find(name) is null)
+            if (!name.Equals("unknown", StringComparison.OrdinalIgnoreCase) && config.Current.Devices.Find(name) is null)
             {
                 return Results.Problem($"no device named '{name}' (configured devices, or 'unknown' for clients that are no device)", statusCode: StatusCodes.Status404NotFound, title: "Not found");
             }
@@ -105,9 +105,9 @@ public static class ApiEndpoints
         return Results.Ok(new QueryLogPage(rows, rows.Count == count ? rows[^1].Id.ToString(CultureInfo.InvariantCulture) : null));
     }
 
-    private static IResult Devices(DeviceInventory inventory, RuleEngine rules, BlockingPause pause, ClientPolicyResolver resolver)
+    private static IResult Devices(DeviceInventory inventory, ActiveConfig config, BlockingPause pause, ClientPolicyResolver resolver)
     {
-        RulesSnapshot snapshot = rules.Current;
+        ConfigSnapshot snapshot = config.Current;
         IReadOnlyList<InventoryRecord> seen = inventory.List();
         return Results.Ok(new DevicesResponse(
             [.. snapshot.Devices.Devices.Select(d =>

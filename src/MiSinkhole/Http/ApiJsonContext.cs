@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MiSinkhole.Core.Clients;
+using MiSinkhole.Core.Explain;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.QueryLog;
-using MiSinkhole.Core.Rules;
 using MiSinkhole.Rules;
 
 namespace MiSinkhole.Http;

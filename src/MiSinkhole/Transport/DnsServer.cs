@@ -4,8 +4,7 @@ using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
-using MiSinkhole.Core.Stages.Observe;
+using MiSinkhole.Core.Stages.Accounting;
 
 namespace MiSinkhole.Transport;
 
@@ -18,7 +17,7 @@ public sealed partial class DnsServer : IHostedService, IDisposable
 {
     private readonly SinkholeOptions _options;
     private readonly QueryPipeline _pipeline;
-    private readonly RuleEngine _rules;
+    private readonly ActiveConfig _config;
     private readonly ILogger<DnsServer> _logger;
     private readonly QueryContextPool _pool;
     private readonly QueryContextPool _tcpPool;
@@ -28,12 +27,12 @@ public sealed partial class DnsServer : IHostedService, IDisposable
 
     private readonly QueryMetrics _metrics;
 
-    public DnsServer(SinkholeOptions options, QueryPipeline pipeline, RuleEngine rules, ILogger<DnsServer> logger, QueryMetrics metrics)
+    public DnsServer(SinkholeOptions options, QueryPipeline pipeline, ActiveConfig config, ILogger<DnsServer> logger, QueryMetrics metrics)
     {
         _metrics = metrics;
         _options = options;
         _pipeline = pipeline;
-        _rules = rules;
+        _config = config;
         _logger = logger;
         // Separate budgets: TCP clients can never take the contexts UDP answers with.
         _pool = new QueryContextPool(options.Dns.MaxInFlight);
@@ -75,7 +74,7 @@ public sealed partial class DnsServer : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _rules.Load(_options);
+        _config.Load(_options);
         Bind();
         int threads = _options.Dns.UdpThreads > 0 ? _options.Dns.UdpThreads : Math.Clamp(Environment.ProcessorCount, 1, 4);
         for (int i = 0; i < _udp.Count; i++)

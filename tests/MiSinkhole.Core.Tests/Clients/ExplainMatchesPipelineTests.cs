@@ -5,9 +5,9 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Explain;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Core.Tests.Clients;
@@ -65,7 +65,7 @@ public sealed class ExplainMatchesPipelineTests
             .AddSingleton<TimeProvider>(time)
             .AddSingleton<INeighbourTable>(neighbours)
             .BuildServiceProvider();
-        services.GetRequiredService<RuleEngine>().Load(options);
+        services.GetRequiredService<ActiveConfig>().Load(options);
         QueryPipeline pipeline = services.GetRequiredService<QueryPipeline>();
         RuleExplainer explainer = services.GetRequiredService<RuleExplainer>();
         BlockingPause pause = services.GetRequiredService<BlockingPause>();

@@ -106,7 +106,7 @@ public sealed class DeviceConfigTests
         });
 
         Assert.IsEmpty(problems);
-        (MiSinkhole.Core.Rules.RulesSnapshot snapshot, _) = MiSinkhole.Core.Rules.RuleEngine.Compile(options);
+        (MiSinkhole.Core.Configuration.ConfigSnapshot snapshot, _) = MiSinkhole.Core.Configuration.ActiveConfig.Compile(options);
         Assert.AreEqual("kids", snapshot.Devices.Resolve(ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.70"))), NoNeighbours.Instance)?.Name);
         Assert.AreEqual("home", snapshot.Devices.Resolve(ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.10"))), NoNeighbours.Instance)?.Name);
         Assert.AreEqual("strict", snapshot.Devices.Find("KIDS")?.Policy.Name);

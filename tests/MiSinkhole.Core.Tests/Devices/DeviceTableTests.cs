@@ -3,7 +3,7 @@ using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Core.Tests.Devices;

@@ -8,17 +8,16 @@ using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Inventory;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Core.Tests.Inventory;
 
-/// <summary>The inventory and its store, fed with the contexts the record stage hands it.</summary>
+/// <summary>The inventory and its store, fed with the contexts the inventory stage hands it.</summary>
 [TestClass]
 public sealed class DeviceInventoryTests
 {
-    private static RulesSnapshot Snapshot(TempDirectory dir, string? autoPolicy = "strict")
+    private static ConfigSnapshot Snapshot(TempDirectory dir, string? autoPolicy = "strict")
     {
         dir.Write("telemetry.txt", "tracking.miui.com\n");
         var values = new Dictionary<string, string?>
@@ -36,7 +35,7 @@ public sealed class DeviceInventoryTests
 
         (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), dir.Path);
         Assert.IsEmpty(problems);
-        return RuleEngine.Compile(options).Snapshot;
+        return ActiveConfig.Compile(options).Snapshot;
     }
 
     /// <summary>An inventory with the resolver that reads its Xiaomi flags, as the daemon wires them.</summary>
@@ -47,10 +46,10 @@ public sealed class DeviceInventoryTests
         return (new DeviceInventory(time, neighbours, NoClientNames.Instance, xiaomi, resolver, TestMeters.Factory()), resolver);
     }
 
-    /// <summary>A context as the record stage sees it after the policy stage logged <paramref name="name"/>.</summary>
-    private static QueryContext Logged(RulesSnapshot rules, string client, string name)
+    /// <summary>A context as the inventory stage sees it after the policy stage logged <paramref name="name"/>.</summary>
+    private static QueryContext Logged(ConfigSnapshot rules, string client, string name)
     {
-        var context = new QueryContext { Client = ClientAddress.FromIPAddress(IPAddress.Parse(client), 40000), Rules = rules };
+        var context = new QueryContext { Client = ClientAddress.FromIPAddress(IPAddress.Parse(client), 40000), Config = rules };
         byte[] wire = DnsName.FromText(name);
         wire.CopyTo(context.LowerName, 0);
         context.Query.NameLength = wire.Length;
@@ -64,7 +63,7 @@ public sealed class DeviceInventoryTests
     public void FlaggedClient_GetsTheAutoPolicy_AlsoUnderAnotherAddressWithTheSameMac()
     {
         using var dir = new TempDirectory();
-        RulesSnapshot rules = Snapshot(dir);
+        ConfigSnapshot rules = Snapshot(dir);
         var neighbours = new FakeNeighbours(new() { ["192.168.1.50"] = "a4:50:46:00:00:01", ["fd00::1234"] = "a4:50:46:00:00:01" });
         (DeviceInventory inventory, ClientPolicyResolver resolver) = Inventory(new FakeTimeProvider(), neighbours);
         ClientIdentity v4 = ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.50")));
@@ -89,7 +88,7 @@ public sealed class DeviceInventoryTests
     public async Task FailedSave_KeepsTheChangesForTheNextSave()
     {
         using var dir = new TempDirectory();
-        RulesSnapshot rules = Snapshot(dir);
+        ConfigSnapshot rules = Snapshot(dir);
         var time = new FakeTimeProvider();
         (DeviceInventory inventory, _) = Inventory(time, NoNeighbours.Instance);
         var store = new InventoryStore(inventory, rules.Options, time, NullLogger<InventoryStore>.Instance);
@@ -110,7 +109,7 @@ public sealed class DeviceInventoryTests
     public async Task UnusableDataDirectory_LeavesTheInventoryInMemory()
     {
         using var dir = new TempDirectory();
-        RulesSnapshot rules = Snapshot(dir);
+        ConfigSnapshot rules = Snapshot(dir);
         dir.Write("not-a-folder", "a file where the data folder should be");
         SinkholeOptions options = rules.Options with { DataDirectory = Path.Combine(dir.Path, "not-a-folder") };
         var time = new FakeTimeProvider();

@@ -4,7 +4,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Lists;
-using MiSinkhole.Core.Rules;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Core.Tests.Lists;
@@ -27,7 +26,7 @@ public sealed class ListRefreshServiceStopTests
             ["Lists:local:Sources:0"] = "local.txt",
         }).Build();
         (SinkholeOptions options, _) = SinkholeConfigReader.Read(configuration, dir.Path);
-        var engine = new RuleEngine(NullLogger<RuleEngine>.Instance, TestMeters.Factory());
+        var engine = new ActiveConfig(NullLogger<ActiveConfig>.Instance, TestMeters.Factory());
         engine.Load(options);
         using var http = new HttpClient();
         var logger = new FakeLogger<ListRefreshService>();

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Lists;
-using MiSinkhole.Core.Rules;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Core.Tests.Lists;
@@ -27,7 +26,7 @@ public sealed class ListRefreshTests
             }).Build();
             (Options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, Directory.Path);
             Assert.IsEmpty(problems);
-            Engine = new RuleEngine(NullLogger<RuleEngine>.Instance, TestMeters.Factory());
+            Engine = new ActiveConfig(NullLogger<ActiveConfig>.Instance, TestMeters.Factory());
             Engine.Load(Options);
             Service = new ListRefreshService(Options, Engine, new ListDownloader(Http, Time), Time, NullLogger<ListRefreshService>.Instance, TestMeters.Factory());
         }
@@ -40,7 +39,7 @@ public sealed class ListRefreshTests
 
         public HttpClient Http { get; } = new();
 
-        public RuleEngine Engine { get; }
+        public ActiveConfig Engine { get; }
 
         public ListRefreshService Service { get; }
 
@@ -116,7 +115,7 @@ public sealed class ListRefreshTests
                 ["Lists:remote:Sources:0"] = server.Url.ToString(),
             }).Build();
             (SinkholeOptions options, _) = SinkholeConfigReader.Read(configuration, cacheDirectory);
-            var engine = new RuleEngine(NullLogger<RuleEngine>.Instance, TestMeters.Factory());
+            var engine = new ActiveConfig(NullLogger<ActiveConfig>.Instance, TestMeters.Factory());
             engine.Load(options);
 
             Assert.IsTrue(engine.Current.Rules.Match("ads.example").IsMatch);

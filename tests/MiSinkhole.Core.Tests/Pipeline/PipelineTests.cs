@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Core.Tests.Pipeline;
@@ -36,7 +36,7 @@ public sealed class PipelineTests
             .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
             .AddQueryPipeline(options)
             .BuildServiceProvider();
-        services.GetRequiredService<RuleEngine>().Load(options);
+        services.GetRequiredService<ActiveConfig>().Load(options);
         await Task.CompletedTask;
         return (services, services.GetRequiredService<QueryPipeline>(), dir);
     }
@@ -164,7 +164,7 @@ public sealed class PipelineTests
     {
         var policy = new CompiledPolicy(new PolicyOptions { Name = "p", Log = ["l"], Block = ["b"], Allow = ["a"] }, ["l", "b", "a", "other"]);
 
-        PolicyDecision decision = policy.Decide(new global::MiSinkhole.Rules.RuleMatch(lists, exceptions, important));
+        PolicyDecision decision = policy.Decide(new MiSinkhole.Rules.RuleMatch(lists, exceptions, important));
 
         Assert.AreEqual(new PolicyDecision(action, list), decision, why);
     }
@@ -174,9 +174,9 @@ public sealed class PipelineTests
     {
         var policy = new CompiledPolicy(new PolicyOptions { Name = "p", Allow = ["a"], Block = ["b"], Log = ["l"] }, ["l", "b", "a"]);
 
-        Assert.AreEqual(new PolicyDecision(PolicyAction.Allowed, 2), policy.Decide(new global::MiSinkhole.Rules.RuleMatch(0b111)));
-        Assert.AreEqual(new PolicyDecision(PolicyAction.Blocked, 1), policy.Decide(new global::MiSinkhole.Rules.RuleMatch(0b011)));
-        Assert.AreEqual(new PolicyDecision(PolicyAction.Logged, 0), policy.Decide(new global::MiSinkhole.Rules.RuleMatch(0b001)));
+        Assert.AreEqual(new PolicyDecision(PolicyAction.Allowed, 2), policy.Decide(new MiSinkhole.Rules.RuleMatch(0b111)));
+        Assert.AreEqual(new PolicyDecision(PolicyAction.Blocked, 1), policy.Decide(new MiSinkhole.Rules.RuleMatch(0b011)));
+        Assert.AreEqual(new PolicyDecision(PolicyAction.Logged, 0), policy.Decide(new MiSinkhole.Rules.RuleMatch(0b001)));
         Assert.AreEqual(PolicyAction.None, policy.Decide(default).Action);
     }
 }

@@ -7,7 +7,7 @@ using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.Core.Stages.Device;
 using MiSinkhole.TestKit;
 
@@ -87,7 +87,7 @@ public sealed class PolicyScheduleTests
         Assert.IsEmpty(problems, string.Join("\n", problems));
         var time = new FakeTimeProvider(DateTimeOffset.Parse(utc, System.Globalization.CultureInfo.InvariantCulture));
         time.SetLocalTimeZone(Zone);
-        var engine = new RuleEngine(NullLogger<RuleEngine>.Instance, TestMeters.Factory());
+        var engine = new ActiveConfig(NullLogger<ActiveConfig>.Instance, TestMeters.Factory());
         engine.Load(options);
         var stage = new DeviceStage(engine, new ClientPolicyResolver(NoNeighbours.Instance, new XiaomiClients(), new BlockingPause(time, NullLogger<BlockingPause>.Instance), time));
         var context = new QueryContext { Client = ClientAddress.FromIPAddress(IPAddress.Parse(device == "tablet" ? "192.168.1.64" : "192.168.1.65")) };
@@ -102,7 +102,7 @@ public sealed class PolicyScheduleTests
     public void Effective_FollowsTheClockAcrossChanges_NotJustTheFirstAnswer()
     {
         (SinkholeOptions options, _) = Read(Family());
-        (RulesSnapshot snapshot, _) = RuleEngine.Compile(options);
+        (ConfigSnapshot snapshot, _) = ActiveConfig.Compile(options);
         CompiledPolicy night = snapshot.Policies["kids-night"];
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 19, 0, 0, TimeSpan.Zero)); // Sunday 20:00 local
         time.SetLocalTimeZone(Zone);

@@ -1,8 +1,9 @@
 using System.Net;
 using MiSinkhole.Core.Clients;
+using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 
@@ -50,9 +51,9 @@ internal sealed class StageHarness
         Query(RawMessage.Query(name, type, edns: true), client);
 
     /// <summary>What the device stage would have set: the snapshot and the client's policy.</summary>
-    public StageHarness Resolved(RulesSnapshot rules, string policy, bool paused = false)
+    public StageHarness Resolved(ConfigSnapshot rules, string policy, bool paused = false)
     {
-        Context.Rules = rules;
+        Context.Config = rules;
         CompiledPolicy compiled = rules.Policies[policy];
         Context.ClientPolicy = new ClientPolicy(null, compiled, PolicySource.Default, compiled, paused ? DateTimeOffset.UtcNow.AddHours(1).UtcTicks : 0);
         return this;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Configuration;
 using MiSinkhole.Hosting;
 using MiSinkhole.TestKit;
 
@@ -35,7 +35,7 @@ public sealed class ConfigReloadChangesTests
         dir.Write("c.txt", "c.example\n");
         string file = dir.Write("misinkhole.json", Config("\"old-phone\": { \"Match\": [ \"192.168.1.20\" ] }", "\"telemetry\""));
         var source = new ConfigFileSource(file, [$"--DataDirectory={dir.Path}"], new Dictionary<string, string>());
-        var engine = new RuleEngine(NullLogger<RuleEngine>.Instance, TestMeters.Factory());
+        var engine = new ActiveConfig(NullLogger<ActiveConfig>.Instance, TestMeters.Factory());
         engine.Load(source.Load().Options);
         var logger = new FakeLogger<ConfigWatcher>();
         using var watcher = new ConfigWatcher(source, engine, TimeProvider.System, logger);
@@ -64,7 +64,7 @@ public sealed class ConfigReloadChangesTests
         using var dir = new TempDirectory();
         string file = dir.Write("misinkhole.json", """{ "Cache": { "MaxEntries": 10 } }""");
         var source = new ConfigFileSource(file, [$"--DataDirectory={dir.Path}"], new Dictionary<string, string>());
-        var engine = new RuleEngine(NullLogger<RuleEngine>.Instance, TestMeters.Factory());
+        var engine = new ActiveConfig(NullLogger<ActiveConfig>.Instance, TestMeters.Factory());
         engine.Load(source.Load().Options);
         var logger = new FakeLogger<ConfigWatcher>();
         using var watcher = new ConfigWatcher(source, engine, TimeProvider.System, logger);

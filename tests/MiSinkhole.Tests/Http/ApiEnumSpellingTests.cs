@@ -1,5 +1,5 @@
-using System.Reflection;
 using System.Net.Http.Json;
+using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MiSinkhole.Core.QueryLog;

@@ -1,6 +1,6 @@
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.Core.Stages.Policy;
 using MiSinkhole.Dns;
 
@@ -37,7 +37,7 @@ public sealed class InspectStage : IQueryStage
     private static void Inspect(QueryContext context)
     {
         DnsAnswer? answer = context.Answer;
-        if (answer is null || answer.CnameTargets.Length == 0 || context.PolicyAction == PolicyAction.Allowed || context.Rules is not { } rules)
+        if (answer is null || answer.CnameTargets.Length == 0 || context.PolicyAction == PolicyAction.Allowed || context.Config is not { } rules)
         {
             return;
         }

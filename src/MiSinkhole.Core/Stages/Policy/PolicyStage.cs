@@ -1,6 +1,7 @@
 using MiSinkhole.Core.Clients;
+using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.Dns;
 
 namespace MiSinkhole.Core.Stages.Policy;
@@ -15,7 +16,7 @@ public sealed class PolicyStage : IQueryStage
 {
     public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
     {
-        RulesSnapshot rules = context.Rules!;
+        ConfigSnapshot rules = context.Config!;
         ref ClientPolicy client = ref context.ClientPolicy;
         PolicyDecision decision = client.Decide(rules.Rules.Match(context.QueryName, context.Query.Type));
         context.PolicyAction = decision.Action;
@@ -34,7 +35,7 @@ public sealed class PolicyStage : IQueryStage
     }
 
     /// <summary>Writes the policy's sinkhole answer for the query (also used for blocked CNAME targets).</summary>
-    public static void WriteBlocked(QueryContext context, CompiledPolicy policy, RulesSnapshot rules, int listIndex)
+    public static void WriteBlocked(QueryContext context, CompiledPolicy policy, ConfigSnapshot rules, int listIndex)
     {
         context.ResponseLength = DnsResponseWriter.WriteBlocked(
             context.ResponseBuffer, context.Request, context.Query, policy.BlockResponse, policy.BlockTtl, rules.ListNamesUtf8[listIndex],

@@ -4,7 +4,7 @@ using MiSinkhole.Dns;
 namespace MiSinkhole.Core.Stages.Truncate;
 
 /// <summary>
-/// Outermost stage: after every other stage has answered, fits the answer to what the client can
+/// Second, inside accounting: after every other stage has answered, fits the answer to what the client can
 /// take over UDP (its EDNS payload size, 512 without EDNS). Too large → header + question with
 /// TC=1, so the client retries over TCP, where the whole answer goes through.
 /// </summary>

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using MiSinkhole.Core.Clients;
+using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
-using MiSinkhole.Core.Rules;
 using MiSinkhole.Core.Stages.Device;
 using MiSinkhole.TestKit;
 
@@ -16,7 +16,7 @@ public sealed class DeviceStageTests
     {
         using var dir = new TempDirectory();
         dir.Write("telemetry.txt", "tracking.miui.com\n");
-        var engine = new RuleEngine(NullLogger<RuleEngine>.Instance, TestMeters.Factory());
+        var engine = new ActiveConfig(NullLogger<ActiveConfig>.Instance, TestMeters.Factory());
         engine.Load(new TestConfig()
             .List("telemetry", "telemetry.txt")
             .Policy("strict", block: ["telemetry"])
@@ -35,7 +35,7 @@ public sealed class DeviceStageTests
         await stage.InvokeAsync(phone.Context, phone.Next);
         await stage.InvokeAsync(stranger.Context, stranger.Next);
 
-        Assert.AreSame(engine.Current, phone.Context.Rules);
+        Assert.AreSame(engine.Current, phone.Context.Config);
         Assert.AreEqual("phone", phone.Context.Device, "by its MAC, from an IPv6 address");
         Assert.AreEqual("observe", phone.Context.ClientPolicy.Policy.Name);
         Assert.AreEqual(time.GetUtcNow().AddMinutes(10), phone.Context.ClientPolicy.PausedUntil);

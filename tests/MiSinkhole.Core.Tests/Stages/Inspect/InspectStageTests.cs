@@ -1,5 +1,5 @@
+using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
 using MiSinkhole.Core.Stages.Inspect;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
@@ -15,7 +15,7 @@ public sealed class InspectStageTests
     private static async Task<StageHarness> RunAsync(string policy, bool paused = false, PolicyAction before = PolicyAction.None)
     {
         var dir = new TempDirectory();
-        RulesSnapshot rules = StageRules.Compile(dir);
+        ConfigSnapshot rules = StageRules.Compile(dir);
         dir.Dispose();
         var harness = new StageHarness().Query("metrics.shop.example").Resolved(rules, policy, paused);
         harness.Context.PolicyAction = before;

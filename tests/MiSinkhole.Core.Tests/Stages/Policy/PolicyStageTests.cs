@@ -1,5 +1,5 @@
+using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
 using MiSinkhole.Core.Stages.Policy;
 using MiSinkhole.TestKit;
 
@@ -17,7 +17,7 @@ public sealed class PolicyStageTests
     public async Task Verdict_OfTheResolvedClientPolicy(string name, string policy, bool paused, PolicyAction action, string? list)
     {
         using var dir = new TempDirectory();
-        RulesSnapshot rules = StageRules.Compile(dir);
+        ConfigSnapshot rules = StageRules.Compile(dir);
         var harness = new StageHarness().Query(name).Resolved(rules, policy, paused);
 
         await new PolicyStage().InvokeAsync(harness.Context, harness.Next);

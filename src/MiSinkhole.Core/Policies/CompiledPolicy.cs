@@ -1,11 +1,10 @@
 using System.Numerics;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Policies;
 using MiSinkhole.Dns;
 using MiSinkhole.Rules;
 
-namespace MiSinkhole.Core.Rules;
+namespace MiSinkhole.Core.Policies;
 
 /// <summary>
 /// A policy resolved against the compiled lists: bit masks of its Block, Log and Allow lists,

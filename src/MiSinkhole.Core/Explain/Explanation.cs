@@ -1,7 +1,7 @@
 using System.Text;
 using MiSinkhole.Core.Pipeline;
 
-namespace MiSinkhole.Core.Rules;
+namespace MiSinkhole.Core.Explain;
 
 /// <summary>Why a name gets the answer it gets: the policy, its verdict, and every rule that covers the name.</summary>
 public sealed record Explanation(string Name, string Type, string Policy, PolicyAction Action, string? DecidingList, IReadOnlyList<MatchedRule> Rules)
@@ -38,9 +38,9 @@ public sealed record Explanation(string Name, string Type, string Policy, Policy
         {
             string kind = (rule.IsException ? "exception, " : "") + (rule.IsImportant ? "important, " : "") + rule.Scope switch
             {
-                global::MiSinkhole.Rules.RuleScope.ExactName => "exact name",
-                global::MiSinkhole.Rules.RuleScope.SubdomainsOnly => "subdomains only",
-                global::MiSinkhole.Rules.RuleScope.Pattern => "pattern",
+                MiSinkhole.Rules.RuleScope.ExactName => "exact name",
+                MiSinkhole.Rules.RuleScope.SubdomainsOnly => "subdomains only",
+                MiSinkhole.Rules.RuleScope.Pattern => "pattern",
                 _ => "name and subdomains",
             };
             text.Append("  ").Append(rule.List).Append(": ").Append(rule.Source).Append(':').Append(rule.Line)

@@ -1,18 +1,18 @@
 using System.Text;
-using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.Rules;
 
-namespace MiSinkhole.Core.Rules;
+namespace MiSinkhole.Core.Configuration;
 
 /// <summary>
 /// The compiled lists, the policies that use them and the devices that use those, as one
 /// immutable unit, with the options they were compiled from. The engine swaps a whole snapshot
 /// at once, so a query sees either the old config or the new one, never a mix.
 /// </summary>
-public sealed class RulesSnapshot
+public sealed class ConfigSnapshot
 {
-    public RulesSnapshot(CompiledRuleSet rules, IReadOnlyDictionary<string, CompiledPolicy> policies, CompiledPolicy defaultPolicy,
+    public ConfigSnapshot(CompiledRuleSet rules, IReadOnlyDictionary<string, CompiledPolicy> policies, CompiledPolicy defaultPolicy,
         DeviceTable? devices = null, SinkholeOptions? options = null)
     {
         Rules = rules;

@@ -4,20 +4,21 @@ using MiSinkhole.Core.Metrics;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.QueryLog;
 
-namespace MiSinkhole.Core.Stages.Observe;
+namespace MiSinkhole.Core.Stages.Accounting;
 
 /// <summary>
-/// Outermost: sees every query, also those refused or malformed, and counts it once it is
-/// answered (or dropped) by transport, query type and outcome, with its duration; answered
-/// queries go to the query log (which keeps what its mode asks for).
-/// Label values are fixed strings; nothing here waits on the exporter or the database.
+/// Outermost: accounts for every query, also those refused or malformed, once it is answered (or
+/// dropped): counts it in the metrics by transport, query type and outcome, with its duration,
+/// and per device, category and action when a policy list decided it; and offers answered
+/// queries to the query log (which keeps what its mode asks for). Label values are fixed
+/// strings; nothing here waits on the exporter or the database.
 /// </summary>
-public sealed class ObserveStage : IQueryStage
+public sealed class AccountingStage : IQueryStage
 {
     private readonly QueryMetrics _metrics;
     private readonly QueryLogWriter _queryLog;
 
-    public ObserveStage(QueryMetrics metrics, QueryLogWriter queryLog)
+    public AccountingStage(QueryMetrics metrics, QueryLogWriter queryLog)
     {
         _metrics = metrics;
         _queryLog = queryLog;
@@ -53,6 +54,11 @@ public sealed class ObserveStage : IQueryStage
             context.Query.NameLength > 0 ? MetricLabels.QueryTypeIndex(context.Query.Type) : MetricLabels.QueryTypes.Length - 1,
             outcome,
             elapsed.TotalSeconds);
+        if (context.ResponseLength > 0 && context.PolicyAction != PolicyAction.None && context.MatchedList is string list)
+        {
+            _metrics.RecordPolicyMatch(context.Device, list, context.PolicyAction);
+        }
+
         if (outcome is not (Outcome.Refused or Outcome.FormErr or Outcome.NotImp or Outcome.Dropped))
         {
             _queryLog.Record(context, outcome, elapsed.TotalMilliseconds);

@@ -3,12 +3,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Explain;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
 using MiSinkhole.Rules;
 using MiSinkhole.TestKit;
 
-namespace MiSinkhole.Core.Tests.Rules;
+namespace MiSinkhole.Core.Tests.Policies;
 
 [TestClass]
 public sealed class RuleExplainerTests
@@ -31,7 +31,7 @@ public sealed class RuleExplainerTests
         }).Build();
         (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, dir.Path);
         Assert.IsEmpty(problems);
-        (RulesSnapshot snapshot, _) = RuleEngine.Compile(options);
+        (ConfigSnapshot snapshot, _) = ActiveConfig.Compile(options);
         return (new RuleExplainer(() => snapshot, new ClientPolicyResolver(NoNeighbours.Instance, new XiaomiClients(), new BlockingPause(TimeProvider.System, NullLogger<BlockingPause>.Instance), TimeProvider.System)), dir);
     }
 

@@ -5,11 +5,11 @@ using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Core.Rules;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 
-namespace MiSinkhole.Core.Tests.Rules;
+namespace MiSinkhole.Core.Tests.Policies;
 
 /// <summary>
 /// Device × list × rule → outcome, decided exactly as the device and policy stages decide it
@@ -19,7 +19,7 @@ namespace MiSinkhole.Core.Tests.Rules;
 public sealed class PolicyMatrixTests
 {
     private static TempDirectory s_dir = null!;
-    private static RulesSnapshot s_snapshot = null!;
+    private static ConfigSnapshot s_snapshot = null!;
 
     [ClassInitialize]
     public static void Compile(TestContext context)
@@ -54,7 +54,7 @@ public sealed class PolicyMatrixTests
         }).Build();
         (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, s_dir.Path);
         Assert.IsEmpty(problems, string.Join("\n", problems));
-        (s_snapshot, List<global::MiSinkhole.Rules.RuleListError> errors) = RuleEngine.Compile(options);
+        (s_snapshot, List<MiSinkhole.Rules.RuleListError> errors) = ActiveConfig.Compile(options);
         Assert.IsEmpty(errors);
     }
 

@@ -3,10 +3,11 @@ using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.Dns;
 using MiSinkhole.Rules;
 
-namespace MiSinkhole.Core.Rules;
+namespace MiSinkhole.Core.Explain;
 
 /// <summary>
 /// Explains the decision for a name: the client is resolved by <see cref="ClientPolicyResolver"/>
@@ -17,15 +18,15 @@ namespace MiSinkhole.Core.Rules;
 /// </summary>
 public sealed class RuleExplainer
 {
-    private readonly Func<RulesSnapshot> _snapshot;
+    private readonly Func<ConfigSnapshot> _snapshot;
     private readonly ClientPolicyResolver _resolver;
 
-    public RuleExplainer(RuleEngine engine, ClientPolicyResolver resolver)
-        : this(() => engine.Current, resolver)
+    public RuleExplainer(ActiveConfig config, ClientPolicyResolver resolver)
+        : this(() => config.Current, resolver)
     {
     }
 
-    public RuleExplainer(Func<RulesSnapshot> snapshot, ClientPolicyResolver resolver)
+    public RuleExplainer(Func<ConfigSnapshot> snapshot, ClientPolicyResolver resolver)
     {
         _snapshot = snapshot;
         _resolver = resolver;
@@ -48,7 +49,7 @@ public sealed class RuleExplainer
         }
 
         string normalized = lower[..length].ToString();
-        RulesSnapshot snapshot = _snapshot();
+        ConfigSnapshot snapshot = _snapshot();
         SinkholeOptions options = snapshot.Options;
         ClientPolicy client = Client(snapshot, device);
         RuleMatch match = snapshot.Rules.Match(DnsName.FromText(normalized), qtype);
@@ -81,7 +82,7 @@ public sealed class RuleExplainer
         };
     }
 
-    private ClientPolicy Client(RulesSnapshot snapshot, string? device)
+    private ClientPolicy Client(ConfigSnapshot snapshot, string? device)
     {
         if (device is null || device.Equals(ClientPolicy.UnknownDevice, StringComparison.OrdinalIgnoreCase))
         {

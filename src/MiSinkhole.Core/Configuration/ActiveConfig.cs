@@ -1,26 +1,26 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
-using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Metrics;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.Rules;
 
-namespace MiSinkhole.Core.Rules;
+namespace MiSinkhole.Core.Configuration;
 
 /// <summary>
-/// Loads the configured lists, compiles them with the policies into a <see cref="RulesSnapshot"/>
+/// Loads the configured lists, compiles them with the policies into a <see cref="ConfigSnapshot"/>
 /// and publishes it atomically. Queries read <see cref="Current"/> and never wait for a load.
 /// </summary>
-public sealed partial class RuleEngine
+public sealed partial class ActiveConfig
 {
-    private readonly ILogger<RuleEngine> _logger;
+    private readonly ILogger<ActiveConfig> _logger;
     private readonly Lock _loadLock = new();
-    private volatile RulesSnapshot? _current;
+    private volatile ConfigSnapshot? _current;
     private volatile SinkholeOptions? _options;
 
-    public RuleEngine(ILogger<RuleEngine> logger, IMeterFactory meterFactory)
+    public ActiveConfig(ILogger<ActiveConfig> logger, IMeterFactory meterFactory)
     {
         _logger = logger;
         Meter meter = meterFactory.Create(SinkholeMeter.Name);
@@ -29,7 +29,7 @@ public sealed partial class RuleEngine
             description: "Unix time the rules were last compiled (start, list refresh or config reload).");
     }
 
-    public RulesSnapshot Current => _current ?? throw new InvalidOperationException("rules are not loaded yet");
+    public ConfigSnapshot Current => _current ?? throw new InvalidOperationException("rules are not loaded yet");
 
     /// <summary>The configuration of the latest <see cref="Load"/> (a config reload replaces it).</summary>
     public SinkholeOptions Options => _options ?? throw new InvalidOperationException("rules are not loaded yet");
@@ -45,7 +45,7 @@ public sealed partial class RuleEngine
     }
 
     /// <summary>The current snapshot, or null before the first load.</summary>
-    public RulesSnapshot? TryGetCurrent() => _current;
+    public ConfigSnapshot? TryGetCurrent() => _current;
 
     /// <summary>The latest configuration, or null before the first load.</summary>
     public SinkholeOptions? TryGetOptions() => _options;
@@ -63,7 +63,7 @@ public sealed partial class RuleEngine
     {
         var stopwatch = Stopwatch.StartNew();
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
-        (RulesSnapshot snapshot, List<RuleListError> errors) = Compile(options);
+        (ConfigSnapshot snapshot, List<RuleListError> errors) = Compile(options);
         _current = snapshot;
         long allocated = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
 
@@ -85,7 +85,7 @@ public sealed partial class RuleEngine
     }
 
     /// <summary>Compiles lists and policies without publishing (also used by check-config).</summary>
-    public static (RulesSnapshot Snapshot, List<RuleListError> Errors) Compile(SinkholeOptions options)
+    public static (ConfigSnapshot Snapshot, List<RuleListError> Errors) Compile(SinkholeOptions options)
     {
         var errors = new List<RuleListError>();
         string[] listNames = [.. options.Lists.Select(l => l.Name)];
@@ -138,7 +138,7 @@ public sealed partial class RuleEngine
             ? p
             : new CompiledPolicy(new PolicyOptions { Name = options.DefaultPolicy }, listNames);
         var devices = new DeviceTable(options.Devices.Devices, name => name is null ? defaultPolicy : policies.GetValueOrDefault(name) ?? defaultPolicy);
-        return (new RulesSnapshot(rules, policies, defaultPolicy, devices, options) { ListRuleCounts = listRules, CompiledAt = DateTimeOffset.UtcNow }, errors);
+        return (new ConfigSnapshot(rules, policies, defaultPolicy, devices, options) { ListRuleCounts = listRules, CompiledAt = DateTimeOffset.UtcNow }, errors);
     }
 
     private IEnumerable<Measurement<long>> RuleCounts()

@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using MiSinkhole.Core.Metrics;
+using MiSinkhole.Core.Pipeline;
+
+namespace MiSinkhole.Core.Stages.Accounting;
+
+/// <summary>
+/// The accounting stage's instruments: <c>misinkhole_dns_queries_total</c> and the query duration
+/// for every query it sees (and, from the transports, queries they drop before the chain: every
+/// query context busy), and the policy matches per device, category and action. Counts are our
+/// own striped counters, read when Prometheus scrapes.
+/// </summary>
+public sealed class QueryMetrics
+{
+    private readonly QueryCounters _queries = new();
+    private readonly Histogram<double> _duration;
+    private readonly ConcurrentDictionary<(string Device, string Category, string Action), StripedCounter> _policyMatches = new();
+
+    public QueryMetrics(IMeterFactory meterFactory)
+    {
+        Meter meter = meterFactory.Create(SinkholeMeter.Name);
+        meter.CreateObservableCounter("misinkhole.dns.queries", _queries.Measurements, description: "DNS queries answered (or dropped), by transport, query type and outcome.");
+        _duration = meter.CreateHistogram<double>("misinkhole.dns.query.duration", unit: "s", description: "Time from decoding a query to its answer being written, by outcome.");
+        meter.CreateObservableCounter("misinkhole.policy.matches", PolicyMatches,
+            description: "Queries a policy list decided, by device, category (list) and action: blocked, logged (would have blocked) or allowed.");
+    }
+
+    /// <summary>Records one finished query.</summary>
+    /// <param name="qtype">An index into <see cref="MetricLabels.QueryTypes"/> (<see cref="MetricLabels.QueryTypeIndex"/>).</param>
+    public void RecordQuery(DnsTransport transport, int qtype, Outcome outcome, double seconds)
+    {
+        _queries.Increment(transport, qtype, outcome);
+        _duration.Record(seconds, new KeyValuePair<string, object?>("outcome", MetricLabels.Outcome(outcome)));
+    }
+
+    /// <summary>Counts a query the transport dropped unanswered (every query context busy).</summary>
+    public void RecordDropped(DnsTransport transport) => _queries.Increment(transport, MetricLabels.QueryTypes.Length - 1, Outcome.Dropped);
+
+    /// <summary>Counts a query a policy list decided; the labels are bounded by the config (devices, lists).</summary>
+    public void RecordPolicyMatch(string device, string category, PolicyAction action)
+    {
+        string label = MetricLabels.Action(action);
+        if (!_policyMatches.TryGetValue((device, category, label), out StripedCounter? counter))
+        {
+            counter = _policyMatches.GetOrAdd((device, category, label), static _ => new StripedCounter());
+        }
+
+        counter.Increment();
+    }
+
+    private IEnumerable<Measurement<long>> PolicyMatches() =>
+        _policyMatches.Select(p => new Measurement<long>(p.Value.Value,
+            new KeyValuePair<string, object?>("device", p.Key.Device),
+            new KeyValuePair<string, object?>("category", p.Key.Category),
+            new KeyValuePair<string, object?>("action", p.Key.Action)));
+}
