@@ -12,10 +12,10 @@ namespace MiSinkhole.Core.Configuration;
 /// </summary>
 public sealed class ConfigSection
 {
-    private readonly IConfigurationSection _section;
+    private readonly IConfiguration _section;
     private readonly List<ConfigError> _errors;
 
-    internal ConfigSection(IConfigurationSection section, List<ConfigError> errors, string baseDirectory, string dataDirectory)
+    internal ConfigSection(IConfiguration section, List<ConfigError> errors, string baseDirectory, string dataDirectory)
     {
         _section = section;
         _errors = errors;
@@ -23,10 +23,11 @@ public sealed class ConfigSection
         DataDirectory = dataDirectory;
     }
 
-    /// <summary>The section's key ("Cache", or "Lists:xiaomi" for one entry of a section of entries).</summary>
-    public string Key => _section.Key;
+    /// <summary>The section's own key ("Cache"; "xiaomi" for the entry Lists:xiaomi); "" for the root.</summary>
+    public string Key => (_section as IConfigurationSection)?.Key ?? "";
 
-    public string Path => _section.Path;
+    /// <summary>The full key ("Lists:xiaomi"); "" for the root.</summary>
+    public string Path => (_section as IConfigurationSection)?.Path ?? "";
 
     /// <summary>The folder relative paths resolve against (the config file's).</summary>
     public string BaseDirectory { get; }
@@ -35,7 +36,7 @@ public sealed class ConfigSection
     public string DataDirectory { get; }
 
     /// <summary>The section's own value, when it is a scalar rather than an object.</summary>
-    public string? Value => _section.Value;
+    public string? Value => (_section as IConfigurationSection)?.Value;
 
     public string? this[string key] => _section[key];
 
@@ -53,7 +54,12 @@ public sealed class ConfigSection
     /// <summary>Values of an array ("Key:0", "Key:1" …) or of a single scalar value, each with its full key.</summary>
     public List<(string Key, string Value)> Items(string? key = null)
     {
-        IConfigurationSection section = key is null ? _section : _section.GetSection(key);
+        IConfigurationSection? section = key is null ? _section as IConfigurationSection : _section.GetSection(key);
+        if (section is null)
+        {
+            return [];
+        }
+
         if (section.Value is not null)
         {
             return section.Value.Length == 0 ? [] : [(section.Path, section.Value)]; // "" is an empty JSON array

@@ -3,7 +3,10 @@ using MiSinkhole.Core.Net;
 
 namespace MiSinkhole.Core.Configuration;
 
-/// <summary>The <c>Dns</c> section: where and for whom the daemon answers.</summary>
+/// <summary>
+/// The <c>Dns</c> section: where and for whom the daemon answers. Its readers are the daemon's
+/// transports and the access stage, so it lives with the configuration rather than with either.
+/// </summary>
 public sealed record DnsServerOptions
 {
     /// <summary>Addresses to answer on, UDP and TCP each (<c>Dns:Listen</c>).</summary>
@@ -24,4 +27,62 @@ public sealed record DnsServerOptions
 
     /// <summary>Queries one TCP connection may have outstanding (pipelined) at once.</summary>
     public int TcpMaxPipelined { get; init; } = 32;
+
+    /// <summary>The section's keys; a change takes effect at the next start (sockets are bound once).</summary>
+    public static SectionKeys<DnsServerOptions> Keys { get; } = new(restart: true)
+    {
+        { "Listen", ReadListen },
+        { "AllowedClients", ReadAllowedClients },
+        { "UdpThreads", (s, o) => o with { UdpThreads = s.Integer("UdpThreads", o.UdpThreads, 0, 64) } },
+        { "MaxInFlight", (s, o) => o with { MaxInFlight = s.Integer("MaxInFlight", o.MaxInFlight, 16, 1_000_000) } },
+        { "TcpIdleTimeout", (s, o) => o with { TcpIdleTimeout = s.Duration("TcpIdleTimeout", o.TcpIdleTimeout) } },
+        { "TcpMaxConnections", (s, o) => o with { TcpMaxConnections = s.Integer("TcpMaxConnections", o.TcpMaxConnections, 1, 100_000) } },
+        { "TcpMaxPipelined", (s, o) => o with { TcpMaxPipelined = s.Integer("TcpMaxPipelined", o.TcpMaxPipelined, 1, 1000) } },
+    };
+
+    private static DnsServerOptions ReadListen(ConfigSection section, DnsServerOptions options)
+    {
+        var listen = new List<IPEndPoint>();
+        foreach ((string key, string value) in section.Items("Listen"))
+        {
+            if (ConfigValue.TryParseEndPoint(value, 53, out IPEndPoint endPoint, allowPortZero: true))
+            {
+                listen.Add(endPoint);
+            }
+            else
+            {
+                section.Error(key, $"'{value}' is not an address with optional port (e.g. 0.0.0.0:53, [::]:53)");
+            }
+        }
+
+        return listen.Count > 0 ? options with { Listen = listen } : options;
+    }
+
+    private static DnsServerOptions ReadAllowedClients(ConfigSection section, DnsServerOptions options)
+    {
+        var allowed = new List<IpNetwork>();
+        List<(string Key, string Value)> items = section.Items("AllowedClients");
+        foreach ((string key, string value) in items.Count > 0 ? items : [("AllowedClients", "private")])
+        {
+            if (value.Equals("private", StringComparison.OrdinalIgnoreCase))
+            {
+                allowed.AddRange(AddressSet.PrivateRanges.Select(r => IpNetwork.TryParse(r, out IpNetwork n) ? n : default));
+            }
+            else if (value.Equals("any", StringComparison.OrdinalIgnoreCase))
+            {
+                allowed.Add(new IpNetwork(0, 0, true));
+                allowed.Add(new IpNetwork(0, 0, false));
+            }
+            else if (IpNetwork.TryParse(value, out IpNetwork network))
+            {
+                allowed.Add(network);
+            }
+            else
+            {
+                section.Error(key, $"'{value}' is not an address, a CIDR range, 'private' or 'any'");
+            }
+        }
+
+        return options with { AllowedClients = new AddressSet(allowed) };
+    }
 }

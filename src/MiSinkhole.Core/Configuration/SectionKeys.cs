@@ -24,24 +24,49 @@ public sealed class SectionKeys<T> : IEnumerable<string>
     /// <summary>Adds a key that takes effect only at start, in a section that otherwise reloads.</summary>
     public void Add(string key, Func<ConfigSection, T, T> read, bool restart) => _keys.Add((key, read, restart || RestartAll));
 
+    /// <summary>
+    /// How a key the table does not name is read, for sections that hold named entries beside
+    /// their settings (<c>Devices</c>); null: such a key is an error.
+    /// </summary>
+    public Func<ConfigSection, T, T>? Entry { get; private set; }
+
+    /// <summary>Sets <see cref="Entry"/>: how the keys the table does not name are read.</summary>
+    public SectionKeys<T> WithEntries(Func<ConfigSection, T, T> entry)
+    {
+        Entry = entry;
+        return this;
+    }
+
     /// <summary>Keys whose change needs a restart.</summary>
     public IEnumerable<string> RestartKeys => _keys.Where(k => k.Restart).Select(k => k.Key);
 
-    /// <summary>Reports keys the table does not have, then reads every key into <paramref name="defaults"/>.</summary>
+    /// <summary>
+    /// Reads every key of the table into <paramref name="defaults"/> (each reader decides what an
+    /// absent key means), then the other keys as entries, or reports them as unknown.
+    /// </summary>
     public T Read(ConfigSection section, T defaults)
     {
-        foreach (string present in section.ChildKeys())
-        {
-            if (!_keys.Any(k => k.Key.Equals(present, StringComparison.OrdinalIgnoreCase)))
-            {
-                section.Error(present, $"unknown key (known: {string.Join(", ", this)})");
-            }
-        }
-
         T options = defaults;
         foreach ((_, Func<ConfigSection, T, T> read, _) in _keys)
         {
             options = read(section, options);
+        }
+
+        foreach (ConfigSection child in section.Children())
+        {
+            if (_keys.Any(k => k.Key.Equals(child.Key, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
+            if (Entry is null)
+            {
+                section.Error(child.Key, $"unknown key (known: {string.Join(", ", this)})");
+            }
+            else
+            {
+                options = Entry(child, options);
+            }
         }
 
         return options;

@@ -1,3 +1,10 @@
+using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Lists;
+using MiSinkhole.Core.Policies;
+using MiSinkhole.Core.QueryLog;
+using MiSinkhole.Core.Stages.Cache;
+using MiSinkhole.Core.Stages.Forward;
+
 namespace MiSinkhole.Core.Configuration;
 
 /// <summary>The whole validated configuration: an immutable snapshot.</summary>

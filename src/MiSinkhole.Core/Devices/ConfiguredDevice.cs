@@ -1,4 +1,3 @@
-using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Policies;
 
 namespace MiSinkhole.Core.Devices;

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Headers;
-using MiSinkhole.Core.Configuration;
 using MiSinkhole.Rules;
 
 namespace MiSinkhole.Core.Lists;

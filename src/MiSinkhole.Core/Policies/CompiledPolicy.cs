@@ -1,5 +1,4 @@
 using System.Numerics;
-using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Dns;
 using MiSinkhole.Rules;

@@ -10,16 +10,14 @@ namespace MiSinkhole.Hosting;
 /// and with editors that replace the file) and applies a valid change without a restart: lists,
 /// policies, schedules and devices are compiled off to the side and swapped in as one snapshot,
 /// so no query is dropped or sees half a config. An invalid change is refused and logged with
-/// every problem; the running config stays. Settings that only take effect at start (Dns,
-/// Upstreams, Cache, DataDirectory, Http, QueryLog, Devices:LeaseFiles, Devices:NameServer,
-/// Logging) are reported as needing a restart. Every applied change is logged with what it changed
+/// every problem; the running config stays. Settings that only take effect at start, as their
+/// owners' key tables declare them (<see cref="SinkholeConfigReader.RestartKeys"/>), are reported
+/// as needing a restart. Every applied change is logged with what it changed
 /// (lists, policies, devices … added, removed or changed).
 /// </summary>
 public sealed partial class ConfigWatcher : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
-
-    private static readonly string[] StartOnlySections = ["Dns", "Upstreams", "Cache", "DataDirectory", "Http", "QueryLog", "Devices:LeaseFiles", "Devices:NameServer", "Logging"];
 
     private readonly ConfigFileSource _source;
     private readonly ActiveConfig _config;
@@ -63,7 +61,7 @@ public sealed partial class ConfigWatcher : BackgroundService
             }
             else
             {
-                string[] restart = [.. StartOnlySections.Where(s => config.Fingerprints.GetValueOrDefault(s) != _startFingerprints.GetValueOrDefault(s))];
+                string[] restart = [.. SinkholeConfigReader.RestartKeys.Where(s => config.Fingerprints.GetValueOrDefault(s) != _startFingerprints.GetValueOrDefault(s))];
                 IReadOnlyList<string> changes = ConfigChanges.Describe(_appliedFingerprints, config.Fingerprints);
                 _appliedFingerprints = config.Fingerprints;
                 if (restart.Contains("DataDirectory"))

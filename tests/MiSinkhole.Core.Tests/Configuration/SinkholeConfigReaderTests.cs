@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Net;
+using MiSinkhole.Core.Policies;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;
 

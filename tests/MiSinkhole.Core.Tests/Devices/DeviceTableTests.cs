@@ -1,6 +1,5 @@
 using System.Net;
 using MiSinkhole.Core.Clients;
-using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Policies;

@@ -1,4 +1,4 @@
-using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Lists;
 using MiSinkhole.Hosting;
 using MiSinkhole.TestKit;
 

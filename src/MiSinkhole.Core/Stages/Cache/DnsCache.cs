@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Metrics;
 using MiSinkhole.Dns;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
-using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Stages.Cache;
 using MiSinkhole.TestKit;

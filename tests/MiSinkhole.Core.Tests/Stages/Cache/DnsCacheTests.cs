@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Time.Testing;
-using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Stages.Cache;
 using MiSinkhole.Dns;
 using MiSinkhole.TestKit;

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Stages.Cache;
 using MiSinkhole.Core.Stages.Forward;

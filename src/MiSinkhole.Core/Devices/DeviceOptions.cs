@@ -1,7 +1,6 @@
-using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
 
-namespace MiSinkhole.Core.Configuration;
+namespace MiSinkhole.Core.Devices;
 
 /// <summary>
 /// One entry of the <c>Devices</c> section: how to recognise a device (exact addresses, MAC

@@ -1,0 +1,68 @@
+using MiSinkhole.Core.Configuration;
+
+namespace MiSinkhole.Core.Lists;
+
+/// <summary>
+/// One entry of the <c>Lists</c> section: a named rule list. <see cref="Sources"/> are the files
+/// read to build it: local files, and for each URL subscription its last good download.
+/// </summary>
+public sealed record ListOptions(string Name, IReadOnlyList<string> Sources)
+{
+    /// <summary>URL sources; each one's cache file is also in <see cref="Sources"/>.</summary>
+    public IReadOnlyList<ListSubscription> Subscriptions { get; init; } = [];
+
+    /// <summary>How often URL sources are downloaded again (<c>RefreshInterval</c>, default 24 h).</summary>
+    public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>A disabled list (<c>Enabled: false</c>) is neither downloaded nor applied.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>The keys of one list; lists apply on reload.</summary>
+    public static SectionKeys<ListOptions> Keys { get; } = new()
+    {
+        { "Sources", ReadSources },
+        { "RefreshInterval", (s, o) => o with { RefreshInterval = s.Duration("RefreshInterval", o.RefreshInterval) } },
+        { "Enabled", (s, o) => o with { Enabled = s.Bool("Enabled", o.Enabled) } },
+    };
+
+    private static ListOptions ReadSources(ConfigSection list, ListOptions options)
+    {
+        var sources = new List<string>();
+        var subscriptions = new List<ListSubscription>();
+        int problems = list.Errors.Count;
+        foreach ((string key, string value) in list.Items("Sources"))
+        {
+            if (value.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!Uri.TryCreate(value, UriKind.Absolute, out Uri? url))
+                {
+                    list.Error(key, $"'{value}' is not a valid URL");
+                    continue;
+                }
+
+                // One cache file per URL, named after the list and a hash of the URL.
+                string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(url.AbsoluteUri)))[..12];
+                string cache = Path.Combine(list.DataDirectory, "lists", $"{list.Key}-{hash}.txt");
+                subscriptions.Add(new ListSubscription(url, cache));
+                sources.Add(cache);
+                continue;
+            }
+
+            string path = list.FullPath(value);
+            if (!File.Exists(path))
+            {
+                list.Error(key, $"file not found: {path}");
+                continue;
+            }
+
+            sources.Add(path);
+        }
+
+        if (sources.Count == 0 && list.Errors.Count == problems)
+        {
+            list.Error("Sources", "a list needs at least one source");
+        }
+
+        return options with { Sources = sources, Subscriptions = subscriptions };
+    }
+}

@@ -1,0 +1,34 @@
+using MiSinkhole.Core.Configuration;
+
+namespace MiSinkhole.Core.QueryLog;
+
+/// <summary>The <c>QueryLog</c> section.</summary>
+public sealed record QueryLogOptions
+{
+    /// <summary>The SQLite file (default <c>DataDirectory/querylog.db</c>).</summary>
+    public required string Path { get; init; }
+
+    public QueryLogRecordMode Record { get; init; } = QueryLogRecordMode.PolicyMatches;
+
+    /// <summary>Store a keyed hash instead of the client address.</summary>
+    public bool AnonymizeClients { get; init; }
+
+    public TimeSpan Retention { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often queued events are written (the most a crash can lose).</summary>
+    public TimeSpan FlushInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Events waiting to be written (preallocated); beyond that new ones are dropped and counted.</summary>
+    public int QueueSize { get; init; } = 4096;
+
+    /// <summary>The section's keys; a change takes effect at the next start (the writer opens its file once).</summary>
+    public static SectionKeys<QueryLogOptions> Keys { get; } = new(restart: true)
+    {
+        { "Path", (s, o) => s["Path"] is string path ? o with { Path = s.FullPath(path) } : o },
+        { "Record", (s, o) => o with { Record = s.Enum("Record", o.Record, "PolicyMatches, All or None") } },
+        { "AnonymizeClients", (s, o) => o with { AnonymizeClients = s.Bool("AnonymizeClients", o.AnonymizeClients) } },
+        { "Retention", (s, o) => o with { Retention = s.Duration("Retention", o.Retention) } },
+        { "FlushInterval", (s, o) => o with { FlushInterval = s.Duration("FlushInterval", o.FlushInterval, TimeSpan.FromMilliseconds(10), "a flush interval of at least 10ms") } },
+        { "QueueSize", (s, o) => o with { QueueSize = s.Integer("QueueSize", o.QueueSize, 100, 1_000_000) } },
+    };
+}

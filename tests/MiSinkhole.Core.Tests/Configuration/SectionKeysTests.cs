@@ -1,0 +1,60 @@
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.TestKit;
+
+namespace MiSinkhole.Core.Tests.Configuration;
+
+/// <summary>Each owner's key table both checks its section for unknown keys and reads it; restart-only keys come from the same tables.</summary>
+[TestClass]
+public sealed class SectionKeysTests
+{
+    [TestMethod]
+    [DataRow("Bogus", "Bogus: unknown key (known: DataDirectory, Lists, Schedules, Policies, DefaultPolicy, Devices, Dns, Upstreams, Cache, Http, QueryLog, Logging)")]
+    [DataRow("Dns:Bogus", "Dns:Bogus: unknown key (known: Listen, AllowedClients, UdpThreads, MaxInFlight, TcpIdleTimeout, TcpMaxConnections, TcpMaxPipelined)")]
+    [DataRow("Upstreams:Bogus", "Upstreams:Bogus: unknown key (known: Servers, AttemptTimeout, Timeout)")]
+    [DataRow("Cache:Bogus", "Cache:Bogus: unknown key (known: MaxEntries, MinTtl, MaxTtl)")]
+    [DataRow("Http:Bogus", "Http:Bogus: unknown key (known: Listen, ApiToken)")]
+    [DataRow("QueryLog:Bogus", "QueryLog:Bogus: unknown key (known: Path, Record, AnonymizeClients, Retention, FlushInterval, QueueSize)")]
+    [DataRow("Logging:Bogus", "Logging:Bogus: unknown key (known: LogLevel)")]
+    [DataRow("Lists:l:Bogus", "Lists:l:Bogus: unknown key (known: Sources, RefreshInterval, Enabled)")]
+    [DataRow("Policies:p:Bogus", "Policies:p:Bogus: unknown key (known: Block, Log, Allow, BlockResponse, BlockTtl, Schedule, Otherwise)")]
+    [DataRow("Devices:d:Bogus", "Devices:d:Bogus: unknown key (known: Match, Policy)")]
+    public void UnknownKey_IsReportedWithTheKeysItsOwnerReads(string key, string expected)
+    {
+        TestConfig config = new TestConfig().List("l", "/dev/null").Policy("p", block: ["l"]).Device("d", "p", "192.168.1.5").Set(key, "1");
+
+        InvalidOperationException problems = Assert.ThrowsExactly<InvalidOperationException>(() => config.Read(Path.GetTempPath()));
+
+        Assert.AreEqual(expected, problems.Message);
+    }
+
+    [TestMethod]
+    public void EveryKeyATableNames_IsRead()
+    {
+        TestConfig config = new TestConfig()
+            .List("l", "/dev/null").Set("Lists:l:RefreshInterval", "2h").Set("Lists:l:Enabled", "false")
+            .Policy("p", block: ["l"]).Set("Policies:p:BlockTtl", "5m").Set("Policies:p:BlockResponse", "NxDomain")
+            .Set("Dns:UdpThreads", "3").Set("Dns:TcpMaxPipelined", "7").Set("Upstreams:Timeout", "3s").Set("Cache:MaxEntries", "42")
+            .Set("Http:Listen", "none").Set("QueryLog:QueueSize", "200").Set("Logging:LogLevel:Default", "Warning")
+            .Set("Devices:AutoPolicy", "p").Set("Devices:NameServer", "192.168.1.1");
+
+        SinkholeOptions options = config.Read(Path.GetTempPath());
+
+        Assert.AreEqual((TimeSpan.FromHours(2), false), (options.Lists[0].RefreshInterval, options.Lists[0].Enabled));
+        Assert.AreEqual((TimeSpan.FromMinutes(5), MiSinkhole.Dns.BlockResponseMode.NxDomain), (options.Policies[0].BlockTtl, options.Policies[0].BlockResponse));
+        Assert.AreEqual((3, 7), (options.Dns.UdpThreads, options.Dns.TcpMaxPipelined));
+        Assert.AreEqual(TimeSpan.FromSeconds(3), options.Upstreams.Timeout);
+        Assert.AreEqual(42, options.Cache.MaxEntries);
+        Assert.IsNull(options.Http.Listen);
+        Assert.AreEqual(200, options.QueryLog.QueueSize);
+        Assert.AreEqual(Microsoft.Extensions.Logging.LogLevel.Warning, options.Logging.Default);
+        Assert.AreEqual(("p", "192.168.1.1:53"), (options.Devices.AutoPolicy, options.Devices.NameServer?.ToString()));
+    }
+
+    [TestMethod]
+    public void RestartKeys_AreWhatTheOwnersDeclare()
+    {
+        CollectionAssert.AreEquivalent(
+            new[] { "DataDirectory", "Dns", "Upstreams", "Cache", "Http", "QueryLog", "Logging", "Devices:LeaseFiles", "Devices:NameServer" },
+            SinkholeConfigReader.RestartKeys.ToArray());
+    }
+}
