@@ -9,21 +9,21 @@ namespace MiSinkhole.Tests;
 [TestClass]
 public sealed class CacheTests
 {
+    /// <summary>Through the daemon's sockets; the TTL counting down while held is CacheStageTests' (on a fake clock, not by waiting).</summary>
     [TestMethod]
-    public async Task RepeatedQuery_IsAnsweredFromCache_WithTtlCountingDown_AndCaseOfEachClient()
+    public async Task RepeatedQuery_IsAnsweredFromCache_WithTheIdAndCaseOfEachClient()
     {
         await using var upstream = new FakeUpstream();
         await using RunningDaemon daemon = await ForwardingTests.StartAsync(upstream.Address);
 
         DnsMessage first = Wire.Parse(await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query("cached.example", 1, id: 1)));
-        await Task.Delay(2100);
         byte[] second = RawMessage.Query("CACHED.example", 1, id: 2);
         byte[]? secondRaw = await RawClient.UdpAsync(daemon.EndPoint, second, from: IPAddress.Parse("127.0.0.9"));
         DnsMessage secondAnswer = Wire.Parse(secondRaw);
 
         Assert.AreEqual(1, upstream.Count, "the second query (other client, other port, other case) is a cache hit");
         Assert.AreEqual(300, first.AnswerRecords.Single().TimeToLive);
-        Assert.IsLessThanOrEqualTo(298, secondAnswer.AnswerRecords.Single().TimeToLive);
+        Assert.IsLessThanOrEqualTo(300, secondAnswer.AnswerRecords.Single().TimeToLive);
         Assert.IsGreaterThan(290, secondAnswer.AnswerRecords.Single().TimeToLive);
         Assert.AreEqual((ushort)2, secondAnswer.TransactionID);
         CollectionAssert.AreEqual(second[12..], secondRaw![12..second.Length], "cached answer echoes this client's question bytes");
