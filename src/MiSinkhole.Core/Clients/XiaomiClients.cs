@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Inventory;
 using MiSinkhole.Core.Net;
 
 namespace MiSinkhole.Core.Clients;
@@ -12,13 +13,13 @@ namespace MiSinkhole.Core.Clients;
 /// </summary>
 public sealed class XiaomiClients
 {
-    private readonly ConcurrentDictionary<(UInt128 Bits, bool IsIPv4), byte> _addresses = new();
+    private readonly ConcurrentDictionary<ClientKey, byte> _addresses = new();
     private readonly ConcurrentDictionary<ulong, byte> _macs = new();
 
     /// <summary>Flags the client at <paramref name="address"/> and, when known, its MAC.</summary>
     public void Flag(in ClientAddress address, ulong mac)
     {
-        _addresses.TryAdd((address.Bits, address.IsIPv4), 0);
+        _addresses.TryAdd(ClientKey.From(address), 0);
         if (mac != 0)
         {
             _macs.TryAdd(mac, 0);
@@ -26,11 +27,11 @@ public sealed class XiaomiClients
     }
 
     /// <summary>Forgets the address (the inventory forgot the client); its MAC stays flagged.</summary>
-    public void ForgetAddress(in ClientAddress address) => _addresses.TryRemove((address.Bits, address.IsIPv4), out _);
+    public void Forget(ClientKey client) => _addresses.TryRemove(client, out _);
 
     public bool IsFlagged(in ClientIdentity client, INeighbourTable neighbours)
     {
-        if (client.HasAddress && !_addresses.IsEmpty && _addresses.ContainsKey((client.Address.Bits, client.Address.IsIPv4)))
+        if (client.HasAddress && !_addresses.IsEmpty && _addresses.ContainsKey(ClientKey.From(client.Address)))
         {
             return true;
         }

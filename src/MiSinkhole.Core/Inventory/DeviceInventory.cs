@@ -136,7 +136,7 @@ public sealed class DeviceInventory
         {
             if (_clients.TryRemove(oldest))
             {
-                _xiaomi.ForgetAddress(new ClientAddress(oldest.Key.Bits, oldest.Key.IsIPv4, 0));
+                _xiaomi.Forget(oldest.Key);
                 forgotten.Add(oldest.Value.Key);
             }
         }
