@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -35,12 +34,7 @@ public class HotPathBenchmarks
     {
         _dir = new TempDirectory();
         _dir.Write("telemetry.txt", "mistat.xiaomi.com\ntracking.miui.com\n");
-        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = "127.0.0.1:9",
-            ["Lists:telemetry:Sources:0"] = "telemetry.txt",
-        }).Build();
-        (SinkholeOptions options, _) = SinkholeConfigReader.Read(configuration, _dir.Path);
+        SinkholeOptions options = new TestConfig().Upstream("127.0.0.1:9").List("telemetry", "telemetry.txt").Read(_dir.Path);
         _services = new ServiceCollection()
             .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
             .AddSingleton(typeof(ILogger<>), typeof(Logger<>))

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.TestKit;
@@ -17,11 +16,7 @@ public static class MemoryProbe
 {
     public static int Run(string list)
     {
-        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Lists:big:Sources:0"] = Path.GetFullPath(list),
-        }).Build();
-        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, Environment.CurrentDirectory);
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = new TestConfig().List("big", Path.GetFullPath(list)).ReadWithProblems(Environment.CurrentDirectory);
         if (problems.Count > 0)
         {
             Console.Error.WriteLine(string.Join("\n", problems));

@@ -29,21 +29,29 @@ public sealed class TestConfig
         return this;
     }
 
-    public TestConfig Upstream(string address) => Set("Upstreams:Servers:0", address);
+    /// <summary>The upstream servers, tried in this order.</summary>
+    public TestConfig Upstream(params string[] addresses) => Array(["Upstreams", "Servers"], addresses);
 
     public TestConfig List(string name, params string[] sources) => Array(["Lists", name, "Sources"], sources);
 
-    public TestConfig Policy(string name, string[]? block = null, string[]? log = null, string[]? allow = null, string? schedule = null, string? otherwise = null)
+    /// <summary>
+    /// A policy: the lists it blocks, logs and allows (names or globs), when it applies and what
+    /// applies outside that, and how its blocks answer (a mode or addresses, and the TTL). Null
+    /// leaves a key out; a policy with nothing at all set still exists (an empty Block).
+    /// </summary>
+    public TestConfig Policy(string name, string[]? block = null, string[]? log = null, string[]? allow = null, string? schedule = null, string? otherwise = null,
+        string? blockResponse = null, string? blockTtl = null)
     {
         Array(["Policies", name, "Block"], block ?? []);
         Array(["Policies", name, "Log"], log ?? []);
         Array(["Policies", name, "Allow"], allow ?? []);
-        if (block is null && log is null && allow is null)
+        if (block is null && log is null && allow is null && schedule is null && otherwise is null && blockResponse is null && blockTtl is null)
         {
-            Set($"Policies:{name}:Block", ""); // a policy with no lists at all
+            Set($"Policies:{name}:Block", ""); // a policy with no keys at all
         }
 
-        return Set($"Policies:{name}:Schedule", schedule).Set($"Policies:{name}:Otherwise", otherwise);
+        return Set($"Policies:{name}:Schedule", schedule).Set($"Policies:{name}:Otherwise", otherwise)
+            .Set($"Policies:{name}:BlockResponse", blockResponse).Set($"Policies:{name}:BlockTtl", blockTtl);
     }
 
     public TestConfig DefaultPolicy(string name) => Set("DefaultPolicy", name);
@@ -60,11 +68,17 @@ public sealed class TestConfig
     /// <exception cref="InvalidOperationException">The config has errors (they are the message).</exception>
     public SinkholeOptions Read(string baseDirectory)
     {
-        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(
-            new ConfigurationBuilder().AddInMemoryCollection(_values).Build(), baseDirectory);
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = ReadWithProblems(baseDirectory);
         ConfigError[] errors = [.. problems.Where(p => !p.IsWarning)];
         return errors.Length == 0 ? options : throw new InvalidOperationException(string.Join("\n", errors.Select(e => e.ToString())));
     }
+
+    /// <summary>
+    /// What the config reader makes of this config, relative paths against <paramref name="baseDirectory"/>:
+    /// the options and every problem (errors and warnings), nothing thrown. For tests that look at the problems.
+    /// </summary>
+    public (SinkholeOptions Options, IReadOnlyList<ConfigError> Problems) ReadWithProblems(string baseDirectory) =>
+        SinkholeConfigReader.Read(new ConfigurationBuilder().AddInMemoryCollection(_values).Build(), baseDirectory);
 
     private TestConfig Array(string[] path, string[] items)
     {

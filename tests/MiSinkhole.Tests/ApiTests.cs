@@ -10,27 +10,20 @@ namespace MiSinkhole.Tests;
 [TestClass]
 public sealed class ApiTests
 {
-    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, TempDirectory data, string? token = null)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = upstream.Address,
-            ["Lists:xiaomi-telemetry:Sources:0"] = "telemetry.txt",
-            ["Policies:strict:Block:0"] = "xiaomi-telemetry",
-            ["Policies:observe:Log:0"] = "xiaomi-telemetry",
-            ["DefaultPolicy"] = "strict",
-            ["Devices:old-phone:Match:0"] = "127.0.0.2",
-            ["Devices:new-phone:Match:0"] = "127.0.0.3",
-            ["Devices:new-phone:Policy"] = "observe",
-            ["DataDirectory"] = data.Path,
-        };
-        if (token is not null)
-        {
-            settings["Http:ApiToken"] = token;
-        }
-
-        return RunningDaemon.StartAsync(settings, new Dictionary<string, string> { ["telemetry.txt"] = "||mistat.xiaomi.com^\ntracking.miui.com\n" });
-    }
+    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, TempDirectory data, string? token = null) =>
+        RunningDaemon.StartAsync(
+            new TestConfig()
+                .Upstream(upstream.Address)
+                .List("xiaomi-telemetry", "telemetry.txt")
+                .Policy("strict", block: ["xiaomi-telemetry"])
+                .Policy("observe", log: ["xiaomi-telemetry"])
+                .DefaultPolicy("strict")
+                .Device("old-phone", null, "127.0.0.2")
+                .Device("new-phone", "observe", "127.0.0.3")
+                .Set("DataDirectory", data.Path)
+                .Set("Http:ApiToken", token)
+                .Values,
+            new Dictionary<string, string> { ["telemetry.txt"] = "||mistat.xiaomi.com^\ntracking.miui.com\n" });
 
     private static async Task TrafficAsync(RunningDaemon daemon)
     {

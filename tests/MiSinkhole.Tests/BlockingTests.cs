@@ -21,17 +21,13 @@ public sealed class BlockingTests
 
     private static async Task<RunningDaemon> StartAsync(FakeUpstream upstream, string mode = "NullIp") =>
         await RunningDaemon.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["Upstreams:Servers:0"] = upstream.Address,
-                ["Lists:telemetry:Sources:0"] = "telemetry.txt",
-                ["Lists:ads:Sources:0"] = "ads.hosts",
-                ["Policies:strict:Block:0"] = "telemetry",
-                ["Policies:strict:Block:1"] = "ads",
-                ["Policies:strict:BlockResponse"] = mode,
-                ["Policies:strict:BlockTtl"] = "90s",
-                ["DefaultPolicy"] = "strict",
-            },
+            new TestConfig()
+                .Upstream(upstream.Address)
+                .List("telemetry", "telemetry.txt")
+                .List("ads", "ads.hosts")
+                .Policy("strict", block: ["telemetry", "ads"], blockResponse: mode, blockTtl: "90s")
+                .DefaultPolicy("strict")
+                .Values,
             new Dictionary<string, string> { ["telemetry.txt"] = TelemetryList, ["ads.hosts"] = HostsList });
 
     [TestMethod]
@@ -113,11 +109,7 @@ public sealed class BlockingTests
     {
         await using var upstream = new FakeUpstream();
         await using RunningDaemon daemon = await RunningDaemon.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["Upstreams:Servers:0"] = upstream.Address,
-                ["Lists:adguard:Sources:0"] = "filter.txt",
-            },
+            new TestConfig().Upstream(upstream.Address).List("adguard", "filter.txt").Values,
             new Dictionary<string, string>
             {
                 ["filter.txt"] = """
@@ -165,12 +157,11 @@ public sealed class BlockingTests
     public async Task AccessList_RefusesClientsOutsideIt()
     {
         await using var upstream = new FakeUpstream();
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = upstream.Address,
-            ["Dns:AllowedClients:0"] = "10.0.0.0/8",
-            ["Dns:AllowedClients:1"] = "127.0.0.7",
-        });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig()
+            .Upstream(upstream.Address)
+            .Set("Dns:AllowedClients:0", "10.0.0.0/8")
+            .Set("Dns:AllowedClients:1", "127.0.0.7")
+            .Values);
 
         DigResult refused = await Dig.RunAsync(daemon.EndPoint, "any.example", "A");
         byte[]? tcp = await RawClient.TcpAsync(daemon.EndPoint, RawMessage.Query("any.example", 1));

@@ -10,18 +10,15 @@ public sealed class DeviceTests
 
     private static Task<RunningDaemon> StartAsync(FakeUpstream upstream) =>
         RunningDaemon.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["Upstreams:Servers:0"] = upstream.Address,
-                ["Lists:xiaomi-telemetry:Sources:0"] = "telemetry.txt",
-                ["Policies:strict:Block:0"] = "xiaomi-*",
-                ["Policies:observe:Log:0"] = "xiaomi-*",
-                ["Devices:old-phone:Match:0"] = "127.0.0.2",
-                ["Devices:old-phone:Policy"] = "strict",
-                ["Devices:new-phone:Match:0"] = "127.0.0.3/32",
-                ["Devices:new-phone:Policy"] = "observe",
-                ["DefaultPolicy"] = "strict",
-            },
+            new TestConfig()
+                .Upstream(upstream.Address)
+                .List("xiaomi-telemetry", "telemetry.txt")
+                .Policy("strict", block: ["xiaomi-*"])
+                .Policy("observe", log: ["xiaomi-*"])
+                .Device("old-phone", "strict", "127.0.0.2")
+                .Device("new-phone", "observe", "127.0.0.3/32")
+                .DefaultPolicy("strict")
+                .Values,
             new Dictionary<string, string> { ["telemetry.txt"] = Telemetry });
 
     [TestMethod]

@@ -89,13 +89,10 @@ public sealed class ForwardingTests
         await using var failing = new FakeUpstream();
         failing.Handler = q => RawMessage.ResponseTo(q.Raw, rcode: 2).ToArray();
         await using var good = new FakeUpstream();
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = silent.Address,
-            ["Upstreams:Servers:1"] = failing.Address,
-            ["Upstreams:Servers:2"] = good.Address,
-            ["Upstreams:AttemptTimeout"] = "400ms",
-        });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig()
+            .Upstream(silent.Address, failing.Address, good.Address)
+            .Set("Upstreams:AttemptTimeout", "400ms")
+            .Values);
 
         DigResult dig = await Dig.RunAsync(daemon.EndPoint, "failover.example", "A");
 
@@ -116,11 +113,7 @@ public sealed class ForwardingTests
             return answer;
         };
         await using var good = new FakeUpstream();
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = badVers.Address,
-            ["Upstreams:Servers:1"] = good.Address,
-        });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig().Upstream(badVers.Address, good.Address).Values);
 
         DigResult dig = await Dig.RunAsync(daemon.EndPoint, "ext.example", "A");
 
@@ -161,11 +154,7 @@ public sealed class ForwardingTests
         silent.Handler = _ => FakeReply.Drop;
         await using var silent2 = new FakeUpstream();
         silent2.Handler = _ => FakeReply.Drop;
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = silent.Address,
-            ["Upstreams:Servers:1"] = silent2.Address,
-        });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig().Upstream(silent.Address, silent2.Address).Values);
 
         var stopwatch = Stopwatch.StartNew();
         byte[]? answer = await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query("dead.example", 1), TimeSpan.FromSeconds(5));
@@ -209,9 +198,8 @@ public sealed class ForwardingTests
     }
 
     internal static Task<RunningDaemon> StartAsync(string upstream, int cacheEntries = 1000) =>
-        RunningDaemon.StartAsync(new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = upstream,
-            ["Cache:MaxEntries"] = cacheEntries.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+        RunningDaemon.StartAsync(new TestConfig()
+            .Upstream(upstream)
+            .Set("Cache:MaxEntries", cacheEntries.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .Values);
 }

@@ -9,39 +9,22 @@ namespace MiSinkhole.Tests;
 public sealed class InventoryTests
 {
     private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, string defaultPolicy = "strict", string? autoPolicy = null, string? dataDirectory = null,
-        Dictionary<string, string?>? more = null)
+        Action<TestConfig>? more = null)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = upstream.Address,
-            ["Lists:xiaomi-telemetry:Sources:0"] = "telemetry.txt",
-            ["Lists:xiaomi-essential:Sources:0"] = "essential.txt",
-            ["Policies:strict:Block:0"] = "xiaomi-telemetry",
-            ["Policies:strict:Allow:0"] = "xiaomi-essential",
-            ["Policies:observe:Log:0"] = "xiaomi-telemetry",
-            ["Policies:observe:Allow:0"] = "xiaomi-essential",
-            ["DefaultPolicy"] = defaultPolicy,
-            ["Devices:old-phone:Match:0"] = "127.0.0.2",
-            ["Devices:old-phone:Policy"] = "strict",
-            ["Devices:laptop:Match:0"] = "127.0.0.3",
-            ["Devices:laptop:Policy"] = "observe",
-        };
-        if (autoPolicy is not null)
-        {
-            settings["Devices:AutoPolicy"] = autoPolicy;
-        }
+        TestConfig config = new TestConfig()
+            .Upstream(upstream.Address)
+            .List("xiaomi-telemetry", "telemetry.txt")
+            .List("xiaomi-essential", "essential.txt")
+            .Policy("strict", block: ["xiaomi-telemetry"], allow: ["xiaomi-essential"])
+            .Policy("observe", log: ["xiaomi-telemetry"], allow: ["xiaomi-essential"])
+            .DefaultPolicy(defaultPolicy)
+            .Device("old-phone", "strict", "127.0.0.2")
+            .Device("laptop", "observe", "127.0.0.3")
+            .Set("Devices:AutoPolicy", autoPolicy)
+            .Set("DataDirectory", dataDirectory);
+        more?.Invoke(config);
 
-        if (dataDirectory is not null)
-        {
-            settings["DataDirectory"] = dataDirectory;
-        }
-
-        foreach ((string key, string? value) in more ?? [])
-        {
-            settings[key] = value;
-        }
-
-        return RunningDaemon.StartAsync(settings, new Dictionary<string, string>
+        return RunningDaemon.StartAsync(config.Values, new Dictionary<string, string>
         {
             ["telemetry.txt"] = "data.mistat.xiaomi.com\ntracking.miui.com\n",
             ["essential.txt"] = "update.miui.com\n",
@@ -180,11 +163,9 @@ public sealed class InventoryTests
                 ? RawMessage.ResponseTo(q.Raw).Record(null, 12, 300, RawMessage.Name("guest-phone.lan"), 1).ToArray()
                 : RawMessage.ResponseTo(q.Raw, rcode: 3).ToArray(),
         };
-        await using RunningDaemon daemon = await StartAsync(upstream, more: new()
-        {
-            ["Devices:LeaseFiles:0"] = "dnsmasq.leases",
-            ["Devices:NameServer"] = router.Address,
-        });
+        await using RunningDaemon daemon = await StartAsync(upstream, more: config => config
+            .Set("Devices:LeaseFiles:0", "dnsmasq.leases")
+            .Set("Devices:NameServer", router.Address));
 
         await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.9", "example.org", "A");
         await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.10", "example.org", "A");

@@ -12,11 +12,7 @@ public sealed class OverloadTests
     public async Task QueriesDroppedAtMaxInFlight_AreCountedAsDropped()
     {
         await using var silent = new FakeUpstream { Handler = _ => FakeReply.Drop };
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = silent.Address,
-            ["Dns:MaxInFlight"] = "16",
-        });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig().Upstream(silent.Address).Set("Dns:MaxInFlight", "16").Values);
 
         // 16 distinct names occupy every context for the 2-second upstream budget; 8 more find none.
         using var queries = new MetricCollector<long>(daemon.Get<IMeterFactory>(), "MiSinkhole", "misinkhole.dns.queries");

@@ -46,7 +46,7 @@ public sealed class ProtocolTests
 
             return response.ToArray();
         };
-        s_daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?> { ["Upstreams:Servers:0"] = s_upstream.Address });
+        s_daemon = await RunningDaemon.StartAsync(new TestConfig().Upstream(s_upstream.Address).Values);
     }
 
     [ClassCleanup]

@@ -8,27 +8,20 @@ namespace MiSinkhole.Tests;
 [TestClass]
 public sealed class QueryLogTests
 {
-    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, string dataDirectory, Dictionary<string, string?>? more = null)
+    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, string dataDirectory, Action<TestConfig>? more = null)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = upstream.Address,
-            ["Lists:xiaomi-telemetry:Sources:0"] = "telemetry.txt",
-            ["Lists:xiaomi-essential:Sources:0"] = "essential.txt",
-            ["Policies:strict:Block:0"] = "xiaomi-telemetry",
-            ["Policies:strict:Allow:0"] = "xiaomi-essential",
-            ["Policies:observe:Log:0"] = "xiaomi-telemetry",
-            ["DefaultPolicy"] = "strict",
-            ["Devices:new-phone:Match:0"] = "127.0.0.3",
-            ["Devices:new-phone:Policy"] = "observe",
-            ["DataDirectory"] = dataDirectory,
-        };
-        foreach ((string key, string? value) in more ?? [])
-        {
-            settings[key] = value;
-        }
+        TestConfig config = new TestConfig()
+            .Upstream(upstream.Address)
+            .List("xiaomi-telemetry", "telemetry.txt")
+            .List("xiaomi-essential", "essential.txt")
+            .Policy("strict", block: ["xiaomi-telemetry"], allow: ["xiaomi-essential"])
+            .Policy("observe", log: ["xiaomi-telemetry"])
+            .DefaultPolicy("strict")
+            .Device("new-phone", "observe", "127.0.0.3")
+            .Set("DataDirectory", dataDirectory);
+        more?.Invoke(config);
 
-        return RunningDaemon.StartAsync(settings, new Dictionary<string, string>
+        return RunningDaemon.StartAsync(config.Values, new Dictionary<string, string>
         {
             ["telemetry.txt"] = "||mistat.xiaomi.com^\n",
             ["essential.txt"] = "update.miui.com\n",
@@ -89,7 +82,7 @@ public sealed class QueryLogTests
     {
         await using var upstream = new FakeUpstream();
         using var data = new TempDirectory();
-        await using RunningDaemon daemon = await StartAsync(upstream, data.Path, new() { ["QueryLog:Record"] = "All", ["QueryLog:AnonymizeClients"] = "true" });
+        await using RunningDaemon daemon = await StartAsync(upstream, data.Path, config => config.Set("QueryLog:Record", "All").Set("QueryLog:AnonymizeClients", "true"));
 
         await SendTrafficAsync(daemon);
         List<string> rows = Rows(Path.Combine(data.Path, "querylog.db"), "client, name, outcome");
@@ -108,7 +101,7 @@ public sealed class QueryLogTests
     {
         await using var upstream = new FakeUpstream();
         using var data = new TempDirectory();
-        await using RunningDaemon daemon = await StartAsync(upstream, data.Path, new() { ["QueryLog:Record"] = "None" });
+        await using RunningDaemon daemon = await StartAsync(upstream, data.Path, config => config.Set("QueryLog:Record", "None"));
 
         await SendTrafficAsync(daemon);
 
@@ -121,7 +114,7 @@ public sealed class QueryLogTests
     {
         await using var upstream = new FakeUpstream();
         using var data = new TempDirectory();
-        await using (RunningDaemon daemon = await StartAsync(upstream, data.Path, new() { ["QueryLog:FlushInterval"] = "1h" }))
+        await using (RunningDaemon daemon = await StartAsync(upstream, data.Path, config => config.Set("QueryLog:FlushInterval", "1h")))
         {
             await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
             await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "data.mistat.xiaomi.com", "A");

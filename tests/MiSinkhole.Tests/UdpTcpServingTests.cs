@@ -12,7 +12,7 @@ public sealed class UdpTcpServingTests
     public async Task Dig_OverUdpAndTcp_GetsTheUpstreamAnswer()
     {
         await using var upstream = new FakeUpstream();
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?> { ["Upstreams:Servers:0"] = upstream.Address });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig().Upstream(upstream.Address).Values);
 
         DigResult udp = await Dig.RunAsync(daemon.EndPoint, "www.example.org", "A");
         DigResult tcp = await Dig.RunAsync(daemon.EndPoint, "+tcp", "www.example.com", "AAAA");
@@ -33,11 +33,7 @@ public sealed class UdpTcpServingTests
         }
 
         await using var upstream = new FakeUpstream();
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
-        {
-            ["Dns:Listen:0"] = "[::1]:0",
-            ["Upstreams:Servers:0"] = upstream.Address,
-        });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig().Set("Dns:Listen:0", "[::1]:0").Upstream(upstream.Address).Values);
 
         DigResult udp = await Dig.RunAsync(daemon.EndPoint, "v6.example.org", "A");
         DigResult tcp = await Dig.RunAsync(daemon.EndPoint, "+tcp", "v6.example.org", "A");
@@ -51,11 +47,7 @@ public sealed class UdpTcpServingTests
     public async Task WildcardListener_RepliesFromTheAddressTheQueryWasSentTo()
     {
         await using var upstream = new FakeUpstream();
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
-        {
-            ["Dns:Listen:0"] = "0.0.0.0:0",
-            ["Upstreams:Servers:0"] = upstream.Address,
-        });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig().Set("Dns:Listen:0", "0.0.0.0:0").Upstream(upstream.Address).Values);
         int port = daemon.EndPoint.Port;
 
         foreach (string local in new[] { "127.0.0.2", "127.0.0.3", "127.0.0.1" })
@@ -81,11 +73,7 @@ public sealed class UdpTcpServingTests
         }
 
         await using var upstream = new FakeUpstream();
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
-        {
-            ["Dns:Listen:0"] = "[::]:0",
-            ["Upstreams:Servers:0"] = upstream.Address,
-        });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig().Set("Dns:Listen:0", "[::]:0").Upstream(upstream.Address).Values);
 
         (byte[] Answer, IPEndPoint From)? reply = await RawClient.UdpWithSourceAsync(
             new IPEndPoint(IPAddress.IPv6Loopback, daemon.EndPoint.Port), RawMessage.Query("v6wild.example", 1), IPAddress.IPv6Loopback);
@@ -101,7 +89,7 @@ public sealed class UdpTcpServingTests
         await using var upstream = new FakeUpstream();
         // The first name is slow upstream, so its answer comes after the others (out of order is allowed).
         upstream.Handler = q => q.Name == "slow.example" ? new FakeReply(FakeUpstream.DefaultAnswer(q).Bytes, TimeSpan.FromMilliseconds(300)) : FakeUpstream.DefaultAnswer(q);
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?> { ["Upstreams:Servers:0"] = upstream.Address });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig().Upstream(upstream.Address).Values);
 
         using var client = new TcpClient();
         await client.ConnectAsync(daemon.EndPoint);
@@ -129,7 +117,7 @@ public sealed class UdpTcpServingTests
     public async Task Tcp_LengthPrefixSplitAcrossSegments_IsReassembled()
     {
         await using var upstream = new FakeUpstream();
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?> { ["Upstreams:Servers:0"] = upstream.Address });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig().Upstream(upstream.Address).Values);
         using var client = new TcpClient { NoDelay = true };
         await client.ConnectAsync(daemon.EndPoint);
         NetworkStream stream = client.GetStream();
@@ -152,11 +140,7 @@ public sealed class UdpTcpServingTests
     public async Task Tcp_IdleConnection_IsClosedAfterTheIdleTimeout()
     {
         await using var upstream = new FakeUpstream();
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = upstream.Address,
-            ["Dns:TcpIdleTimeout"] = "700ms",
-        });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig().Upstream(upstream.Address).Set("Dns:TcpIdleTimeout", "700ms").Values);
         using var client = new TcpClient();
         await client.ConnectAsync(daemon.EndPoint);
         NetworkStream stream = client.GetStream();
@@ -195,12 +179,11 @@ public sealed class UdpTcpServingTests
 
             return response.ToArray();
         };
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = upstream.Address,
-            ["Dns:MaxInFlight"] = "16",
-            ["Dns:TcpMaxPipelined"] = "64",
-        });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig()
+            .Upstream(upstream.Address)
+            .Set("Dns:MaxInFlight", "16")
+            .Set("Dns:TcpMaxPipelined", "64")
+            .Values);
 
         // Two clients ask for 15 KB answers 1000 times each and never read: the socket buffers
         // (a few MB on loopback) fill and the daemon's writes stall.
@@ -232,11 +215,7 @@ public sealed class UdpTcpServingTests
     public async Task Tcp_ConnectionCapAndStalledClients_NeverBlockUdpOrNewClients()
     {
         await using var upstream = new FakeUpstream();
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = upstream.Address,
-            ["Dns:TcpMaxConnections"] = "2",
-        });
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig().Upstream(upstream.Address).Set("Dns:TcpMaxConnections", "2").Values);
 
         // Two stalled clients: one sends half a length prefix, one sends nothing.
         using var stalled1 = new TcpClient();

@@ -1,39 +1,30 @@
 using System.Net;
-using Microsoft.Extensions.Configuration;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Net;
+using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Core.Tests.Configuration;
 
 [TestClass]
 public sealed class DeviceConfigTests
 {
-    private static (SinkholeOptions Options, IReadOnlyList<ConfigError> Problems) Read(Dictionary<string, string?> values)
-    {
-        values["Policies:strict:Block:0"] = "xiaomi";
-        values["Policies:observe:Log:0"] = "xiaomi";
-        values["Lists:xiaomi:Sources:0"] = "/dev/null";
-        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        return SinkholeConfigReader.Read(configuration, Path.GetTempPath());
-    }
+    private static (SinkholeOptions Options, IReadOnlyList<ConfigError> Problems) Read(TestConfig config) => config
+        .Policy("strict", block: ["xiaomi"])
+        .Policy("observe", log: ["xiaomi"])
+        .List("xiaomi", "/dev/null")
+        .ReadWithProblems(Path.GetTempPath());
 
     [TestMethod]
     public void Devices_TakeAddressesRangesAndMacs()
     {
-        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = Read(new()
-        {
-            ["Devices:phone:Match:0"] = "192.168.1.23",
-            ["Devices:phone:Match:1"] = "AA-BB-CC-DD-EE-FF",
-            ["Devices:phone:Match:2"] = "fd00::23/128",
-            ["Devices:phone:Policy"] = "observe",
-            ["Devices:kids:Match:0"] = "192.168.1.64/26",
-            ["Devices:kids:Match:1"] = "fd00:1::/64",
-            ["Devices:AutoPolicy"] = "strict",
-            ["Devices:NameServer"] = "192.168.1.1",
-            ["Devices:LeaseFiles:0"] = "/tmp/dnsmasq.leases",
-        });
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = Read(new TestConfig()
+            .Device("phone", "observe", "192.168.1.23", "AA-BB-CC-DD-EE-FF", "fd00::23/128")
+            .Device("kids", null, "192.168.1.64/26", "fd00:1::/64")
+            .AutoPolicy("strict")
+            .Set("Devices:NameServer", "192.168.1.1")
+            .Set("Devices:LeaseFiles:0", "/tmp/dnsmasq.leases"));
 
         Assert.IsEmpty(problems, string.Join("\n", problems));
         DeviceOptions phone = options.Devices.Devices.Single(d => d.Name == "phone");
@@ -53,17 +44,13 @@ public sealed class DeviceConfigTests
     [TestMethod]
     public void EveryDeviceProblem_IsReportedWithItsKey()
     {
-        (_, IReadOnlyList<ConfigError> problems) = Read(new()
-        {
-            ["Devices:phone:Match:0"] = "192.168.1.300",
-            ["Devices:phone:Match:1"] = "aa:bb:cc:dd:ee",
-            ["Devices:phone:Policy"] = "lenient",
-            ["Devices:phone:Colour"] = "red",
-            ["Devices:tv:Policy"] = "strict",
-            ["Devices:AutoPolicy"] = "nope",
-            ["Devices:NameServer"] = "router.lan",
-            ["Devices:Unknown:Match:0"] = "10.0.0.9",
-        });
+        (_, IReadOnlyList<ConfigError> problems) = Read(new TestConfig()
+            .Device("phone", "lenient", "192.168.1.300", "aa:bb:cc:dd:ee")
+            .Set("Devices:phone:Colour", "red")
+            .Device("tv", "strict") // no Match
+            .AutoPolicy("nope")
+            .Set("Devices:NameServer", "router.lan")
+            .Device("Unknown", null, "10.0.0.9"));
 
         string all = string.Join("\n", problems);
         StringAssert.Contains(all, "Devices:phone:Match:0: '192.168.1.300' is not an IP address, a CIDR range");
@@ -83,11 +70,7 @@ public sealed class DeviceConfigTests
     [DataRow("10.0.0.0/8", "10.1.2.3/8", DisplayName = "same range (host bits ignored)")]
     public void TwoDevicesClaimingTheSameThing_IsATieNamingBoth(string first, string second)
     {
-        (_, IReadOnlyList<ConfigError> problems) = Read(new()
-        {
-            ["Devices:alice:Match:0"] = first,
-            ["Devices:bob:Match:0"] = second,
-        });
+        (_, IReadOnlyList<ConfigError> problems) = Read(new TestConfig().Device("alice", null, first).Device("bob", null, second));
 
         ConfigError tie = problems.Single();
         Assert.AreEqual("Devices:bob:Match:0", tie.Key);
@@ -97,13 +80,9 @@ public sealed class DeviceConfigTests
     [TestMethod]
     public void NestedRangesAreNoTie_TheNarrowestWins()
     {
-        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = Read(new()
-        {
-            ["Devices:home:Match:0"] = "192.168.0.0/16",
-            ["Devices:kids:Match:0"] = "192.168.1.64/26",
-            ["Devices:kids:Policy"] = "strict",
-            ["Devices:home:Policy"] = "observe",
-        });
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = Read(new TestConfig()
+            .Device("home", "observe", "192.168.0.0/16")
+            .Device("kids", "strict", "192.168.1.64/26"));
 
         Assert.IsEmpty(problems);
         (MiSinkhole.Core.Configuration.ConfigSnapshot snapshot, _) = MiSinkhole.Core.Configuration.ActiveConfig.Compile(options);

@@ -10,10 +10,11 @@ namespace MiSinkhole.Core.Tests.Configuration;
 [TestClass]
 public sealed class SinkholeConfigReaderTests
 {
-    private static (SinkholeOptions Options, IReadOnlyList<ConfigError> Problems) Read(Dictionary<string, string?> values, string? directory = null)
+    /// <summary>Raw keys, for the tests of the reader itself: its defaults, how it parses values, and problems reported by key.</summary>
+    private static (SinkholeOptions Options, IReadOnlyList<ConfigError> Problems) Read(Dictionary<string, string?> values)
     {
         IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        return SinkholeConfigReader.Read(configuration, directory ?? Path.GetTempPath());
+        return SinkholeConfigReader.Read(configuration, Path.GetTempPath());
     }
 
     [TestMethod]
@@ -84,15 +85,13 @@ public sealed class SinkholeConfigReaderTests
         dir.Write("rules/xiaomi-ads.txt", "b.example\n");
         dir.Write("rules/other.txt", "c.example\n");
 
-        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = Read(new()
-        {
-            ["Lists:xiaomi-telemetry:Sources:0"] = "rules/xiaomi-telemetry.txt",
-            ["Lists:xiaomi-ads:Sources:0"] = "rules/xiaomi-ads.txt",
-            ["Lists:other:Sources:0"] = "rules/other.txt",
-            ["Policies:observe:Log:0"] = "xiaomi-*",
-            ["Policies:observe:BlockResponse"] = "nxdomain",
-            ["DefaultPolicy"] = "observe",
-        }, dir.Path);
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = new TestConfig()
+            .List("xiaomi-telemetry", "rules/xiaomi-telemetry.txt")
+            .List("xiaomi-ads", "rules/xiaomi-ads.txt")
+            .List("other", "rules/other.txt")
+            .Policy("observe", log: ["xiaomi-*"], blockResponse: "nxdomain")
+            .DefaultPolicy("observe")
+            .ReadWithProblems(dir.Path);
 
         Assert.IsEmpty(problems);
         Assert.AreEqual(Path.Combine(dir.Path, "rules", "other.txt"), options.Lists.Single(l => l.Name == "other").Sources.Single());
@@ -106,15 +105,12 @@ public sealed class SinkholeConfigReaderTests
         using var dir = new TempDirectory();
         dir.Write("a.txt", "a.example\n");
 
-        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = Read(new()
-        {
-            ["Lists:a:Sources:0"] = "a.txt",
-            ["Policies:custom:Block:0"] = "a",
-            ["Policies:custom:BlockResponse"] = "192.168.1.10, fd00::10",
-            ["Policies:bad:Block:0"] = "a",
-            ["Policies:bad:BlockResponse"] = "192.168.1.999",
-            ["DefaultPolicy"] = "custom",
-        }, dir.Path);
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = new TestConfig()
+            .List("a", "a.txt")
+            .Policy("custom", block: ["a"], blockResponse: "192.168.1.10, fd00::10")
+            .Policy("bad", block: ["a"], blockResponse: "192.168.1.999")
+            .DefaultPolicy("custom")
+            .ReadWithProblems(dir.Path);
 
         PolicyOptions custom = options.Policies.Single(p => p.Name == "custom");
         Assert.AreEqual(BlockResponseMode.CustomAddresses, custom.BlockResponse);
@@ -128,7 +124,7 @@ public sealed class SinkholeConfigReaderTests
         using var dir = new TempDirectory();
         dir.Write("a.txt", "a.example\n");
 
-        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = Read(new() { ["Lists:a:Sources:0"] = "a.txt" }, dir.Path);
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = new TestConfig().List("a", "a.txt").ReadWithProblems(dir.Path);
 
         Assert.IsEmpty(problems);
         Assert.AreEqual(options.DefaultPolicy, options.Policies.Single().Name);

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
@@ -18,18 +17,14 @@ public sealed class RuleExplainerTests
         var dir = new TempDirectory();
         dir.Write("block.txt", "# telemetry\n||tracking.example^\n@@||ok.tracking.example^\n/^ad[0-9]+\\./\n");
         dir.Write("allow.txt", "0.0.0.0 safe.tracking.example\n");
-        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Lists:block:Sources:0"] = "block.txt",
-            ["Lists:allow:Sources:0"] = "allow.txt",
-            ["Policies:strict:Block:0"] = "block",
-            ["Policies:strict:Allow:0"] = "allow",
-            ["Policies:observe:Log:0"] = "block",
-            ["Devices:laptop:Match:0"] = "192.168.1.0/24",
-            ["Devices:laptop:Policy"] = "observe",
-            ["DefaultPolicy"] = "strict",
-        }).Build();
-        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, dir.Path);
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = new TestConfig()
+            .List("block", "block.txt")
+            .List("allow", "allow.txt")
+            .Policy("strict", block: ["block"], allow: ["allow"])
+            .Policy("observe", log: ["block"])
+            .Device("laptop", "observe", "192.168.1.0/24")
+            .DefaultPolicy("strict")
+            .ReadWithProblems(dir.Path);
         Assert.IsEmpty(problems);
         (ConfigSnapshot snapshot, _) = ActiveConfig.Compile(options);
         return (new RuleExplainer(() => snapshot, new ClientPolicyResolver(NoNeighbours.Instance, new XiaomiClients(), new BlockingPause(TimeProvider.System, NullLogger<BlockingPause>.Instance), TimeProvider.System)), dir);

@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using MiSinkhole.Core.Clients;
@@ -20,20 +19,14 @@ public sealed class DeviceInventoryTests
     private static ConfigSnapshot Snapshot(TempDirectory dir, string? autoPolicy = "strict")
     {
         dir.Write("telemetry.txt", "tracking.miui.com\n");
-        var values = new Dictionary<string, string?>
-        {
-            ["Lists:xiaomi-telemetry:Sources:0"] = "telemetry.txt",
-            ["Policies:strict:Block:0"] = "xiaomi-telemetry",
-            ["Policies:observe:Log:0"] = "xiaomi-telemetry",
-            ["DefaultPolicy"] = "observe",
-            ["DataDirectory"] = dir.Path,
-        };
-        if (autoPolicy is not null)
-        {
-            values["Devices:AutoPolicy"] = autoPolicy;
-        }
-
-        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(new ConfigurationBuilder().AddInMemoryCollection(values).Build(), dir.Path);
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = new TestConfig()
+            .List("xiaomi-telemetry", "telemetry.txt")
+            .Policy("strict", block: ["xiaomi-telemetry"])
+            .Policy("observe", log: ["xiaomi-telemetry"])
+            .DefaultPolicy("observe")
+            .Set("DataDirectory", dir.Path)
+            .Set("Devices:AutoPolicy", autoPolicy)
+            .ReadWithProblems(dir.Path);
         Assert.IsEmpty(problems);
         return ActiveConfig.Compile(options).Snapshot;
     }

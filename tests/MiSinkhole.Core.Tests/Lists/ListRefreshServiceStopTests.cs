@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
@@ -21,11 +20,7 @@ public sealed class ListRefreshServiceStopTests
     {
         using var dir = new TempDirectory();
         dir.Write("local.txt", "local.example\n");
-        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Lists:local:Sources:0"] = "local.txt",
-        }).Build();
-        (SinkholeOptions options, _) = SinkholeConfigReader.Read(configuration, dir.Path);
+        SinkholeOptions options = new TestConfig().List("local", "local.txt").Read(dir.Path);
         var engine = new ActiveConfig(NullLogger<ActiveConfig>.Instance, TestMeters.Factory());
         engine.Load(options);
         using var http = new HttpClient();

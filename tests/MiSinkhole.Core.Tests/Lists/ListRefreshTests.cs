@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using MiSinkhole.Core.Configuration;
@@ -17,14 +16,12 @@ public sealed class ListRefreshTests
         {
             Directory = new TempDirectory();
             Directory.Write("local.txt", "local.example\n");
-            IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Lists:remote:Sources:0"] = server.Url.ToString(),
-                ["Lists:remote:RefreshInterval"] = "24h",
-                ["Lists:remote:Enabled"] = enabled ? "true" : "false",
-                ["Lists:local:Sources:0"] = "local.txt",
-            }).Build();
-            (Options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, Directory.Path);
+            (Options, IReadOnlyList<ConfigError> problems) = new TestConfig()
+                .List("remote", server.Url.ToString())
+                .Set("Lists:remote:RefreshInterval", "24h")
+                .Set("Lists:remote:Enabled", enabled ? "true" : "false")
+                .List("local", "local.txt")
+                .ReadWithProblems(Directory.Path);
             Assert.IsEmpty(problems);
             Engine = new ActiveConfig(NullLogger<ActiveConfig>.Instance, TestMeters.Factory());
             Engine.Load(Options);
@@ -110,11 +107,7 @@ public sealed class ListRefreshTests
 
             // A second daemon over the same folder, the server stopped: rules come from disk.
             server.Dispose();
-            IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["Lists:remote:Sources:0"] = server.Url.ToString(),
-            }).Build();
-            (SinkholeOptions options, _) = SinkholeConfigReader.Read(configuration, cacheDirectory);
+            SinkholeOptions options = new TestConfig().List("remote", server.Url.ToString()).Read(cacheDirectory);
             var engine = new ActiveConfig(NullLogger<ActiveConfig>.Instance, TestMeters.Factory());
             engine.Load(options);
 

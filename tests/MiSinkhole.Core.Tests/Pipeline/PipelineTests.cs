@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,16 +19,14 @@ public sealed class PipelineTests
         var dir = new TempDirectory();
         dir.Write("telemetry.txt", "tracking.miui.com\n");
         dir.Write("essential.txt", "update.tracking.miui.com\n");
-        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Upstreams:Servers:0"] = upstream.Address,
-            ["Lists:telemetry:Sources:0"] = "telemetry.txt",
-            ["Lists:essential:Sources:0"] = "essential.txt",
-            [$"Policies:p:{policy}:0"] = "telemetry",
-            ["Policies:p:Allow:0"] = "essential",
-            ["DefaultPolicy"] = "p",
-        }).Build();
-        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, dir.Path);
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = new TestConfig()
+            .Upstream(upstream.Address)
+            .List("telemetry", "telemetry.txt")
+            .List("essential", "essential.txt")
+            .Policy("p", allow: ["essential"])
+            .Set($"Policies:p:{policy}:0", "telemetry") // Block or Log
+            .DefaultPolicy("p")
+            .ReadWithProblems(dir.Path);
         Assert.IsEmpty(problems);
         ServiceProvider services = new ServiceCollection()
             .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)

@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Configuration;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
@@ -28,31 +27,20 @@ public sealed class PolicyMatrixTests
         s_dir.Write("telemetry.txt", "||tracking.example^\n||important.example^$important\n@@||ok.tracking.example^\n");
         s_dir.Write("ads.txt", "0.0.0.0 ads.example\n0.0.0.0 x.important.example\n");
         s_dir.Write("essential.txt", "update.tracking.example\nimportant.example\n");
-        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Lists:telemetry:Sources:0"] = "telemetry.txt",
-            ["Lists:ads:Sources:0"] = "ads.txt",
-            ["Lists:essential:Sources:0"] = "essential.txt",
-            ["Policies:strict:Block:0"] = "telemetry",
-            ["Policies:strict:Block:1"] = "ads",
-            ["Policies:strict:Allow:0"] = "essential",
-            ["Policies:observe:Log:0"] = "telemetry",
-            ["Policies:observe:Log:1"] = "ads",
-            ["Policies:observe:Allow:0"] = "essential",
-            ["Policies:mixed:Block:0"] = "ads",
-            ["Policies:mixed:Log:0"] = "telemetry",
-            ["Policies:open:BlockTtl"] = "60s",
-            ["DefaultPolicy"] = "strict",
-            ["Devices:phone:Match:0"] = "192.168.1.10",
-            ["Devices:phone:Policy"] = "strict",
-            ["Devices:new-phone:Match:0"] = "192.168.1.11",
-            ["Devices:new-phone:Policy"] = "observe",
-            ["Devices:kids:Match:0"] = "192.168.1.12",
-            ["Devices:kids:Policy"] = "mixed",
-            ["Devices:laptop:Match:0"] = "192.168.1.13",
-            ["Devices:laptop:Policy"] = "open",
-        }).Build();
-        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = SinkholeConfigReader.Read(configuration, s_dir.Path);
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = new TestConfig()
+            .List("telemetry", "telemetry.txt")
+            .List("ads", "ads.txt")
+            .List("essential", "essential.txt")
+            .Policy("strict", block: ["telemetry", "ads"], allow: ["essential"])
+            .Policy("observe", log: ["telemetry", "ads"], allow: ["essential"])
+            .Policy("mixed", block: ["ads"], log: ["telemetry"])
+            .Policy("open", blockTtl: "60s")
+            .DefaultPolicy("strict")
+            .Device("phone", "strict", "192.168.1.10")
+            .Device("new-phone", "observe", "192.168.1.11")
+            .Device("kids", "mixed", "192.168.1.12")
+            .Device("laptop", "open", "192.168.1.13")
+            .ReadWithProblems(s_dir.Path);
         Assert.IsEmpty(problems, string.Join("\n", problems));
         (s_snapshot, List<MiSinkhole.Rules.RuleListError> errors) = ActiveConfig.Compile(options);
         Assert.IsEmpty(errors);

@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using MiSinkhole.Core.Clients;
@@ -20,48 +19,30 @@ public sealed class PolicyScheduleTests
     /// <summary>UTC+1 without daylight saving: local 21:00 is 20:00 UTC.</summary>
     private static readonly TimeZoneInfo Zone = TimeZoneInfo.CreateCustomTimeZone("Test+1", TimeSpan.FromHours(1), "Test+1", "Test+1");
 
-    private static (SinkholeOptions Options, IReadOnlyList<ConfigError> Problems) Read(Dictionary<string, string?> values)
-    {
-        values["Lists:xiaomi:Sources:0"] = "/dev/null";
-        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        return SinkholeConfigReader.Read(configuration, Path.GetTempPath());
-    }
+    private static (SinkholeOptions Options, IReadOnlyList<ConfigError> Problems) Read(TestConfig config) =>
+        config.List("xiaomi", "/dev/null").ReadWithProblems(Path.GetTempPath());
 
-    private static Dictionary<string, string?> Family() => new()
-    {
-        ["Schedules:school-nights:0"] = "Sun-Thu 21:00-07:00",
-        ["Policies:kids-night:Block:0"] = "xiaomi",
-        ["Policies:kids-night:Schedule"] = "school-nights",
-        ["Policies:kids-night:Otherwise"] = "kids-day",
-        ["Policies:kids-day:Log:0"] = "xiaomi",
-        ["Policies:weekend-only:Block:0"] = "xiaomi",
-        ["Policies:weekend-only:Schedule"] = "weekend",
-        ["Schedules:weekend:0"] = "Sat,Sun 00:00-24:00",
-        ["Devices:tablet:Match:0"] = "192.168.1.64",
-        ["Devices:tablet:Policy"] = "kids-night",
-        ["Devices:console:Match:0"] = "192.168.1.65",
-        ["Devices:console:Policy"] = "weekend-only",
-        ["DefaultPolicy"] = "kids-day",
-    };
+    private static TestConfig Family() => new TestConfig()
+        .Schedule("school-nights", "Sun-Thu 21:00-07:00")
+        .Policy("kids-night", block: ["xiaomi"], schedule: "school-nights", otherwise: "kids-day")
+        .Policy("kids-day", log: ["xiaomi"])
+        .Policy("weekend-only", block: ["xiaomi"], schedule: "weekend")
+        .Schedule("weekend", "Sat,Sun 00:00-24:00")
+        .Device("tablet", "kids-night", "192.168.1.64")
+        .Device("console", "weekend-only", "192.168.1.65")
+        .DefaultPolicy("kids-day");
 
     [TestMethod]
     public void ScheduleProblems_AreReportedWithTheirKeys()
     {
-        (_, IReadOnlyList<ConfigError> problems) = Read(new()
-        {
-            ["Schedules:bad:0"] = "Mon-Fry 21:00-07:00",
-            ["Policies:a:Block:0"] = "xiaomi",
-            ["Policies:a:Schedule"] = "nights",
-            ["Policies:b:Block:0"] = "xiaomi",
-            ["Policies:b:Otherwise"] = "a",
-            ["Schedules:ok:0"] = "daily 21:00-07:00",
-            ["Policies:c:Schedule"] = "ok",
-            ["Policies:c:Otherwise"] = "d",
-            ["Policies:d:Schedule"] = "ok",
-            ["Policies:d:Otherwise"] = "c",
-            ["Policies:e:Schedule"] = "ok",
-            ["Policies:e:Otherwise"] = "nobody",
-        });
+        (_, IReadOnlyList<ConfigError> problems) = Read(new TestConfig()
+            .Schedule("bad", "Mon-Fry 21:00-07:00")
+            .Policy("a", block: ["xiaomi"], schedule: "nights")
+            .Policy("b", block: ["xiaomi"], otherwise: "a")
+            .Schedule("ok", "daily 21:00-07:00")
+            .Policy("c", schedule: "ok", otherwise: "d")
+            .Policy("d", schedule: "ok", otherwise: "c")
+            .Policy("e", schedule: "ok", otherwise: "nobody"));
 
         string all = string.Join("\n", problems);
         StringAssert.Contains(all, "Schedules:bad: window \"Mon-Fry 21:00-07:00\": unknown day \"Fry\"");

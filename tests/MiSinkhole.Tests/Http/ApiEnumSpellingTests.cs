@@ -17,17 +17,15 @@ public sealed class ApiEnumSpellingTests
         await using var upstream = new FakeUpstream();
         using var data = new TempDirectory();
         await using RunningDaemon daemon = await RunningDaemon.StartAsync(
-            new Dictionary<string, string?>
-            {
-                ["Upstreams:Servers:0"] = upstream.Address,
-                ["Lists:xiaomi-telemetry:Sources:0"] = "telemetry.txt",
-                ["Policies:strict:Block:0"] = "xiaomi-telemetry",
-                ["Policies:observe:Log:0"] = "xiaomi-telemetry",
-                ["DefaultPolicy"] = "strict",
-                ["Devices:new-phone:Match:0"] = "127.0.0.3",
-                ["Devices:new-phone:Policy"] = "observe",
-                ["DataDirectory"] = data.Path,
-            },
+            new TestConfig()
+                .Upstream(upstream.Address)
+                .List("xiaomi-telemetry", "telemetry.txt")
+                .Policy("strict", block: ["xiaomi-telemetry"])
+                .Policy("observe", log: ["xiaomi-telemetry"])
+                .DefaultPolicy("strict")
+                .Device("new-phone", "observe", "127.0.0.3")
+                .Set("DataDirectory", data.Path)
+                .Values,
             new Dictionary<string, string> { ["telemetry.txt"] = "||mistat.xiaomi.com^\n" });
         await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
         await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "data.mistat.xiaomi.com", "A");
