@@ -1,6 +1,8 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using ARSoft.Tools.Net.Dns;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Tests;
@@ -197,7 +199,17 @@ public sealed class UdpTcpServingTests
             hogs.Add(hog);
         }
 
-        await Task.Delay(1000);
+        // Stalled: the daemon has answered TCP queries and answers no more (its writes wait on the full buffers).
+        using var queries = new MetricCollector<long>(daemon.Get<IMeterFactory>(), "MiSinkhole", "misinkhole.dns.queries");
+        long answered = 0;
+        for (int unchanged = 0, polls = 0; answered == 0 || unchanged < 5; polls++, await Task.Delay(50))
+        {
+            Assert.IsLessThan(200, polls, $"the TCP answers never stalled ({answered} answered)");
+            queries.RecordObservableInstruments();
+            long now = queries.GetMeasurementSnapshot(clear: true).Where(m => (string?)m.Tags["transport"] == "tcp").Sum(m => m.Value);
+            unchanged = now == answered ? unchanged + 1 : 0;
+            answered = now;
+        }
 
         // Several forwarded UDP queries in a row (each receive thread keeps one spare context,
         // so a single query would get through even with the shared contexts all taken).
