@@ -44,9 +44,6 @@ public readonly struct ClientPolicy
 
     public DateTimeOffset? PausedUntil => IsPaused ? new DateTimeOffset(PausedUntilTicks, TimeSpan.Zero) : null;
 
-    /// <summary>False for the default value (a context no resolver has seen).</summary>
-    public bool IsResolved => Policy is not null;
-
     /// <summary>
     /// The verdict for one name (the query name or a CNAME target of its answer): the policy's
     /// decision, with a block turned into "would have blocked" while blocking is paused.

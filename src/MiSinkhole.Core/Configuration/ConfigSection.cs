@@ -48,9 +48,6 @@ public sealed class ConfigSection
     /// <summary>The entries of a section of named entries (lists, policies, devices).</summary>
     public IEnumerable<ConfigSection> Children() => _section.GetChildren().Select(c => new ConfigSection(c, _errors, BaseDirectory, DataDirectory));
 
-    /// <summary>Keys present in this section.</summary>
-    public IEnumerable<string> ChildKeys() => _section.GetChildren().Select(c => c.Key);
-
     /// <summary>Values of an array ("Key:0", "Key:1" …) or of a single scalar value, each with its full key.</summary>
     public List<(string Key, string Value)> Items(string? key = null)
     {
