@@ -6,5 +6,10 @@ if (args is ["memory", string list])
     return MemoryProbe.Run(list);
 }
 
+if (args is ["recall", _, ..])
+{
+    return RecallProbe.Run(args[1..]);
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(HotPathBenchmarks).Assembly).Run(args);
 return 0;

@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""Issue 11's honest measure: merge the research TSVs, drop duplicate names, and hold a random
+third back. curation.tsv is what the rules are built from; holdout.tsv is only ever measured
+(by count) with `dotnet run -c Release --project tests/MiSinkhole.Benchmarks -- recall
+tests/data/xiaomi-research/holdout.tsv strict` and never looked at name by name until the end.
+
+Usage: split.py OUT_DIR IN.tsv [IN.tsv ...]   (seed fixed, so the split can be reproduced)
+"""
+import csv, random, sys
+
+HEADER = ["name", "scope", "category", "needed", "what_it_does", "evidence_kind", "reference", "notes"]
+SEED = 20261201
+
+def main(out_dir, inputs):
+    rows = {}
+    for path in inputs:
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f, delimiter="\t"):
+                name = (row.get("name") or "").strip().lower().rstrip(".")
+                if not name or name.startswith("#"):
+                    continue
+                row["name"] = name
+                # the first source of a name stays; later ones add their reference to its notes
+                if name in rows:
+                    rows[name]["notes"] = (rows[name].get("notes") or "") + f" also: {row.get('reference', '')}"
+                else:
+                    rows[name] = {k: (row.get(k) or "").replace("\t", " ").strip() for k in HEADER}
+    names = sorted(rows)
+    random.Random(SEED).shuffle(names)
+    third = len(names) // 3
+    held, kept = sorted(names[:third]), sorted(names[third:])
+    for file, subset in (("holdout.tsv", held), ("curation.tsv", kept)):
+        with open(f"{out_dir}/{file}", "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=HEADER, delimiter="\t", lineterminator="\n")
+            w.writeheader()
+            for n in subset:
+                w.writerow(rows[n])
+    print(f"{len(names)} names: {len(kept)} to curate from, {len(held)} held back (seed {SEED})")
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2:])
