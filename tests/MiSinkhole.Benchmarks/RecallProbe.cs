@@ -10,8 +10,9 @@ namespace MiSinkhole.Benchmarks;
 /// How much of a set of evidenced telemetry names a policy of a config blocks:
 /// <c>dotnet run -c Release --project tests/MiSinkhole.Benchmarks -- recall NAMES.tsv [POLICY] [CONFIG]</c>
 /// (defaults: <c>strict</c>, <c>config/misinkhole.json</c>). NAMES.tsv has a header line and the
-/// name in its first column; rows whose <c>needed</c> column says <c>yes</c> are counted apart:
-/// those must not be blocked. Prints only the counts, so a held-back set can be measured without
+/// name in its first column. Recall counts the rows whose <c>category</c> is telemetry, crash or
+/// ads and whose <c>needed</c> is not <c>yes</c>; rows whose <c>needed</c> is <c>yes</c> are
+/// counted apart: those must not be blocked. Other rows (unknown roles) count for neither. Prints only the counts, so a held-back set can be measured without
 /// seeing which names it misses; <c>--misses</c> lists them (and any needed name blocked).
 /// </summary>
 public static class RecallProbe
@@ -38,6 +39,7 @@ public static class RecallProbe
 
         string[] header = File.ReadLines(file).First().Split('\t');
         int needed = Array.IndexOf(header, "needed");
+        int category = Array.IndexOf(header, "category");
         var misses = new List<string>();
         var neededBlocked = new List<string>();
         int total = 0;
@@ -55,6 +57,11 @@ public static class RecallProbe
                     neededBlocked.Add(name);
                 }
 
+                continue;
+            }
+
+            if (category >= 0 && (columns.Length <= category || columns[category] is not ("telemetry" or "crash" or "ads")))
+            {
                 continue;
             }
 

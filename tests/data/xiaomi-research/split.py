@@ -22,7 +22,9 @@ def main(out_dir, inputs):
                 row["name"] = name
                 # the first source of a name stays; later ones add their reference to its notes
                 if name in rows:
-                    rows[name]["notes"] = (rows[name].get("notes") or "") + f" also: {row.get('reference', '')}"
+                    rows[name]["notes"] = (rows[name].get("notes") or "") + f" also: {row.get('reference', '')} ({row.get('what_it_does', '')})"
+                    if (row.get("needed") or "").strip() == "yes":
+                        rows[name]["needed"] = "yes"  # any report that blocking it breaks something wins
                 else:
                     rows[name] = {k: (row.get(k) or "").replace("\t", " ").strip() for k in HEADER}
     names = sorted(rows)
