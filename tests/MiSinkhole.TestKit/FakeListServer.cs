@@ -11,21 +11,38 @@ namespace MiSinkhole.TestKit;
 /// </summary>
 public sealed class FakeListServer : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly Task _loop;
 
     public FakeListServer()
     {
-        int port;
-        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        // HttpListener cannot bind port 0: take a free port, and another if a parallel test took it first.
+        for (int attempt = 0; ; attempt++)
         {
-            probe.Start();
-            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            int port;
+            using (var probe = new TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            }
+
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                listener.Start();
+            }
+            catch (HttpListenerException) when (attempt < 20)
+            {
+                listener.Close();
+                continue;
+            }
+
+            _listener = listener;
+            Url = new Uri($"http://127.0.0.1:{port}/list.txt");
+            break;
         }
 
-        Url = new Uri($"http://127.0.0.1:{port}/list.txt");
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
         _loop = Task.Run(LoopAsync);
     }
 

@@ -39,4 +39,27 @@ public sealed class BundledPolicyTests
         Assert.IsEmpty(blockedEssential, string.Join("\n", blockedEssential));
         Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", telemetry.Answers.Single());
     }
+
+    /// <summary>The extended tier (names whose blocking has a known cost): strict leaves it alone, max blocks it, observe logs it.</summary>
+    [TestMethod]
+    public async Task ExtendedTier_BlockedOnlyByMax()
+    {
+        await using var upstream = new FakeUpstream();
+        string config = RepositoryPaths.File("config", "misinkhole.json");
+        string[] common = ["--Dns:Listen:0=127.0.0.1:0", "--Dns:Listen:1=127.0.0.1:0", $"--Upstreams:Servers:0={upstream.Address}", $"--Upstreams:Servers:1={upstream.Address}"];
+        await using RunningDaemon strict = await RunningDaemon.StartFromFileAsync(config, common);
+        await using RunningDaemon max = await RunningDaemon.StartFromFileAsync(config, [.. common, "--DefaultPolicy=max"]);
+        string extended = File.ReadAllLines(RepositoryPaths.File("config", "rules", "xiaomi", "extended.txt"))
+            .Select(l => l.Split('#')[0].Trim()).First(l => l.Length > 0);
+
+        DigResult underStrict = await Dig.RunAsync(strict.EndPoint, extended, "A");
+        DigResult underMax = await Dig.RunAsync(max.EndPoint, extended, "A");
+        DigResult telemetryUnderMax = await Dig.RunAsync(max.EndPoint, "data.mistat.xiaomi.com", "A");
+        DigResult essentialUnderMax = await Dig.RunAsync(max.EndPoint, "global.market.xiaomi.com", "A");
+
+        Assert.AreEqual($"{extended}. 300 IN A 192.0.2.1", underStrict.Answers.Single(), "strict keeps the bundled promise: nothing known breaks");
+        Assert.AreEqual($"{extended}. 60 IN A 0.0.0.0", underMax.Answers.Single());
+        Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", telemetryUnderMax.Answers.Single());
+        Assert.AreEqual("global.market.xiaomi.com. 300 IN A 192.0.2.1", essentialUnderMax.Answers.Single(), "the essential allow list still applies under max");
+    }
 }
