@@ -98,6 +98,39 @@ public sealed class BundledRulesTests
         Assert.IsFalse(builder.Build().Match(name).IsMatch, name);
     }
 
+    /// <summary>The extended tier is honest: every rule says what blocking it breaks and gives evidence of a known kind.</summary>
+    [TestMethod]
+    public void EveryExtendedRule_SaysWhatItBreaks_WithEvidence()
+    {
+        string file = Path.Combine(RulesDirectory, "xiaomi", "extended.txt");
+        string[] lines = File.ReadAllLines(file);
+        var problems = new List<string>();
+        int rules = 0;
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string rule = lines[i].Split('#')[0].Trim();
+            if (rule.Length == 0)
+            {
+                continue;
+            }
+
+            rules++;
+            RuleNotes notes = RuleNotes.Of(lines, i + 1);
+            if (string.IsNullOrWhiteSpace(notes.Breaks))
+            {
+                problems.Add($"{file}:{i + 1}: {rule}: no '# breaks:' note");
+            }
+
+            if (notes.Evidence.Count == 0 || notes.Evidence.Any(e => !RuleNotes.Kinds.Contains(e.Kind) || e.Reference.Length == 0))
+            {
+                problems.Add($"{file}:{i + 1}: {rule}: evidence missing, or of no known kind ({string.Join(", ", RuleNotes.Kinds)}) with a reference");
+            }
+        }
+
+        Assert.IsGreaterThanOrEqualTo(2, rules);
+        Assert.IsEmpty(problems, string.Join("\n", problems));
+    }
+
     private static string FindRules()
     {
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

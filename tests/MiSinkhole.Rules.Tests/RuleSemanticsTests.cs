@@ -107,14 +107,22 @@ public sealed class RuleSemanticsTests
             set.Match(name, 28); // the regex engine builds its DFA states lazily on the first matches
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        // Steady state: a round can catch the runtime's one-off work (tiering up Match while this
+        // thread runs it), so the least of three rounds must be nothing; allocating per match fails every round.
         bool all = true;
-        for (int i = 0; i < 1000; i++)
+        long least = long.MaxValue;
+        for (int round = 0; round < 3; round++)
         {
-            all &= set.Match(name, 28).IsMatch;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+            {
+                all &= set.Match(name, 28).IsMatch;
+            }
+
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
         Assert.IsTrue(all);
-        Assert.AreEqual(0L, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.AreEqual(0L, least);
     }
 }

@@ -175,4 +175,16 @@ public sealed class CommandLineTests
         Assert.AreEqual(9, JsonKeyLocator.FindLine(file, "Lists:x:Sources:0"));
         Assert.IsNull(JsonKeyLocator.FindLine(file, "Cache:MaxEntries"));
     }
+
+    [TestMethod]
+    public async Task Explain_ShowsWhatAnExtendedRuleBreaks_AndItsEvidence()
+    {
+        (int exitCode, string output) = await DaemonProcess.RunAsync(
+            "explain", "wtradv.market.xiaomi.com", "--config", RepositoryPaths.File("config", "misinkhole.json"), "--DefaultPolicy=max");
+
+        Assert.AreEqual(0, exitCode, output);
+        StringAssert.Contains(output, "blocked by list 'xiaomi-extended'");
+        StringAssert.Contains(output, "breaks: the Weather app's advice section");
+        StringAssert.Contains(output, "evidence: issue-thread https://github.com/privacy-protection-tools/anti-AD/issues/377");
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Rules;
 
 namespace MiSinkhole.Core.Explain;
 
@@ -45,6 +46,15 @@ public sealed record Explanation(string Name, string Type, string Policy, Policy
             };
             text.Append("  ").Append(rule.List).Append(": ").Append(rule.Source).Append(':').Append(rule.Line)
                 .Append("  ").Append(rule.Text).Append("  (").Append(kind).AppendLine(")");
+            if (rule.Breaks is not null)
+            {
+                text.Append("    breaks: ").AppendLine(rule.Breaks);
+            }
+
+            foreach (RuleEvidence evidence in rule.Evidence)
+            {
+                text.Append("    evidence: ").Append(evidence.Kind).Append(' ').AppendLine(evidence.Reference);
+            }
         }
 
         return text.ToString();

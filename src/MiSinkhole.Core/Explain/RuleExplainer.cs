@@ -133,7 +133,8 @@ public sealed class RuleExplainer
 
             _lines ??= File.ReadAllLines(_source);
             string text = line - 1 < _lines.Length ? _lines[line - 1].Trim() : lowerName.ToString();
-            Found.Add(new MatchedRule(_list, _source, line, text, rule.Scope, rule.IsException, rule.IsImportant));
+            RuleNotes notes = RuleNotes.Of(_lines, line);
+            Found.Add(new MatchedRule(_list, _source, line, text, rule.Scope, rule.IsException, rule.IsImportant) { Evidence = notes.Evidence, Breaks = notes.Breaks });
         }
 
         private bool Covers(in AdblockRule rule, ReadOnlySpan<char> ruleName)
