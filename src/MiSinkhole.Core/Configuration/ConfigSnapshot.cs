@@ -21,6 +21,7 @@ public sealed class ConfigSnapshot
         Devices = devices ?? DeviceTable.Empty;
         Options = options ?? new SinkholeOptions();
         ListNamesUtf8 = [.. rules.ListNames.Select(Encoding.UTF8.GetBytes)];
+        ListBlockResponses = [.. rules.ListNames.Select(n => Options.Lists.FirstOrDefault(l => l.Name == n)?.BlockResponse)];
         AutoPolicy = Options.Devices.AutoPolicy is string auto ? policies.GetValueOrDefault(auto) : null;
     }
 
@@ -47,6 +48,9 @@ public sealed class ConfigSnapshot
 
     /// <summary>List names as UTF-8, the extra text of an Extended DNS Error "Blocked".</summary>
     public byte[][] ListNamesUtf8 { get; }
+
+    /// <summary>Per list (by index), the answer its blocked names get whatever the policy says; null: the policy's.</summary>
+    public MiSinkhole.Dns.BlockResponseMode?[] ListBlockResponses { get; }
 
     public string ListName(int index) => Rules.ListNames[index];
 

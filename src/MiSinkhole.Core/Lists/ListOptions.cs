@@ -1,4 +1,5 @@
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Dns;
 
 namespace MiSinkhole.Core.Lists;
 
@@ -17,13 +18,37 @@ public sealed record ListOptions(string Name, IReadOnlyList<string> Sources)
     /// <summary>A disabled list (<c>Enabled: false</c>) is neither downloaded nor applied.</summary>
     public bool Enabled { get; init; } = true;
 
+    /// <summary>
+    /// How the names this list blocks are answered, whatever the policy's <c>BlockResponse</c>
+    /// (<c>NxDomain</c>, <c>NoData</c>, <c>Refused</c>, <c>NullIp</c>); null: the policy's. For
+    /// lists whose names need one answer, such as the DNS-bypass canaries.
+    /// </summary>
+    public BlockResponseMode? BlockResponse { get; init; }
+
     /// <summary>The keys of one list; lists apply on reload.</summary>
     public static SectionKeys<ListOptions> Keys { get; } = new()
     {
         { "Sources", ReadSources },
         { "RefreshInterval", (s, o) => o with { RefreshInterval = s.Duration("RefreshInterval", o.RefreshInterval) } },
         { "Enabled", (s, o) => o with { Enabled = s.Bool("Enabled", o.Enabled) } },
+        { "BlockResponse", ReadBlockResponse },
     };
+
+    private static ListOptions ReadBlockResponse(ConfigSection list, ListOptions options)
+    {
+        if (list["BlockResponse"] is null)
+        {
+            return options;
+        }
+
+        BlockResponseMode mode = list.Enum("BlockResponse", BlockResponseMode.NullIp, "NullIp, NxDomain, NoData or Refused");
+        if (mode == BlockResponseMode.CustomAddresses)
+        {
+            list.Error("BlockResponse", "a list answers NullIp, NxDomain, NoData or Refused (addresses are a policy's)");
+        }
+
+        return options with { BlockResponse = mode };
+    }
 
     private static ListOptions ReadSources(ConfigSection list, ListOptions options)
     {

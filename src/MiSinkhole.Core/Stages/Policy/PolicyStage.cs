@@ -38,7 +38,7 @@ public sealed class PolicyStage : IQueryStage
     public static void WriteBlocked(QueryContext context, CompiledPolicy policy, ConfigSnapshot rules, int listIndex)
     {
         context.ResponseLength = DnsResponseWriter.WriteBlocked(
-            context.ResponseBuffer, context.Request, context.Query, policy.BlockResponse, policy.BlockTtl, rules.ListNamesUtf8[listIndex],
+            context.ResponseBuffer, context.Request, context.Query, rules.ListBlockResponses[listIndex] ?? policy.BlockResponse, policy.BlockTtl, rules.ListNamesUtf8[listIndex],
             policy.BlockIPv4, policy.BlockIPv6);
         context.Outcome = Outcome.Blocked;
         context.Answer = null;

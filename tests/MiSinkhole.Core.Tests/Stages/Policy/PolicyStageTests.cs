@@ -33,4 +33,25 @@ public sealed class PolicyStageTests
             Assert.IsGreaterThan(harness.Context.RequestLength, harness.Context.ResponseLength, "the sinkhole answer carries a record");
         }
     }
+
+    [TestMethod]
+    public async Task AListsOwnBlockResponse_WinsOverThePolicys()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("canary.txt", "use-application-dns.net\n");
+        dir.Write("telemetry.txt", "tracking.miui.com\n");
+        ConfigSnapshot rules = ActiveConfig.Compile(new TestConfig()
+            .List("canary", "canary.txt").Set("Lists:canary:BlockResponse", "NxDomain")
+            .List("telemetry", "telemetry.txt")
+            .Policy("strict", block: ["canary", "telemetry"])
+            .Read(dir.Path)).Snapshot;
+        var canary = new StageHarness().Query("use-application-dns.net").Resolved(rules, "strict");
+        var telemetry = new StageHarness().Query("tracking.miui.com").Resolved(rules, "strict");
+
+        await new PolicyStage().InvokeAsync(canary.Context, canary.Next);
+        await new PolicyStage().InvokeAsync(telemetry.Context, telemetry.Next);
+
+        Assert.AreEqual((Outcome.Blocked, 3), (canary.Context.Outcome, canary.ResponseCode), "NXDOMAIN: Firefox keeps the network's DNS");
+        Assert.AreEqual((Outcome.Blocked, 0), (telemetry.Context.Outcome, telemetry.ResponseCode), "the policy's NullIp for the other list");
+    }
 }
