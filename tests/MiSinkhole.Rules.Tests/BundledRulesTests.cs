@@ -33,7 +33,8 @@ public sealed class BundledRulesTests
         string xiaomi = Path.Combine(RulesDirectory, "xiaomi");
         var builder = new RuleSetBuilder(["block"]);
         var errors = new List<RuleListError>();
-        foreach (string file in Directory.GetFiles(xiaomi, "*.txt").Where(f => !f.EndsWith("essential.txt", StringComparison.Ordinal)))
+        foreach (string file in Directory.GetFiles(xiaomi, "*.txt").Where(f => !f.EndsWith("essential.txt", StringComparison.Ordinal))
+            .Concat(Directory.GetFiles(Path.Combine(RulesDirectory, "bypass"), "*.txt")))
         {
             using var reader = new StreamReader(file);
             RuleListParser.Parse(reader, file, builder, 0, errors);

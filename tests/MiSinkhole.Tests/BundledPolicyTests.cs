@@ -62,4 +62,29 @@ public sealed class BundledPolicyTests
         Assert.AreEqual("data.mistat.xiaomi.com. 60 IN A 0.0.0.0", telemetryUnderMax.Answers.Single());
         Assert.AreEqual("global.market.xiaomi.com. 300 IN A 192.0.2.1", essentialUnderMax.Answers.Single(), "the essential allow list still applies under max");
     }
+
+    /// <summary>DNS-bypass names: the canary and discovery are answered so devices stay on the network's DNS; the rest are counted per device (strict logs, max blocks).</summary>
+    [TestMethod]
+    public async Task DnsBypass_CanaryNxDomain_DiscoveryNoData_ResolversLoggedByStrict_BlockedByMax()
+    {
+        await using var upstream = new FakeUpstream();
+        string config = RepositoryPaths.File("config", "misinkhole.json");
+        string[] common = ["--Dns:Listen:0=127.0.0.1:0", "--Dns:Listen:1=127.0.0.1:0", $"--Upstreams:Servers:0={upstream.Address}", $"--Upstreams:Servers:1={upstream.Address}"];
+        await using RunningDaemon strict = await RunningDaemon.StartFromFileAsync(config, common);
+        await using RunningDaemon max = await RunningDaemon.StartFromFileAsync(config, [.. common, "--DefaultPolicy=max"]);
+
+        DigResult canary = await Dig.RunAsync(strict.EndPoint, "use-application-dns.net", "A");
+        DigResult discovery = await Dig.RunAsync(strict.EndPoint, "_dns.resolver.arpa", "SVCB");
+        DigResult resolverUnderStrict = await Dig.RunAsync(strict.EndPoint, "-b", "127.0.0.5", "dns.google", "A");
+        DigResult resolverUnderMax = await Dig.RunAsync(max.EndPoint, "dns.google", "A");
+        DigResult push = await Dig.RunAsync(max.EndPoint, "resolver.msg.xiaomi.net", "A");
+        string metrics = await new HttpClient().GetStringAsync(new Uri(strict.HttpAddress, "/metrics"));
+
+        Assert.AreEqual("NXDOMAIN", canary.Status, "Firefox keeps the network's DNS");
+        Assert.AreEqual(("NOERROR", 0), (discovery.Status, discovery.Answers.Count), "no designated encrypted resolver");
+        Assert.AreEqual("dns.google. 300 IN A 192.0.2.1", resolverUnderStrict.Answers.Single(), "strict only logs a bypass attempt");
+        Assert.AreEqual("NXDOMAIN", resolverUnderMax.Status);
+        Assert.AreEqual("resolver.msg.xiaomi.net. 300 IN A 192.0.2.1", push.Answers.Single(), "Mi Push's resolver is no bypass");
+        StringAssert.Contains(metrics, "action=\"logged\",category=\"dns-bypass\",device=\"unknown\"} 1", "counted per device as a bypass attempt");
+    }
 }
