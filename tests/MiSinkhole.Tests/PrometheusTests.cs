@@ -38,16 +38,18 @@ public sealed partial class PrometheusTests
         using var dir = new TempDirectory();
         dir.Write("telemetry.txt", "||mistat.xiaomi.com^\n");
         dir.Write("essential.txt", "update.miui.com\n");
+        dir.Write("bypass.txt", "|dns.google^\n");
         dir.Write("misinkhole.json", $$"""
             {
               "Lists": {
                 "xiaomi-telemetry": { "Sources": [ "telemetry.txt" ] },
                 "xiaomi-essential": { "Sources": [ "essential.txt" ] },
                 "ads": { "Sources": [ "{{goodList.Url}}" ] },
-                "broken": { "Sources": [ "{{badList.Url}}" ] }
+                "broken": { "Sources": [ "{{badList.Url}}" ] },
+                "dns-bypass": { "Sources": [ "bypass.txt" ], "BlockResponse": "NxDomain" }
               },
               "Policies": {
-                "strict": { "Block": [ "xiaomi-telemetry", "ads", "broken" ], "Allow": [ "xiaomi-essential" ] },
+                "strict": { "Block": [ "xiaomi-telemetry", "ads", "broken" ], "Log": [ "dns-bypass" ], "Allow": [ "xiaomi-essential" ] },
                 "observe": { "Log": [ "xiaomi-telemetry" ], "Allow": [ "xiaomi-essential" ] }
               },
               "DefaultPolicy": "strict",
@@ -112,7 +114,8 @@ public sealed partial class PrometheusTests
     private static async Task SendTrafficAsync(IPEndPoint server, CancellationToken stop)
     {
         IPAddress[] clients = [IPAddress.Parse("127.0.0.2"), IPAddress.Parse("127.0.0.3"), IPAddress.Parse("127.0.0.4")];
-        string[] names = ["data.mistat.xiaomi.com", "update.miui.com", "ads.example.net", "example.org", "fail.example.org"];
+        // Seven names over three clients (coprime), so every client asks for every name.
+        string[] names = ["data.mistat.xiaomi.com", "update.miui.com", "ads.example.net", "example.org", "fail.example.org", "dns.google", "www.example.org"];
         for (ushort i = 0; !stop.IsCancellationRequested; i++)
         {
             await RawClient.UdpAsync(server, RawMessage.Query(names[i % names.Length], 1, i), TimeSpan.FromSeconds(1), clients[i % clients.Length]);
