@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Text;
+using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Policies;
 
 namespace MiSinkhole.Core.Clients;
@@ -23,7 +23,7 @@ public static class ClientPolicyText
         var seen = new HashSet<CompiledPolicy>();
         for (CompiledPolicy? policy = client.Assigned; policy?.Schedule is { } schedule && seen.Add(policy); policy = policy.Otherwise ?? CompiledPolicy.None)
         {
-            string until = Local(schedule.NextChange(now, zone), zone);
+            string until = LocalTime.Format(schedule.NextChange(now, zone), zone);
             if (schedule.IsActive(now, zone))
             {
                 text.Append($"; within schedule '{policy.ScheduleName}' until {until}");
@@ -36,12 +36,9 @@ public static class ClientPolicyText
 
         if (client.PausedUntil is { } paused)
         {
-            text.Append($"; blocking paused until {Local(paused, zone)}: what it would block is answered and logged");
+            text.Append($"; blocking paused until {LocalTime.Format(paused, zone)}: what it would block is answered and logged");
         }
 
         return text.ToString();
     }
-
-    private static string Local(DateTimeOffset time, TimeZoneInfo zone) =>
-        TimeZoneInfo.ConvertTime(time, zone).ToString("yyyy-MM-dd HH:mm zzz", CultureInfo.InvariantCulture);
 }

@@ -196,8 +196,7 @@ public sealed partial class BlockingPause : IDisposable
 
     private static string Who(string? device) => device is null ? "every client" : $"device '{device}'";
 
-    private string Local(long utcTicks) =>
-        TimeZoneInfo.ConvertTime(new DateTimeOffset(utcTicks, TimeSpan.Zero), _time.LocalTimeZone).ToString("yyyy-MM-dd HH:mm:ss zzz", System.Globalization.CultureInfo.InvariantCulture);
+    private string Local(long utcTicks) => LocalTime.Format(new DateTimeOffset(utcTicks, TimeSpan.Zero), _time.LocalTimeZone);
 
     [LoggerMessage(EventId = LogEventIds.Pause + 1, Level = LogLevel.Information, Message = "Blocking paused for {Who} for {Duration}, until {Until}: what it would block is answered and logged")]
     private partial void LogPaused(string who, TimeSpan duration, string until);

@@ -38,7 +38,6 @@ public sealed class AccountingStageTests
         Assert.AreEqual(1L, counted.Value);
         Assert.AreEqual(("udp", "AAAA", "forwarded"), ((string?)counted.Tags["transport"], (string?)counted.Tags["qtype"], (string?)counted.Tags["outcome"]));
         Assert.AreEqual("forwarded", duration.LastMeasurement?.Tags["outcome"]);
-        Assert.IsGreaterThanOrEqualTo(0d, duration.LastMeasurement!.Value);
         Assert.AreEqual(1, log.Flush(), "offered to the query log");
     }
 
