@@ -2,9 +2,11 @@ namespace MiSinkhole.Rules;
 
 /// <summary>
 /// The machine-readable notes of a rule in a curated list: <c># evidence: KIND REFERENCE</c>
-/// (several separated by <c>;</c>) and <c># breaks: WHAT</c>, in the comment paragraph the rule
-/// belongs to (the lines since the last blank line), a line starting <c>#   </c> continuing the
-/// note above it. <c>KIND</c> is one of <see cref="Kinds"/>.
+/// (several separated by <c>;</c>) and <c># breaks: WHAT</c>, a line starting <c>#   </c>
+/// continuing the note above it. A rule's notes are those in the comment lines right above it;
+/// a rule with none there shares the notes of the rule above it in the same paragraph (the lines
+/// since the last blank line), so a group of rules can carry one note. <c>KIND</c> is one of
+/// <see cref="Kinds"/>.
 /// </summary>
 public sealed record RuleNotes(IReadOnlyList<RuleEvidence> Evidence, string? Breaks)
 {
@@ -22,10 +24,40 @@ public sealed record RuleNotes(IReadOnlyList<RuleEvidence> Evidence, string? Bre
             start--;
         }
 
+        // Walk the paragraph down to the rule: each rule with comments of its own that carry
+        // notes starts a new set; a rule without them keeps the set of the rule above.
         var evidence = new List<RuleEvidence>();
         string? breaks = null;
+        int comments = start;
+        for (int i = start; i < line && i < lines.Count; i++)
+        {
+            if (IsComment(lines[i]))
+            {
+                continue;
+            }
+
+            var own = new List<RuleEvidence>();
+            string? ownBreaks = null;
+            Read(lines, comments, i, own, ref ownBreaks);
+            if (own.Count > 0 || ownBreaks is not null)
+            {
+                evidence = own;
+                breaks = ownBreaks;
+            }
+
+            comments = i + 1;
+        }
+
+        return evidence.Count == 0 && breaks is null ? None : new RuleNotes(evidence, breaks);
+    }
+
+    private static bool IsComment(string line) => line.TrimStart().StartsWith('#');
+
+    private static void Read(IReadOnlyList<string> lines, int from, int to, List<RuleEvidence> evidence, ref string? breaks)
+    {
         string? open = null;
         var text = new System.Text.StringBuilder();
+        string? found = breaks;
         void Close()
         {
             if (open == "evidence")
@@ -38,14 +70,14 @@ public sealed record RuleNotes(IReadOnlyList<RuleEvidence> Evidence, string? Bre
             }
             else if (open == "breaks")
             {
-                breaks = text.ToString().Trim();
+                found = text.ToString().Trim();
             }
 
             open = null;
             text.Clear();
         }
 
-        for (int i = start; i < line - 1 && i < lines.Count; i++)
+        for (int i = from; i < to && i < lines.Count; i++)
         {
             string current = lines[i];
             if (open is not null && current.StartsWith("#   ", StringComparison.Ordinal))
@@ -55,7 +87,7 @@ public sealed record RuleNotes(IReadOnlyList<RuleEvidence> Evidence, string? Bre
             }
 
             Close();
-            string comment = current.TrimStart().StartsWith('#') ? current.TrimStart()[1..].Trim() : "";
+            string comment = IsComment(current) ? current.TrimStart()[1..].Trim() : "";
             foreach (string key in (string[])["evidence", "breaks"])
             {
                 if (comment.StartsWith(key + ":", StringComparison.OrdinalIgnoreCase))
@@ -67,6 +99,6 @@ public sealed record RuleNotes(IReadOnlyList<RuleEvidence> Evidence, string? Bre
         }
 
         Close();
-        return evidence.Count == 0 && breaks is null ? None : new RuleNotes(evidence, breaks);
+        breaks = found;
     }
 }

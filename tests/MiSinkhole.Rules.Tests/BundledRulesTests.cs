@@ -132,6 +132,101 @@ public sealed class BundledRulesTests
         Assert.IsEmpty(problems, string.Join("\n", problems));
     }
 
+    /// <summary>Every rule of every bundled list carries evidence of a known kind, with a reference.</summary>
+    [TestMethod]
+    public void EveryBundledRule_HasEvidence()
+    {
+        var problems = new List<string>();
+        int rules = 0;
+        foreach (string file in BundledFiles())
+        {
+            string[] lines = File.ReadAllLines(file);
+            for (int i = 0; i < lines.Length; i++)
+            {
+                string rule = lines[i].Split('#')[0].Trim();
+                if (rule.Length == 0 || rule.StartsWith('!'))
+                {
+                    continue;
+                }
+
+                rules++;
+                RuleNotes notes = RuleNotes.Of(lines, i + 1);
+                if (notes.Evidence.Count == 0 || notes.Evidence.Any(e => !RuleNotes.Kinds.Contains(e.Kind) || e.Reference.Length == 0))
+                {
+                    problems.Add($"{file}:{i + 1}: {rule}: evidence missing, or of no known kind ({string.Join(", ", RuleNotes.Kinds)}) with a reference");
+                }
+            }
+        }
+
+        Assert.IsGreaterThan(200, rules);
+        Assert.IsEmpty(problems, string.Join("\n", problems));
+    }
+
+    /// <summary>
+    /// The bundled block tier promises that nothing known breaks: a rule with a known cost (a
+    /// <c># breaks:</c> note) belongs in extended.txt.
+    /// </summary>
+    [TestMethod]
+    [DataRow("telemetry.txt")]
+    [DataRow("ads.txt")]
+    [DataRow("crash.txt")]
+    [DataRow("browser.txt")]
+    public void NoBundledTierRule_HasAKnownCost(string name)
+    {
+        string file = Path.Combine(RulesDirectory, "xiaomi", name);
+        string[] lines = File.ReadAllLines(file);
+        string[] costly = [.. lines.Select((line, i) => (Rule: line.Split('#')[0].Trim(), Line: i + 1))
+            .Where(r => r.Rule.Length > 0 && RuleNotes.Of(lines, r.Line).Breaks is not null)
+            .Select(r => $"{file}:{r.Line}: {r.Rule}")];
+        Assert.IsEmpty(costly, "rules with a '# breaks:' note in the bundled tier:\n" + string.Join("\n", costly));
+    }
+
+    /// <summary>
+    /// No name that the research set (tests/data/xiaomi-research/curation.tsv) reports as needed is
+    /// blocked by the bundled tier, unless the essential list allows it.
+    /// </summary>
+    [TestMethod]
+    public void NoNeededResearchName_IsBlockedByTheBundledTier()
+    {
+        CompiledRuleSet block = Compile("telemetry.txt", "ads.txt", "crash.txt", "browser.txt");
+        CompiledRuleSet allow = Compile("essential.txt");
+        string[] needed = [.. NeededResearchNames()];
+
+        Assert.IsGreaterThan(50, needed.Length);
+        string[] blocked = [.. needed.Where(n => block.Match(n).IsMatch && !allow.Match(n).IsMatch)];
+        Assert.IsEmpty(blocked, "needed names blocked by the bundled tier: " + string.Join(", ", blocked));
+    }
+
+    internal static IEnumerable<string> BundledFiles() =>
+        Directory.GetFiles(Path.Combine(RulesDirectory, "xiaomi"), "*.txt")
+            .Concat(Directory.GetFiles(Path.Combine(RulesDirectory, "bypass"), "*.txt"))
+            .Order(StringComparer.Ordinal);
+
+    /// <summary>The names of curation.tsv whose <c>needed</c> column is <c>yes</c>.</summary>
+    internal static IEnumerable<string> NeededResearchNames()
+    {
+        string table = Path.Combine(RulesDirectory, "..", "..", "tests", "data", "xiaomi-research", "curation.tsv");
+        string[] header = File.ReadLines(table).First().Split('\t');
+        int name = Array.IndexOf(header, "name");
+        int needed = Array.IndexOf(header, "needed");
+        return File.ReadLines(table).Skip(1).Select(l => l.Split('\t')).Where(c => c[needed] == "yes").Select(c => c[name]);
+    }
+
+    internal static CompiledRuleSet Compile(params string[] xiaomiFiles)
+    {
+        var builder = new RuleSetBuilder(["list"]);
+        var errors = new List<RuleListError>();
+        foreach (string name in xiaomiFiles)
+        {
+            string file = Path.Combine(RulesDirectory, "xiaomi", name);
+            using var reader = new StreamReader(file);
+            RuleListParser.Parse(reader, file, builder, 0, errors);
+        }
+
+        Assert.IsEmpty(errors, string.Join("\n", errors));
+        return builder.Build();
+    }
+
     private static string FindRules()
     {
         for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

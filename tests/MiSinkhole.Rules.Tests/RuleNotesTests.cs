@@ -33,6 +33,30 @@ public sealed class RuleNotesTests
     }
 
     [TestMethod]
+    public void NotesRightAboveARule_AreItsOwn_ARuleWithoutSharesTheOneAbove()
+    {
+        string[] list =
+        [
+            "# A section about two hosts.",                         // 1
+            "# evidence: research https://example.org/write-up",    // 2
+            "first.example.com",                                    // 3
+            "# evidence: curated-list owner/repo:list.txt",         // 4
+            "# breaks: the second host's widget",                   // 5
+            "second.example.com",                                   // 6
+            "third.example.com",                                    // 7
+        ];
+
+        var head = new RuleEvidence("research", "https://example.org/write-up");
+        CollectionAssert.AreEqual(new[] { head }, RuleNotes.Of(list, 3).Evidence.ToArray());
+        Assert.IsNull(RuleNotes.Of(list, 3).Breaks);
+        var own = new RuleEvidence("curated-list", "owner/repo:list.txt");
+        CollectionAssert.AreEqual(new[] { own }, RuleNotes.Of(list, 6).Evidence.ToArray());
+        Assert.AreEqual("the second host's widget", RuleNotes.Of(list, 6).Breaks);
+        CollectionAssert.AreEqual(new[] { own }, RuleNotes.Of(list, 7).Evidence.ToArray());
+        Assert.AreEqual("the second host's widget", RuleNotes.Of(list, 7).Breaks);
+    }
+
+    [TestMethod]
     public void ABlankLineEndsTheParagraph()
     {
         Assert.AreSame(RuleNotes.None, RuleNotes.Of(List, 11));
