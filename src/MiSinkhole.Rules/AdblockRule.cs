@@ -22,4 +22,10 @@ public readonly record struct AdblockRule
 
     /// <summary>For <see cref="RuleScope.Pattern"/>: a .NET regular expression over the lowercase dotted name.</summary>
     public string? Pattern { get; init; }
+
+    /// <summary>
+    /// For the pattern <c>|label.*.zone^</c>: the label (the zone is the rule's name). The rule
+    /// set matches these shapes by table lookups; <see cref="Pattern"/> says the same as a regex.
+    /// </summary>
+    public string? ShapeLabel { get; init; }
 }

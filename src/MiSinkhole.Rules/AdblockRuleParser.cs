@@ -118,7 +118,10 @@ public static class AdblockRuleParser
 
         if (rest.Contains('*'))
         {
-            return CheckPattern(WildcardToPattern(rest, anchored || scope != RuleScope.ExactName), ref rule, out problem);
+            AdblockParseResult result = CheckPattern(WildcardToPattern(rest, anchored || scope != RuleScope.ExactName), ref rule, out problem);
+            return result == AdblockParseResult.Rule && scope == RuleScope.ExactName && rule.Types is null
+                ? AsShape(rest, lowerName, ref rule, out nameLength)
+                : result;
         }
 
         if (rest.IndexOfAny('^', '|', '/') >= 0)
@@ -265,6 +268,33 @@ public static class AdblockRuleParser
         }
 
         rule = rule with { Scope = RuleScope.Pattern, Pattern = pattern };
+        return AdblockParseResult.Rule;
+    }
+
+    /// <summary>
+    /// <c>|label.*.zone^</c>, a host whose leftmost label is <c>label</c> anywhere under <c>zone</c>
+    /// (at least one label between), keeps its pattern (for explaining and <c>$badfilter</c>) and
+    /// is also given as a shape: the zone in <paramref name="lowerName"/> and the label, which the
+    /// compiled set matches with two table probes instead of a regular expression.
+    /// </summary>
+    private static AdblockParseResult AsShape(ReadOnlySpan<char> rest, Span<char> lowerName, ref AdblockRule rule, out int nameLength)
+    {
+        nameLength = 0;
+        int star = rest.IndexOf(".*.", StringComparison.Ordinal);
+        if (star <= 0 || rest[(star + 3)..].Contains('*') || rest[..star].Contains('*') || rest[..star].Contains('.'))
+        {
+            return AdblockParseResult.Rule;
+        }
+
+        Span<char> label = stackalloc char[256];
+        if (NormalizeName(rest[..star], label, out int labelLength) is not null
+            || NormalizeName(rest[(star + 3)..], lowerName, out nameLength) is not null)
+        {
+            nameLength = 0;
+            return AdblockParseResult.Rule;
+        }
+
+        rule = rule with { ShapeLabel = label[..labelLength].ToString() };
         return AdblockParseResult.Rule;
     }
 

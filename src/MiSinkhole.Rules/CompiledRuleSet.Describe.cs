@@ -51,6 +51,19 @@ public sealed partial class CompiledRuleSet
             }
         }
 
+        if (_shapes is not null && labels >= 3)
+        {
+            ulong label = ShapeTable.LabelKey(lowerWireName.Slice(1, lowerWireName[0]));
+            for (int i = 2; i < labels; i++)
+            {
+                ushort shape = _shapes.HasZone(hashes[i]) ? _shapes.Lookup(hashes[i], label) : (ushort)0;
+                if (shape != 0 && ((_combos[shape].ListsAtName | _combos[shape].ExceptionsAtName) & bit) != 0)
+                {
+                    return $"|{DnsName.ToText(lowerWireName[..(lowerWireName[0] + 1)]).TrimEnd('.')}.*.{DnsName.ToText(lowerWireName[starts[i]..])}^";
+                }
+            }
+        }
+
         string text = DnsName.ToText(lowerWireName);
         foreach (SpecialRule rule in _patterns)
         {

@@ -11,7 +11,9 @@ namespace MiSinkhole.Rules;
 /// exceptions; which as important). Matching walks the query name's labels once from the right
 /// and probes every suffix, so the cost depends on the number of labels, not of rules, and
 /// nothing is allocated. A one-bit-per-slot prefilter answers most misses without touching the
-/// big table. <c>$dnstype</c> rules and patterns, when a list has any, are checked on the side.
+/// big table. Shape rules (<c>|label.*.zone^</c>) are two more small tables probed on the same
+/// walk (<see cref="ShapeTable"/>). <c>$dnstype</c> rules and other patterns, when a list has
+/// any, are checked on the side.
 /// </summary>
 public sealed partial class CompiledRuleSet
 {
@@ -23,9 +25,10 @@ public sealed partial class CompiledRuleSet
     private readonly int _mask;
     private readonly Dictionary<ulong, SpecialRule[]>? _typed;
     private readonly SpecialRule[] _patterns;
+    private readonly ShapeTable? _shapes;
 
     internal CompiledRuleSet(ulong[] keys, ushort[] values, RuleCombo[] combos, ulong[] filter, string[] listNames, int count,
-        Dictionary<ulong, SpecialRule[]>? typed, SpecialRule[] patterns)
+        Dictionary<ulong, SpecialRule[]>? typed, SpecialRule[] patterns, ShapeTable? shapes)
     {
         _keys = keys;
         _values = values;
@@ -35,6 +38,7 @@ public sealed partial class CompiledRuleSet
         _mask = keys.Length - 1;
         _typed = typed;
         _patterns = patterns;
+        _shapes = shapes;
         ListNames = listNames;
         Count = count;
     }
@@ -48,8 +52,11 @@ public sealed partial class CompiledRuleSet
     /// <summary>Distinct rule names in the table (not counting pattern rules).</summary>
     public int Count { get; }
 
-    /// <summary>Rules matched by pattern (regular expressions and wildcards).</summary>
-    public int PatternCount => _patterns.Length;
+    /// <summary>Rules matched by pattern (regular expressions and wildcards, shapes among them).</summary>
+    public int PatternCount => _patterns.Length + ShapeCount;
+
+    /// <summary>Shape rules (<c>|label.*.zone^</c>), matched by table lookups rather than as patterns.</summary>
+    public int ShapeCount => _shapes?.Count ?? 0;
 
     /// <summary>
     /// Matches a lowercased, uncompressed wire-format name (as the query parser produces) asked
@@ -68,7 +75,7 @@ public sealed partial class CompiledRuleSet
         }
 
         RuleMatch found = default;
-        if (Count > 0 || _typed is not null)
+        if (Count > 0 || _typed is not null || _shapes is not null)
         {
             ulong h = DomainHash.RootSeed;
             for (int i = labels - 1; i >= 0; i--)
@@ -84,6 +91,16 @@ public sealed partial class CompiledRuleSet
                 if (_typed is not null && _typed.TryGetValue(h, out SpecialRule[]? typed))
                 {
                     found = AddTyped(found, typed, type, atName: i == 0);
+                }
+
+                // A shape's zone leaves the leftmost label and at least one more on its left.
+                if (_shapes is not null && i >= 2 && _shapes.HasZone(h))
+                {
+                    ushort shape = _shapes.Lookup(h, ShapeTable.LabelKey(lowerWireName.Slice(1, lowerWireName[0])));
+                    if (shape != 0)
+                    {
+                        found = found.Add(_combos[shape], atName: true);
+                    }
                 }
             }
         }

@@ -21,6 +21,7 @@ public sealed class RuleSetBuilder : IRuleSink
     private readonly Dictionary<RuleCombo, ushort> _comboIds = new() { [default] = 0 };
     private readonly Dictionary<ulong, List<SpecialRule>> _typed = [];
     private readonly List<SpecialRule> _patterns = [];
+    private readonly Dictionary<(ulong Zone, ulong Label), ushort> _shapes = [];
     private readonly List<(ulong Key, AdblockRule Rule)> _badFilters = [];
     private ulong[] _keys;
     private ushort[] _values;
@@ -50,10 +51,19 @@ public sealed class RuleSetBuilder : IRuleSink
     /// <summary>Adds a parsed adblock rule; <paramref name="lowerName"/> is its name (empty for patterns).</summary>
     public void Add(in AdblockRule rule, ReadOnlySpan<char> lowerName, int listIndex)
     {
-        ulong key = rule.Scope == RuleScope.Pattern ? 0 : DomainHash.OfText(lowerName);
+        ulong key = rule.Scope == RuleScope.Pattern && rule.ShapeLabel is null ? 0 : DomainHash.OfText(lowerName);
         if (rule.IsBadFilter)
         {
             _badFilters.Add((key, rule));
+            return;
+        }
+
+        if (rule.ShapeLabel is not null && rule.Types is null)
+        {
+            CheckList(listIndex);
+            (ulong, ulong) shape = (DomainHash.OfText(lowerName), ShapeLabelKey(rule.ShapeLabel));
+            RuleCombo add = RuleCombo.For(RuleScope.ExactName, rule.IsException, rule.IsImportant, 1UL << listIndex);
+            _shapes[shape] = ComboId(_shapes.TryGetValue(shape, out ushort id) ? _combos[id].Or(add) : add);
             return;
         }
 
@@ -116,7 +126,7 @@ public sealed class RuleSetBuilder : IRuleSink
         }
 
         Dictionary<ulong, SpecialRule[]>? typed = _typed.Count == 0 ? null : _typed.ToDictionary(p => p.Key, p => p.Value.ToArray());
-        return new CompiledRuleSet(_keys, _values, [.. _combos], filter, _listNames, _count, typed, [.. _patterns]);
+        return new CompiledRuleSet(_keys, _values, [.. _combos], filter, _listNames, _count, typed, [.. _patterns], ShapeTable.Build(_shapes));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -162,7 +172,15 @@ public sealed class RuleSetBuilder : IRuleSink
         ulong allLists = _listNames.Length == 64 ? ulong.MaxValue : (1UL << _listNames.Length) - 1;
         foreach ((ulong key, AdblockRule rule) in _badFilters)
         {
-            if (rule.Scope == RuleScope.Pattern)
+            if (rule.ShapeLabel is not null && rule.Types is null)
+            {
+                (ulong, ulong) shape = (key, ShapeLabelKey(rule.ShapeLabel));
+                if (_shapes.TryGetValue(shape, out ushort id))
+                {
+                    _shapes[shape] = ComboId(_combos[id].Without(RuleCombo.For(RuleScope.ExactName, rule.IsException, rule.IsImportant, allLists)));
+                }
+            }
+            else if (rule.Scope == RuleScope.Pattern)
             {
                 _patterns.RemoveAll(p => p.Pattern!.ToString() == rule.Pattern && p.Exception == rule.IsException && p.Types == rule.Types);
             }
@@ -179,6 +197,17 @@ public sealed class RuleSetBuilder : IRuleSink
                 }
             }
         }
+    }
+
+    private static ulong ShapeLabelKey(string label)
+    {
+        Span<byte> bytes = stackalloc byte[64];
+        for (int i = 0; i < label.Length; i++)
+        {
+            bytes[i] = (byte)label[i];
+        }
+
+        return ShapeTable.LabelKey(bytes[..label.Length]);
     }
 
     private void CheckList(int listIndex)

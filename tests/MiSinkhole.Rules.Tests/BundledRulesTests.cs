@@ -197,6 +197,38 @@ public sealed class BundledRulesTests
         Assert.IsEmpty(blocked, "needed names blocked by the bundled tier: " + string.Join(", ", blocked));
     }
 
+    /// <summary>
+    /// The shape rules (<c>|label.*.zone^</c>) of the bundled files catch telemetry-shaped hosts
+    /// nobody has listed yet, and none of them matches an essential name, a name the research set
+    /// reports as needed, the benign names, or a shape's own zone-level name.
+    /// </summary>
+    [TestMethod]
+    public void ShapeRules_CatchNewTelemetryHosts_AndNoEssentialNeededOrBenignName()
+    {
+        var builder = new RuleSetBuilder(["shapes"]);
+        var errors = new List<RuleListError>();
+        string[] shapes = [.. BundledFiles().SelectMany(File.ReadAllLines)
+            .Select(l => l.Split('#')[0].Trim())
+            .Where(r => r.StartsWith('|') && r.Contains(".*.", StringComparison.Ordinal))];
+        RuleListParser.Parse(new StringReader(string.Join("\n", shapes)), "shapes", builder, 0, errors);
+        CompiledRuleSet set = builder.Build();
+
+        Assert.IsEmpty(errors, string.Join("\n", errors));
+        Assert.IsGreaterThanOrEqualTo(40, shapes.Length);
+        Assert.AreEqual(shapes.Length, set.ShapeCount, "every shape is matched by table lookups, not as a regular expression");
+        foreach (string caught in (string[])["sentry.new-service.xiaomi.com", "stat.tv.mi.com", "tracking.sg.miui.com", "log.a.b.xiaomi.net", "mistat.eu.xiaomi.com", "stats.x.duokanbox.com"])
+        {
+            Assert.IsTrue(set.Match(caught).IsMatch, caught);
+        }
+
+        string[] essential = [.. File.ReadAllLines(Path.Combine(RulesDirectory, "xiaomi", "essential.txt"))
+            .Select(l => l.Split('#')[0].Trim()).Where(l => l.Length > 0)];
+        string[] benign = ["tracking.miui.com", "stat.xiaomi.com", "sentry.io", "o1.ingest.sentry.io", "log.example.com", "stats.google.com",
+            "logupdate.avlyun.sec.miui.com", "stats-fm.music.xiaomi.com", "statusapi.micloud.xiaomi.net", "logistics.mi.com", "www.mi.com", "www.xiaomi.com"];
+        string[] wrong = [.. essential.Concat(NeededResearchNames()).Concat(benign).Where(n => set.Match(n).IsMatch)];
+        Assert.IsEmpty(wrong, "shapes that match essential, needed or benign names: " + string.Join(", ", wrong));
+    }
+
     internal static IEnumerable<string> BundledFiles() =>
         Directory.GetFiles(Path.Combine(RulesDirectory, "xiaomi"), "*.txt")
             .Concat(Directory.GetFiles(Path.Combine(RulesDirectory, "bypass"), "*.txt"))

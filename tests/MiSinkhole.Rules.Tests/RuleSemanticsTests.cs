@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace MiSinkhole.Rules.Tests;
 
 /// <summary>What compiled adblock rules match: scopes, exceptions, importance, record types, patterns, badfilter.</summary>
@@ -85,6 +87,46 @@ public sealed class RuleSemanticsTests
         Assert.IsTrue(set.Match("x.metrics-eu.example.net").IsMatch);
         Assert.IsFalse(set.Match("example.net").IsMatch);
         Assert.AreEqual(2, set.PatternCount);
+    }
+
+    [TestMethod]
+    public void Shapes_MatchTheLeftmostLabelAnywhereUnderTheZone_AsTheirPatternDoes()
+    {
+        const string Rules = "|sentry.*.xiaomi.com^\n|stat.*.mi.com^\n";
+        CompiledRuleSet set = Compile(Rules);
+        string[] names =
+        [
+            "sentry.pay.xiaomi.com", "sentry.a.b.c.xiaomi.com", "sentry.xiaomi.com", "x.sentry.pay.xiaomi.com",
+            "sentry.pay.xiaomi.com.evil.example", "sentry.pay.xiaomi.co", "sentryx.pay.xiaomi.com", "sentry.pay.notxiaomi.com",
+            "stat.youpin.mi.com", "stat.mi.com", "mi.com", "stat.x.xiaomi.com", "sentry.x.mi.com", "sentry.x.xiaomi.com.",
+        ];
+        Regex[] patterns = [new(@"^sentry\..*\.xiaomi\.com$"), new(@"^stat\..*\.mi\.com$")];
+
+        Assert.AreEqual(2, set.ShapeCount);
+        Assert.AreEqual(2, set.PatternCount);
+        foreach (string name in names)
+        {
+            bool expected = patterns.Any(p => p.IsMatch(name.TrimEnd('.')));
+            Assert.AreEqual(expected, set.Match(name).IsMatch, name);
+        }
+
+        Assert.AreEqual("|sentry.*.xiaomi.com^", set.RuleFor(Dns.DnsName.FromText("sentry.a.b.xiaomi.com"), 1, 0));
+    }
+
+    [TestMethod]
+    public void Shapes_TakeExceptionsImportantAndBadFilter_LikeOtherRules()
+    {
+        CompiledRuleSet set = Compile(
+            "|log.*.example.com^\n|stat.*.example.com^$important\n|typed.*.example.com^$dnstype=AAAA\n",
+            "@@|log.*.example.com^\n@@||stat.x.example.com^\n|gone.*.example.com^\n|gone.*.example.com^$badfilter\n");
+
+        RuleMatch log = set.Match("log.x.example.com");
+        Assert.AreEqual(1UL, log.Lists);
+        Assert.AreEqual(2UL, log.Exceptions);
+        Assert.AreEqual(1UL, set.Match("stat.x.example.com").Important);
+        Assert.IsTrue(set.Match("typed.x.example.com", 28).IsMatch, "a typed shape stays a pattern");
+        Assert.IsFalse(set.Match("typed.x.example.com", 1).IsMatch);
+        Assert.IsFalse(set.Match("gone.x.example.com").IsMatch);
     }
 
     [TestMethod]
