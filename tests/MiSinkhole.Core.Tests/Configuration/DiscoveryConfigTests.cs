@@ -1,9 +1,10 @@
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Rules;
 using MiSinkhole.TestKit;
 
 namespace MiSinkhole.Core.Tests.Configuration;
 
-/// <summary>The Discovery section (the zone lists), as the config reader checks it.</summary>
+/// <summary>The Discovery section (the zone lists) and optional lists (the local decision files), as the config reader checks them.</summary>
 [TestClass]
 public sealed class DiscoveryConfigTests
 {
@@ -67,5 +68,25 @@ public sealed class DiscoveryConfigTests
 
         CollectionAssert.AreEqual(new[] { "xiaomi-telemetry" }, globbed.Policies.Single().Log.ToArray(), "xiaomi-* would otherwise log every Xiaomi name");
         CollectionAssert.AreEqual(new[] { "xiaomi-telemetry" }, noPolicies.Policies.Single().Block.ToArray(), "every list blocks, but not the zones");
+    }
+
+    [TestMethod]
+    public void OptionalList_WithAMissingFile_ReadsAsEmpty_AndOthersStillNeedTheirFiles()
+    {
+        using var dir = new TempDirectory();
+        string missing = Path.Combine(dir.Path, "local", "telemetry.txt");
+        TestConfig config = new TestConfig()
+            .List("local-telemetry", "local/telemetry.txt").Set("Lists:local-telemetry:Optional", "true")
+            .List("typo", "local/telmetry.txt")
+            .Policy("strict", block: ["local-telemetry"]);
+
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = config.ReadWithProblems(dir.Path);
+        (ConfigSnapshot snapshot, List<RuleListError> listErrors) = ActiveConfig.Compile(options with { Lists = [options.Lists[0]] });
+
+        Assert.AreEqual(missing, options.Lists[0].Sources.Single(), "kept, so the list watcher sees it appear");
+        Assert.AreEqual("Lists:typo:Sources:0", problems.Single().Key);
+        StringAssert.Contains(problems.Single().Message, "file not found: ");
+        Assert.IsEmpty(listErrors, "a missing optional file is no problem when the rules are compiled");
+        Assert.AreEqual(0, snapshot.Rules.Count);
     }
 }
