@@ -22,7 +22,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends libcap2-bin \
  && apt-get purge -y libcap2-bin && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
 COPY config/misinkhole.json /config/misinkhole.json
 COPY config/rules /config/rules
-RUN mkdir -p /data && chown app:app /data
+# rules/local/ holds the user's decisions (misinkhole review, run with docker exec as app): never
+# in the image (.dockerignore), created empty and writable, and kept in the /config volume.
+RUN mkdir -p /data /config/rules/local && chown app:app /data /config/rules/local
 USER app
 VOLUME ["/config", "/data"]
 EXPOSE 53/udp 53/tcp 9153/tcp

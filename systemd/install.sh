@@ -30,6 +30,8 @@ rm -rf "$root/opt/misinkhole/data"
 if [ ! -e "$root/etc/misinkhole/misinkhole.json" ]; then
   cp config/misinkhole.json "$root/etc/misinkhole/misinkhole.json"
   cp -R config/rules "$root/etc/misinkhole/rules"
+  # rules/local/ holds review decisions (misinkhole review): made on this box, never shipped.
+  rm -rf "$root/etc/misinkhole/rules/local"
 fi
 install -m 0644 systemd/misinkhole.service "$root/etc/systemd/system/misinkhole.service"
 

@@ -12,4 +12,5 @@ namespace MiSinkhole.Core;
 [JsonSerializable(typeof(ListCacheMetadata))]
 [JsonSerializable(typeof(Dictionary<string, CategoryCounts>))]
 [JsonSerializable(typeof(List<MatchRecord>))]
+[JsonSerializable(typeof(List<UnclassifiedName>))]
 internal sealed partial class CoreJsonContext : JsonSerializerContext;

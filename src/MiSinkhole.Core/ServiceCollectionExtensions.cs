@@ -36,6 +36,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IClientNames>(sp => sp.GetRequiredService<ClientNameResolver>());
         services.AddSingleton<MiSinkhole.Core.Inventory.DeviceInventory>();
         services.AddSingleton<MiSinkhole.Core.Inventory.InventoryStore>();
+        services.AddSingleton<MiSinkhole.Core.Discovery.UnclassifiedNames>();
         services.AddSingleton(sp => new NeighbourTable(sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NeighbourTable>>()));
         services.AddSingleton<INeighbourTable>(sp => sp.GetRequiredService<NeighbourTable>());
         services.AddSingleton<RuleExplainer>();

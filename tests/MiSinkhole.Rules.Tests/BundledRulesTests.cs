@@ -33,7 +33,7 @@ public sealed class BundledRulesTests
         string xiaomi = Path.Combine(RulesDirectory, "xiaomi");
         var builder = new RuleSetBuilder(["block"]);
         var errors = new List<RuleListError>();
-        foreach (string file in Directory.GetFiles(xiaomi, "*.txt").Where(f => !f.EndsWith("essential.txt", StringComparison.Ordinal))
+        foreach (string file in Directory.GetFiles(xiaomi, "*.txt").Where(IsBlockFile)
             .Concat(Directory.GetFiles(Path.Combine(RulesDirectory, "bypass"), "*.txt")))
         {
             using var reader = new StreamReader(file);
@@ -59,7 +59,7 @@ public sealed class BundledRulesTests
 
         CompiledRuleSet allow = allowBuilder.Build();
         string[] blockNames = [.. Directory.GetFiles(xiaomi, "*.txt")
-            .Where(f => !f.EndsWith("essential.txt", StringComparison.Ordinal))
+            .Where(IsBlockFile)
             .SelectMany(File.ReadAllLines)
             .Select(l => l.Split('#')[0].Trim().TrimStart('|', '*', '.').TrimEnd('^', '|'))
             .Where(l => l.Length > 0 && !l.StartsWith('!'))];
@@ -258,6 +258,9 @@ public sealed class BundledRulesTests
         Assert.IsEmpty(errors, string.Join("\n", errors));
         return builder.Build();
     }
+
+    /// <summary>Every file of xiaomi/ blocks but the essential allow list and the zones (Discovery:Zones, which never block).</summary>
+    private static bool IsBlockFile(string file) => !file.EndsWith("essential.txt", StringComparison.Ordinal) && !file.EndsWith("zones.txt", StringComparison.Ordinal);
 
     private static string FindRules()
     {

@@ -16,7 +16,7 @@ public sealed class CommandLineTests
 
         Assert.AreEqual(0, exitCode, output);
         StringAssert.Contains(output, "OK");
-        StringAssert.Contains(output, "10 lists");
+        StringAssert.Contains(output, "16 lists");
     }
 
     [TestMethod]

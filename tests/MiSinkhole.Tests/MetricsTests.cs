@@ -20,9 +20,11 @@ public sealed partial class MetricsTests
         var dir = new TempDirectory();
         dir.Write("telemetry.txt", "data.mistat.xiaomi.com\n");
         dir.Write("essential.txt", "update.miui.com\n");
+        dir.Write("zones.txt", "xiaomi.com\nmiui.com\n");
         dir.Write("misinkhole.json", """
             {
-              "Lists": { "xiaomi-telemetry": { "Sources": [ "telemetry.txt" ] }, "xiaomi-essential": { "Sources": [ "essential.txt" ] } },
+              "Lists": { "xiaomi-telemetry": { "Sources": [ "telemetry.txt" ] }, "xiaomi-essential": { "Sources": [ "essential.txt" ] }, "xiaomi-zones": { "Sources": [ "zones.txt" ] } },
+              "Discovery": { "Zones": [ "xiaomi-zones" ] },
               "Policies": {
                 "strict": { "Block": [ "xiaomi-telemetry" ], "Allow": [ "xiaomi-essential" ] },
                 "observe": { "Log": [ "xiaomi-telemetry" ] }
@@ -40,6 +42,7 @@ public sealed partial class MetricsTests
         await Dig.RunAsync(server, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
         await Dig.RunAsync(server, "-b", "127.0.0.2", "update.miui.com", "AAAA");
         await Dig.RunAsync(server, "-b", "127.0.0.3", "data.mistat.xiaomi.com", "A");
+        await Dig.RunAsync(server, "-b", "127.0.0.2", "unclassified.xiaomi.com", "A");
         await Dig.RunAsync(server, "-b", "127.0.0.9", "example.org", "TXT");
         await Dig.RunAsync(server, "-b", "127.0.0.9", "+tcp", "example.org", "TXT");
         await Dig.RunAsync(server, "-b", "127.0.0.9", "example.org", "TYPE65280");
@@ -64,9 +67,12 @@ public sealed partial class MetricsTests
             Assert.AreEqual(1, Value(metrics, "misinkhole_dns_queries_total", "outcome=\"forwarded\",qtype=\"other\",transport=\"udp\""));
             Assert.AreEqual(1, Value(metrics, "misinkhole_dns_queries_total", "outcome=\"formerr\",qtype=\"other\",transport=\"udp\""));
             Assert.AreEqual(1, Value(metrics, "misinkhole_cache_hits_total", ""));
-            Assert.AreEqual(4, Value(metrics, "misinkhole_cache_misses_total", ""), "update.miui.com, the logged name, example.org TXT and TYPE65280");
+            Assert.AreEqual(5, Value(metrics, "misinkhole_cache_misses_total", ""), "update.miui.com, the logged name, the unclassified one, example.org TXT and TYPE65280");
             Assert.AreEqual(1, Value(metrics, "misinkhole_rules_loaded", "list=\"xiaomi-telemetry\""));
-            Assert.AreEqual(4, Value(metrics, "misinkhole_upstream_queries_total", $"result=\"ok\",upstream=\"{upstream.Address}\""));
+            Assert.AreEqual(5, Value(metrics, "misinkhole_upstream_queries_total", $"result=\"ok\",upstream=\"{upstream.Address}\""));
+            Assert.AreEqual(1, Value(metrics, "misinkhole_unclassified_queries_total", "device=\"old-phone\""));
+            Assert.AreEqual(1, Value(metrics, "misinkhole_unclassified_names", "device=\"old-phone\""));
+            Assert.DoesNotContain("unclassified.xiaomi.com", metrics, "names are never labels");
             Assert.IsGreaterThan(0, Value(metrics, "misinkhole_dns_query_duration_seconds_count", "outcome=\"forwarded\""));
             Assert.AreEqual(3, Value(metrics, "misinkhole_inventory_clients", ""));
 

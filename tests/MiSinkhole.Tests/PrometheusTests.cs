@@ -39,6 +39,7 @@ public sealed partial class PrometheusTests
         dir.Write("telemetry.txt", "||mistat.xiaomi.com^\n");
         dir.Write("essential.txt", "update.miui.com\n");
         dir.Write("bypass.txt", "|dns.google^\n");
+        dir.Write("zones.txt", "xiaomi.com\nmiui.com\n");
         dir.Write("misinkhole.json", $$"""
             {
               "Lists": {
@@ -46,8 +47,10 @@ public sealed partial class PrometheusTests
                 "xiaomi-essential": { "Sources": [ "essential.txt" ] },
                 "ads": { "Sources": [ "{{goodList.Url}}" ] },
                 "broken": { "Sources": [ "{{badList.Url}}" ] },
-                "dns-bypass": { "Sources": [ "bypass.txt" ], "BlockResponse": "NxDomain" }
+                "dns-bypass": { "Sources": [ "bypass.txt" ], "BlockResponse": "NxDomain" },
+                "xiaomi-zones": { "Sources": [ "zones.txt" ] }
               },
+              "Discovery": { "Zones": [ "xiaomi-zones" ] },
               "Policies": {
                 "strict": { "Block": [ "xiaomi-telemetry", "ads", "broken" ], "Log": [ "dns-bypass" ], "Allow": [ "xiaomi-essential" ] },
                 "observe": { "Log": [ "xiaomi-telemetry" ], "Allow": [ "xiaomi-essential" ] }
@@ -114,8 +117,8 @@ public sealed partial class PrometheusTests
     private static async Task SendTrafficAsync(IPEndPoint server, CancellationToken stop)
     {
         IPAddress[] clients = [IPAddress.Parse("127.0.0.2"), IPAddress.Parse("127.0.0.3"), IPAddress.Parse("127.0.0.4")];
-        // Seven names over three clients (coprime), so every client asks for every name.
-        string[] names = ["data.mistat.xiaomi.com", "update.miui.com", "ads.example.net", "example.org", "fail.example.org", "dns.google", "www.example.org"];
+        // Eight names over three clients (coprime), so every client asks for every name.
+        string[] names = ["data.mistat.xiaomi.com", "update.miui.com", "ads.example.net", "example.org", "fail.example.org", "dns.google", "www.example.org", "unclassified.xiaomi.com"];
         for (ushort i = 0; !stop.IsCancellationRequested; i++)
         {
             await RawClient.UdpAsync(server, RawMessage.Query(names[i % names.Length], 1, i), TimeSpan.FromSeconds(1), clients[i % clients.Length]);

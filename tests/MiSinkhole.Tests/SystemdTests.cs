@@ -81,9 +81,13 @@ public sealed class SystemdTests
         Assert.IsTrue(File.Exists(Path.Combine(root.Path, "etc/misinkhole/rules/xiaomi/telemetry.txt")));
         Assert.AreEqual(File.ReadAllText(RepositoryPaths.File("systemd", "misinkhole.service")), File.ReadAllText(Path.Combine(root.Path, "etc/systemd/system/misinkhole.service")));
 
+        Assert.IsFalse(Directory.Exists(Path.Combine(root.Path, "etc/misinkhole/rules/local")), "no review decisions are shipped");
+
         File.WriteAllText(Path.Combine(root.Path, "etc/misinkhole/misinkhole.json"), "{ \"DefaultPolicy\": \"mine\" }");
+        root.Write("etc/misinkhole/rules/local/telemetry.txt", "mine.xiaomi.com\n");
         using Process again = Process.Start(start)!;
         await again.WaitForExitAsync();
         Assert.AreEqual("{ \"DefaultPolicy\": \"mine\" }", File.ReadAllText(Path.Combine(root.Path, "etc/misinkhole/misinkhole.json")), "a second install keeps the user's config");
+        Assert.AreEqual("mine.xiaomi.com\n", File.ReadAllText(Path.Combine(root.Path, "etc/misinkhole/rules/local/telemetry.txt")), "and the user's review decisions");
     }
 }

@@ -103,9 +103,9 @@ public sealed partial class ActiveConfig
 
             foreach (string source in options.Lists[i].Sources)
             {
-                if (!File.Exists(source) && options.Lists[i].Subscriptions.Any(s => s.CachePath == source))
+                if (!File.Exists(source) && options.Lists[i].MayBeMissing(source))
                 {
-                    continue; // a URL not downloaded yet: the refresh service fetches it and reloads
+                    continue; // a URL not downloaded yet (the refresh service fetches it and reloads), or an optional file not written yet
                 }
 
                 try

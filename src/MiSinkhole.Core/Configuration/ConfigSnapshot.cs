@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Policies;
@@ -23,7 +25,17 @@ public sealed class ConfigSnapshot
         ListNamesUtf8 = [.. rules.ListNames.Select(Encoding.UTF8.GetBytes)];
         ListBlockResponses = [.. rules.ListNames.Select(n => Options.Lists.FirstOrDefault(l => l.Name == n)?.BlockResponse)];
         AutoPolicy = Options.Devices.AutoPolicy is string auto ? policies.GetValueOrDefault(auto) : null;
+        for (int i = 0; i < rules.ListNames.Count; i++)
+        {
+            if (Discovery.DiscoveryOptions.IsZoneList(Options.Discovery.ActiveZones, rules.ListNames[i]))
+            {
+                ZoneMask |= 1UL << i;
+            }
+        }
     }
+
+    /// <summary>The lists of Xiaomi's zones (bit i = list i) while discovery is on; 0: off.</summary>
+    public ulong ZoneMask { get; }
 
     public DeviceTable Devices { get; }
 
@@ -53,6 +65,21 @@ public sealed class ConfigSnapshot
     public MiSinkhole.Dns.BlockResponseMode?[] ListBlockResponses { get; }
 
     public string ListName(int index) => Rules.ListNames[index];
+
+    /// <summary>
+    /// For a name's rule match: the zone list under which it is an unclassified Xiaomi name (a
+    /// zone list matches and no other list does, of any kind: block, log, allow, extended,
+    /// bypass, local decisions, exceptions), or -1. A few AND operations, for every query.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int UnclassifiedZone(in RuleMatch match)
+    {
+        ulong zones = match.Lists & ZoneMask;
+        return zones != 0 && ((match.Lists | match.Exceptions) & ~ZoneMask) == 0 ? BitOperations.TrailingZeroCount(zones) : -1;
+    }
+
+    /// <summary>Whether <paramref name="name"/> (dotted) is an unclassified Xiaomi name under these rules. Allocates nothing; not for the query path.</summary>
+    public bool IsUnclassified(string name) => UnclassifiedZone(Rules.Match(name)) >= 0;
 
     /// <summary>
     /// The text of the rule of <paramref name="list"/> that covers the name (for records of what

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Discovery;
 using MiSinkhole.Core.Lists;
 using MiSinkhole.Core.Policies;
 using MiSinkhole.Core.QueryLog;
@@ -25,8 +26,9 @@ public static class SinkholeConfigReader
     {
         { "DataDirectory", (s, o) => o with { DataDirectory = s.DataDirectory }, true },
         { "Lists", (s, o) => o with { Lists = ReadLists(s.Section("Lists")) } },
+        { "Discovery", (s, o) => o with { Discovery = DiscoveryOptions.Keys(o.Lists).Read(s.Section("Discovery"), new DiscoveryOptions()) } },
         { "Schedules", (s, o) => o with { Schedules = ReadSchedules(s.Section("Schedules")) } },
-        { "Policies", (s, o) => o with { Policies = [.. s.Section("Policies").Children().Select(p => PolicyOptions.Keys(o.Lists, o.Schedules).Read(p, new PolicyOptions { Name = p.Key }))] } },
+        { "Policies", (s, o) => o with { Policies = [.. s.Section("Policies").Children().Select(p => PolicyOptions.Keys(o.Lists, o.Schedules, o.Discovery.Zones).Read(p, new PolicyOptions { Name = p.Key }))] } },
         { "DefaultPolicy", ReadDefaultPolicy },
         { "Devices", (s, o) => o with { Devices = DevicesOptions.Keys(o.Policies, o.DefaultPolicy).Read(s.Section("Devices"), new DevicesOptions()) } },
         { "Dns", (s, o) => o with { Dns = DnsServerOptions.Keys.Read(s.Section("Dns"), new DnsServerOptions()) }, true },
@@ -90,8 +92,8 @@ public static class SinkholeConfigReader
         string defaultPolicy = root["DefaultPolicy"] ?? (policies.Count > 0 ? policies[0].Name : "default");
         if (policies.Count == 0)
         {
-            // Without policies every list blocks: the simplest useful sinkhole.
-            policies = [new PolicyOptions { Name = defaultPolicy, Block = [.. options.Lists.Select(l => l.Name)] }];
+            // Without policies every list blocks (but zone lists, which never do): the simplest useful sinkhole.
+            policies = [new PolicyOptions { Name = defaultPolicy, Block = [.. options.Lists.Select(l => l.Name).Where(l => !DiscoveryOptions.IsZoneList(options.Discovery.Zones, l))] }];
         }
         else if (!policies.Any(p => p.Name.Equals(defaultPolicy, StringComparison.OrdinalIgnoreCase)))
         {

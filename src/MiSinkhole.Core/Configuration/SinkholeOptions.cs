@@ -1,4 +1,5 @@
 using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Discovery;
 using MiSinkhole.Core.Lists;
 using MiSinkhole.Core.Policies;
 using MiSinkhole.Core.QueryLog;
@@ -17,6 +18,9 @@ public sealed record SinkholeOptions
     public CacheOptions Cache { get; init; } = new();
 
     public IReadOnlyList<ListOptions> Lists { get; init; } = [];
+
+    /// <summary>Which lists are Xiaomi's zones, for unclassified names.</summary>
+    public DiscoveryOptions Discovery { get; init; } = new();
 
     public IReadOnlyList<PolicyOptions> Policies { get; init; } = [];
 

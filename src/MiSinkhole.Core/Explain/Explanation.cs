@@ -19,6 +19,9 @@ public sealed record Explanation(string Name, string Type, string Policy, Policy
     /// <summary>How the policy in force came about, in words (device or default, schedule, pause).</summary>
     public string Why { get; init; } = "";
 
+    /// <summary>When the name is an unclassified Xiaomi name (under a zone, decided by no list): the zone list; else null.</summary>
+    public string? UnclassifiedUnder { get; init; }
+
     public override string ToString()
     {
         var text = new StringBuilder();
@@ -33,6 +36,11 @@ public sealed record Explanation(string Name, string Type, string Policy, Policy
         if (Why.Length > 0)
         {
             text.Append("  why: ").AppendLine(Why);
+        }
+
+        if (UnclassifiedUnder is not null)
+        {
+            text.Append("  unclassified Xiaomi name: under a zone of '").Append(UnclassifiedUnder).AppendLine("', and no list decides it (misinkhole review classifies it)");
         }
 
         foreach (MatchedRule rule in Rules)

@@ -64,7 +64,7 @@ public sealed class RuleExplainer
                 continue;
             }
 
-            foreach (string source in options.Lists[i].Sources)
+            foreach (string source in options.Lists[i].Sources.Where(File.Exists))
             {
                 sink.Begin(options.Lists[i].Name, source);
                 using var reader = new StreamReader(source);
@@ -79,6 +79,7 @@ public sealed class RuleExplainer
             PolicySource = client.Source,
             PausedUntil = client.PausedUntil,
             Why = ClientPolicyText.Describe(client, _resolver.Time),
+            UnclassifiedUnder = snapshot.UnclassifiedZone(match) is int zone and >= 0 ? snapshot.ListName(zone) : null,
         };
     }
 

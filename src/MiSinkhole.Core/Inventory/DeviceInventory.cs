@@ -11,8 +11,8 @@ namespace MiSinkhole.Core.Inventory;
 /// <summary>
 /// Every client the daemon has served: configured devices by name, other clients by address
 /// (with the MAC the neighbour table gave when first seen). Per client: first and last seen,
-/// queries, per list how many queries it blocked, logged and allowed, and the names blocked or
-/// only logged with list and rule. A client that asks for names that a Block or Log list named
+/// queries, per list how many queries it blocked, logged and allowed, the names blocked or
+/// only logged with list and rule, and the unclassified Xiaomi names (first and last seen, count). A client that asks for names that a Block or Log list named
 /// <c>xiaomi…</c> holds is flagged as a probable Xiaomi device (in <see cref="XiaomiClients"/>,
 /// by address and MAC); <see cref="ClientPolicyResolver"/> then gives it <c>Devices:AutoPolicy</c>
 /// when that is set, and the inventory notes when it did. Recording a query is a dictionary
@@ -65,6 +65,11 @@ public sealed class DeviceInventory
             entry.NoteAutoPolicy(client.Assigned.Name, now);
         }
 
+        if (context.UnclassifiedList is string zone)
+        {
+            entry.RecordUnclassified(context.QueryName, zone, now);
+        }
+
         if (context.PolicyAction == PolicyAction.None || context.MatchedList is not string list || context.Config is not { } rules)
         {
             return;
@@ -88,6 +93,10 @@ public sealed class DeviceInventory
     /// <summary>Everything the inventory knows, most recently seen first.</summary>
     public IReadOnlyList<InventoryRecord> List() =>
         [.. _devices.Values.Concat(_clients.Values).OrderByDescending(e => e.LastSeen).Select(ToRecord)];
+
+    /// <summary>The clients that asked for unclassified Xiaomi names, with those names (newest first); the others are skipped without copying.</summary>
+    public IReadOnlyList<ClientUnclassified> Unclassified() =>
+        [.. _devices.Values.Concat(_clients.Values).Where(e => e.HasUnclassified).Select(e => new ClientUnclassified(e.Key, e.Device, e.Unclassified(ToDate)))];
 
     /// <summary>One client by key (device name or address).</summary>
     public InventoryRecord? Find(string key) =>

@@ -13,9 +13,14 @@ internal sealed class InventoryEntry
     /// <summary>Names remembered per client; beyond that only the per-list counts grow.</summary>
     public const int MaxMatchedNames = 256;
 
+    /// <summary>Unclassified names remembered per client; beyond that the least recently seen one makes room.</summary>
+    public const int MaxUnclassifiedNames = 256;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<string, long[]> _categories = [];
     private readonly Dictionary<ulong, MatchStat> _matches = [];
+    private readonly Dictionary<ulong, UnclassifiedStat> _unclassified = [];
+    private volatile int _unclassifiedCount;
     private long _queries;
     private long _lastSeen;
     private ClientAddress _lastAddress;
@@ -136,6 +141,49 @@ internal sealed class InventoryEntry
         }
     }
 
+    /// <summary>Whether the client has asked for any unclassified name (read without the lock).</summary>
+    public bool HasUnclassified => _unclassifiedCount > 0;
+
+    /// <summary>
+    /// Counts a query for an unclassified Xiaomi name (found under the zone list <paramref name="list"/>);
+    /// a name not seen before is remembered with its first-seen time, and when
+    /// <see cref="MaxUnclassifiedNames"/> are, the least recently seen one is forgotten.
+    /// </summary>
+    public void RecordUnclassified(ReadOnlySpan<byte> wireName, string list, long now)
+    {
+        ulong key = Hash(wireName);
+        lock (_lock)
+        {
+            _dirty = true;
+            if (!_unclassified.TryGetValue(key, out UnclassifiedStat? stat))
+            {
+                if (_unclassified.Count >= MaxUnclassifiedNames)
+                {
+                    _unclassified.Remove(_unclassified.MinBy(u => u.Value.LastSeen).Key);
+                }
+
+                _unclassified[key] = stat = new UnclassifiedStat(global::MiSinkhole.Dns.DnsName.ToText(wireName), list, now);
+                _unclassifiedCount = _unclassified.Count;
+            }
+            else if (!ReferenceEquals(stat.List, list))
+            {
+                stat.List = list;
+            }
+
+            stat.Count++;
+            stat.LastSeen = now;
+        }
+    }
+
+    /// <summary>The unclassified names, newest first.</summary>
+    public IReadOnlyList<UnclassifiedName> Unclassified(Func<long, DateTimeOffset> date)
+    {
+        lock (_lock)
+        {
+            return UnclassifiedLocked(date);
+        }
+    }
+
     /// <summary>Notes that <c>Devices:AutoPolicy</c> (<paramref name="policy"/>) applies to this client now.</summary>
     public void NoteAutoPolicy(string policy, long now)
     {
@@ -180,6 +228,15 @@ internal sealed class InventoryEntry
                 }
             }
 
+            foreach (UnclassifiedName name in record.Unclassified.OrderByDescending(u => u.LastSeen).Take(MaxUnclassifiedNames))
+            {
+                if (global::MiSinkhole.Dns.DnsName.TryFromText(name.Name, wire, out int length))
+                {
+                    _unclassified[Hash(wire[..length])] = new UnclassifiedStat(name.Name, name.List, timestamp(name.FirstSeen)) { Count = name.Count, LastSeen = timestamp(name.LastSeen) };
+                }
+            }
+
+            _unclassifiedCount = _unclassified.Count;
             if (Mac == 0 && record.Mac is string mac && global::MiSinkhole.Core.Devices.MacAddress.TryParse(mac, out global::MiSinkhole.Core.Devices.MacAddress parsed))
             {
                 Mac = parsed.Value;
@@ -212,9 +269,14 @@ internal sealed class InventoryEntry
                     .Select(m => new MatchRecord(m.Name, m.List, m.Rule, m.Action, m.Count, date(m.LastSeen)))],
                 AutoPolicy = AutoPolicy,
                 AutoPolicyApplied = AutoPolicyApplied is { } applied ? date(applied) : null,
+                Unclassified = UnclassifiedLocked(date),
             };
         }
     }
+
+    private UnclassifiedName[] UnclassifiedLocked(Func<long, DateTimeOffset> date) =>
+        [.. _unclassified.Values.OrderByDescending(u => u.LastSeen).ThenBy(u => u.Name, StringComparer.Ordinal)
+            .Select(u => new UnclassifiedName(u.Name, u.List, u.Count, date(u.FirstSeen), date(u.LastSeen)))];
 
     /// <summary>One counter per (name, action, list).</summary>
     private static ulong MatchKey(ReadOnlySpan<byte> lowerWireName, PolicyAction action, string list) =>

@@ -43,5 +43,12 @@ public sealed record InventoryRecord
 
     public DateTimeOffset? AutoPolicyApplied { get; init; }
 
+    /// <summary>
+    /// The unclassified Xiaomi names it asked for (under Xiaomi's zones, decided by no list when
+    /// asked), newest first, with first and last seen and count. <c>/api/unclassified</c> shows
+    /// those that the current rules still do not decide.
+    /// </summary>
+    public IReadOnlyList<UnclassifiedName> Unclassified { get; init; } = [];
+
     public bool IsProbablyXiaomi => XiaomiSince is not null;
 }

@@ -131,12 +131,13 @@ public sealed partial class InventoryStore : BackgroundService
 
         using SqliteCommand upsert = connection.CreateCommand();
         upsert.CommandText = """
-            INSERT INTO clients (key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, matches, auto_policy, auto_policy_applied)
-            VALUES ($key, $device, $address, $mac, $host, $first, $last, $queries, $categories, $xiaomi, $matches, $auto, $applied)
+            INSERT INTO clients (key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, matches, auto_policy, auto_policy_applied, unclassified)
+            VALUES ($key, $device, $address, $mac, $host, $first, $last, $queries, $categories, $xiaomi, $matches, $auto, $applied, $unclassified)
             ON CONFLICT (key) DO UPDATE SET device = excluded.device, address = excluded.address, mac = excluded.mac,
               host_name = excluded.host_name, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
               queries = excluded.queries, categories = excluded.categories, xiaomi_since = excluded.xiaomi_since,
-              matches = excluded.matches, auto_policy = excluded.auto_policy, auto_policy_applied = excluded.auto_policy_applied
+              matches = excluded.matches, auto_policy = excluded.auto_policy, auto_policy_applied = excluded.auto_policy_applied,
+              unclassified = excluded.unclassified
             """;
         foreach (InventoryRecord record in changed)
         {
@@ -154,6 +155,7 @@ public sealed partial class InventoryStore : BackgroundService
             upsert.Parameters.AddWithValue("$matches", JsonSerializer.Serialize(record.Matches.ToList(), CoreJsonContext.Default.ListMatchRecord));
             upsert.Parameters.AddWithValue("$auto", (object?)record.AutoPolicy ?? DBNull.Value);
             upsert.Parameters.AddWithValue("$applied", record.AutoPolicyApplied is { } applied ? Date(applied) : DBNull.Value);
+            upsert.Parameters.AddWithValue("$unclassified", record.Unclassified.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(record.Unclassified.ToList(), CoreJsonContext.Default.ListUnclassifiedName));
             upsert.ExecuteNonQuery();
         }
 
@@ -186,7 +188,7 @@ public sealed partial class InventoryStore : BackgroundService
     {
         using SqliteConnection connection = Open();
         using SqliteCommand select = connection.CreateCommand();
-        select.CommandText = "SELECT key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, matches, auto_policy, auto_policy_applied FROM clients";
+        select.CommandText = "SELECT key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, matches, auto_policy, auto_policy_applied, unclassified FROM clients";
         var records = new List<InventoryRecord>();
         using (SqliteDataReader row = select.ExecuteReader())
         {
@@ -207,6 +209,7 @@ public sealed partial class InventoryStore : BackgroundService
                     Matches = JsonSerializer.Deserialize(row.GetString(10), CoreJsonContext.Default.ListMatchRecord) ?? [],
                     AutoPolicy = row.IsDBNull(11) ? null : row.GetString(11),
                     AutoPolicyApplied = row.IsDBNull(12) ? null : Date(row.GetString(12)),
+                    Unclassified = row.IsDBNull(13) ? [] : JsonSerializer.Deserialize(row.GetString(13), CoreJsonContext.Default.ListUnclassifiedName) ?? [],
                 });
             }
         }
@@ -228,10 +231,36 @@ public sealed partial class InventoryStore : BackgroundService
               key TEXT PRIMARY KEY, device TEXT, address TEXT, mac TEXT, host_name TEXT,
               first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, queries INTEGER NOT NULL,
               categories TEXT NOT NULL, xiaomi_since TEXT, matches TEXT NOT NULL,
-              auto_policy TEXT, auto_policy_applied TEXT);
+              auto_policy TEXT, auto_policy_applied TEXT, unclassified TEXT);
             """;
         setup.ExecuteNonQuery();
+        AddMissingColumns(connection);
         return connection;
+    }
+
+    /// <summary>
+    /// Files written before a column existed (the unclassified names came later) get it, empty:
+    /// an old inventory loads as it was, and is written in the new shape from then on.
+    /// </summary>
+    private static void AddMissingColumns(SqliteConnection connection)
+    {
+        var columns = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using (SqliteCommand info = connection.CreateCommand())
+        {
+            info.CommandText = "SELECT name FROM pragma_table_info('clients')";
+            using SqliteDataReader reader = info.ExecuteReader();
+            while (reader.Read())
+            {
+                columns.Add(reader.GetString(0));
+            }
+        }
+
+        if (!columns.Contains("unclassified"))
+        {
+            using SqliteCommand alter = connection.CreateCommand();
+            alter.CommandText = "ALTER TABLE clients ADD COLUMN unclassified TEXT";
+            alter.ExecuteNonQuery();
+        }
     }
 
     private static bool IsStorageProblem(Exception e) =>

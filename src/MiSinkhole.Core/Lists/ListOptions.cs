@@ -25,6 +25,14 @@ public sealed record ListOptions(string Name, IReadOnlyList<string> Sources)
     /// </summary>
     public BlockResponseMode? BlockResponse { get; init; }
 
+    /// <summary>
+    /// A missing source file reads as an empty list instead of being an error (<c>Optional</c>):
+    /// for files the user's own tools write, such as the <c>rules/local/</c> files of
+    /// <c>misinkhole review</c>, which no install or upgrade ships. The file is still watched, so
+    /// it applies once it appears.
+    /// </summary>
+    public bool Optional { get; init; }
+
     /// <summary>The keys of one list; lists apply on reload.</summary>
     public static SectionKeys<ListOptions> Keys { get; } = new()
     {
@@ -32,7 +40,11 @@ public sealed record ListOptions(string Name, IReadOnlyList<string> Sources)
         { "RefreshInterval", (s, o) => o with { RefreshInterval = s.Duration("RefreshInterval", o.RefreshInterval) } },
         { "Enabled", (s, o) => o with { Enabled = s.Bool("Enabled", o.Enabled) } },
         { "BlockResponse", ReadBlockResponse },
+        { "Optional", (s, o) => o with { Optional = s.Bool("Optional", o.Optional) } },
     };
+
+    /// <summary>Whether <paramref name="source"/> may be missing: a file of an optional list, or a URL's download not made yet.</summary>
+    public bool MayBeMissing(string source) => Optional || Subscriptions.Any(s => s.CachePath == source);
 
     private static ListOptions ReadBlockResponse(ConfigSection list, ListOptions options)
     {
@@ -74,9 +86,9 @@ public sealed record ListOptions(string Name, IReadOnlyList<string> Sources)
             }
 
             string path = list.FullPath(value);
-            if (!File.Exists(path))
+            if (!File.Exists(path) && !IsOptional(list))
             {
-                list.Error(key, $"file not found: {path}");
+                list.Error(key, $"file not found: {path} (\"Optional\": true reads a missing file as an empty list)");
                 continue;
             }
 
@@ -90,4 +102,7 @@ public sealed record ListOptions(string Name, IReadOnlyList<string> Sources)
 
         return options with { Sources = sources, Subscriptions = subscriptions };
     }
+
+    /// <summary>The list's <c>Optional</c>, peeked at while its sources are read (its own key reports a bad value).</summary>
+    private static bool IsOptional(ConfigSection list) => bool.TryParse(list["Optional"], out bool optional) && optional;
 }

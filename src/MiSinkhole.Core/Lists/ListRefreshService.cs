@@ -43,7 +43,7 @@ public sealed partial class ListRefreshService : BackgroundService
         _logger = logger;
         foreach (string file in LocalFiles(options))
         {
-            _localStamps[file] = File.GetLastWriteTimeUtc(file);
+            _localStamps[file] = Stamp(file);
         }
 
         // The last good refresh before this start, so the age is known before the next download.
@@ -124,7 +124,7 @@ public sealed partial class ListRefreshService : BackgroundService
 
         foreach (string file in LocalFiles(options))
         {
-            DateTime stamp = File.Exists(file) ? File.GetLastWriteTimeUtc(file) : DateTime.MinValue;
+            DateTime stamp = Stamp(file);
             if (!_localStamps.TryGetValue(file, out DateTime known))
             {
                 _localStamps[file] = stamp; // new in a reloaded config, which loaded it
@@ -186,6 +186,9 @@ public sealed partial class ListRefreshService : BackgroundService
         ListCacheMetadata? meta = ListCacheMetadata.Read(subscription.CachePath);
         return meta is null || now - meta.CheckedAt >= interval;
     }
+
+    /// <summary>When a local file was last written; a missing one (an optional list's, not written yet) has its own stamp, so its appearance is a change.</summary>
+    private static DateTime Stamp(string file) => File.Exists(file) ? File.GetLastWriteTimeUtc(file) : DateTime.MinValue;
 
     private static IEnumerable<string> LocalFiles(SinkholeOptions options) =>
         options.Lists.Where(l => l.Enabled).SelectMany(l => l.Sources.Where(s => l.Subscriptions.All(u => u.CachePath != s)));

@@ -72,6 +72,12 @@ public sealed class QueryContext
     /// <summary>The list that decided <see cref="PolicyAction"/>, when one did.</summary>
     public string? MatchedList { get; set; }
 
+    /// <summary>
+    /// When the name is an unclassified Xiaomi name (under a zone list of <c>Discovery:Zones</c>,
+    /// and no other list decides it): that zone list. Null otherwise. Set by the policy stage.
+    /// </summary>
+    public string? UnclassifiedList { get; set; }
+
     /// <summary>The config snapshot (rules, policies, devices) the whole query is decided with, CNAME checks too.</summary>
     public MiSinkhole.Core.Configuration.ConfigSnapshot? Config { get; set; }
 
@@ -116,6 +122,7 @@ public sealed class QueryContext
         Outcome = Outcome.None;
         PolicyAction = PolicyAction.None;
         MatchedList = null;
+        UnclassifiedList = null;
         Config = null;
         _clientPolicy = default;
         Answer = null;

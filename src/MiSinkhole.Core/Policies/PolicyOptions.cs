@@ -1,5 +1,6 @@
 using System.Net;
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Discovery;
 using MiSinkhole.Core.Lists;
 using MiSinkhole.Dns;
 
@@ -29,12 +30,15 @@ public sealed record PolicyOptions
     /// <summary>The policy that applies outside <see cref="Schedule"/>; null: none (nothing blocked or logged).</summary>
     public string? Otherwise { get; init; }
 
-    /// <summary>The keys of one policy, checked against the configured lists and schedules; policies apply on reload.</summary>
-    public static SectionKeys<PolicyOptions> Keys(IReadOnlyList<ListOptions> lists, IReadOnlyDictionary<string, WeeklySchedule> schedules) => new()
+    /// <summary>
+    /// The keys of one policy, checked against the configured lists and schedules; policies apply
+    /// on reload. <paramref name="zones"/> (<c>Discovery:Zones</c>) are no lists a policy may use.
+    /// </summary>
+    public static SectionKeys<PolicyOptions> Keys(IReadOnlyList<ListOptions> lists, IReadOnlyDictionary<string, WeeklySchedule> schedules, IReadOnlyList<string>? zones = null) => new()
     {
-        { "Block", (s, o) => o with { Block = ListRefs(s, "Block", lists) } },
-        { "Log", (s, o) => o with { Log = ListRefs(s, "Log", lists) } },
-        { "Allow", (s, o) => o with { Allow = ListRefs(s, "Allow", lists) } },
+        { "Block", (s, o) => o with { Block = ListRefs(s, "Block", lists, zones ?? []) } },
+        { "Log", (s, o) => o with { Log = ListRefs(s, "Log", lists, zones ?? []) } },
+        { "Allow", (s, o) => o with { Allow = ListRefs(s, "Allow", lists, zones ?? []) } },
         { "BlockResponse", ReadBlockResponse },
         { "BlockTtl", (s, o) => o with { BlockTtl = s.Duration("BlockTtl", o.BlockTtl) } },
         { "Schedule", (s, o) => o with { Schedule = ReadSchedule(s, schedules) } },
@@ -109,13 +113,22 @@ public sealed record PolicyOptions
         return options with { BlockResponse = BlockResponseMode.CustomAddresses, BlockAddresses = addresses };
     }
 
-    /// <summary>List names, with <c>*</c> globs ("xiaomi-*") expanded against the configured lists.</summary>
-    private static List<string> ListRefs(ConfigSection policy, string key, IReadOnlyList<ListOptions> lists)
+    /// <summary>
+    /// List names, with <c>*</c> globs ("xiaomi-*") expanded against the configured lists. A zone
+    /// list is an error by name and skipped by a glob: it only finds unclassified names.
+    /// </summary>
+    private static List<string> ListRefs(ConfigSection policy, string key, IReadOnlyList<ListOptions> lists, IReadOnlyList<string> zones)
     {
         var names = new List<string>();
         foreach ((string itemKey, string value) in policy.Items(key))
         {
-            var matches = lists.Where(l => GlobMatches(value, l.Name)).Select(l => l.Name).ToList();
+            if (DiscoveryOptions.IsZoneList(zones, value))
+            {
+                policy.Error(itemKey, $"'{value}' is a list of Xiaomi's zones (Discovery:Zones): it finds unclassified names and never blocks, logs or allows");
+                continue;
+            }
+
+            var matches = lists.Where(l => GlobMatches(value, l.Name) && !DiscoveryOptions.IsZoneList(zones, l.Name)).Select(l => l.Name).ToList();
             if (matches.Count == 0)
             {
                 policy.Error(itemKey, $"no list named '{value}' (have: {string.Join(", ", lists.Select(l => l.Name))})");

@@ -28,6 +28,9 @@ public sealed class QueryLogEvent
 
     public string? List { get; set; }
 
+    /// <summary>For an unclassified Xiaomi name: the zone list it is under (the row's action is then <c>unclassified</c> unless a policy acted on its answer).</summary>
+    public string? Unclassified { get; set; }
+
     /// <summary>The snapshot the decision was made with: the writer finds the rule in it.</summary>
     public ConfigSnapshot? Rules { get; set; }
 

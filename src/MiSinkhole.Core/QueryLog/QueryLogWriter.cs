@@ -14,7 +14,8 @@ using MiSinkhole.Dns;
 namespace MiSinkhole.Core.QueryLog;
 
 /// <summary>
-/// The query log: the DNS path hands each query to <see cref="Record"/>, which copies it into one
+/// The query log: the DNS path hands each query to <see cref="Record"/> (with <c>PolicyMatches</c>,
+/// those a list decided and those for unclassified Xiaomi names), which copies it into one
 /// of <c>QueueSize</c> preallocated events and queues it (with none free, the query is dropped and
 /// counted: the DNS path never waits or allocates, and the writer never writes more than
 /// QueueSize rows per flush); this background service writes the queued events to SQLite (WAL)
@@ -24,6 +25,9 @@ namespace MiSinkhole.Core.QueryLog;
 public sealed partial class QueryLogWriter : BackgroundService
 {
     private static readonly TimeSpan RetentionCheck = TimeSpan.FromMinutes(10);
+
+    /// <summary>The action of a row for an unclassified Xiaomi name, which no list decided (<c>/api/querylog?action=unclassified</c>).</summary>
+    public const string UnclassifiedAction = "unclassified";
 
     private readonly QueryLogOptions _options;
     private readonly TimeProvider _time;
@@ -73,7 +77,7 @@ public sealed partial class QueryLogWriter : BackgroundService
     public void Record(QueryContext context, Outcome outcome, double latencyMilliseconds)
     {
         if (_options.Record == QueryLogRecordMode.None
-            || (_options.Record == QueryLogRecordMode.PolicyMatches && context.PolicyAction == PolicyAction.None)
+            || (_options.Record == QueryLogRecordMode.PolicyMatches && context.PolicyAction == PolicyAction.None && context.UnclassifiedList is null)
             || context.Query.NameLength == 0)
         {
             return;
@@ -94,6 +98,7 @@ public sealed partial class QueryLogWriter : BackgroundService
         e.Outcome = outcome;
         e.Action = context.PolicyAction;
         e.List = context.MatchedList;
+        e.Unclassified = context.UnclassifiedList;
         e.Rules = context.Config;
         e.ResponseCode = context.ResponseLength >= 4 ? context.Response[3] & 0x0F : -1;
         e.LatencyMilliseconds = latencyMilliseconds;
@@ -197,8 +202,8 @@ public sealed partial class QueryLogWriter : BackgroundService
             name.Value = DnsName.ToText(e.Name);
             type.Value = DnsRecordType.ToText(e.Type);
             outcome.Value = MetricLabels.Outcome(e.Outcome);
-            action.Value = e.Action == PolicyAction.None ? DBNull.Value : MetricLabels.Action(e.Action);
-            list.Value = (object?)e.List ?? DBNull.Value;
+            action.Value = e.Action != PolicyAction.None ? MetricLabels.Action(e.Action) : e.Unclassified is not null ? UnclassifiedAction : DBNull.Value;
+            list.Value = (object?)(e.Action == PolicyAction.None ? e.Unclassified : e.List) ?? DBNull.Value;
             rule.Value = (object?)RuleOf(e) ?? DBNull.Value;
             rcode.Value = e.ResponseCode < 0 ? DBNull.Value : e.ResponseCode;
             latency.Value = Math.Round(e.LatencyMilliseconds, 3);
@@ -244,7 +249,9 @@ public sealed partial class QueryLogWriter : BackgroundService
         }
     }
 
-    private static string? RuleOf(QueryLogEvent e) => e.List is null ? null : e.Rules?.RuleText(e.Name, e.Type, e.List);
+    /// <summary>The rule of the deciding list, or for an unclassified name the zone it is under.</summary>
+    private static string? RuleOf(QueryLogEvent e) =>
+        (e.Action == PolicyAction.None ? e.Unclassified : e.List) is string list ? e.Rules?.RuleText(e.Name, e.Type, list) : null;
 
     private string ClientText(QueryLogEvent e)
     {
@@ -268,6 +275,7 @@ public sealed partial class QueryLogWriter : BackgroundService
     {
         e.Rules = null;
         e.List = null;
+        e.Unclassified = null;
         _pool.Enqueue(e);
     }
 

@@ -9,7 +9,7 @@ using MiSinkhole.Rules;
 
 namespace MiSinkhole.Cli;
 
-/// <summary>The verbs: <c>run</c> (default), <c>check-config</c>, <c>explain</c> and <c>health</c>.</summary>
+/// <summary>The verbs: <c>run</c> (default), <c>check-config</c>, <c>explain</c>, <c>health</c> and <c>review</c>.</summary>
 public static class CommandLine
 {
     public static RootCommand Create()
@@ -61,6 +61,7 @@ public static class CommandLine
             check,
             explain,
             health,
+            ReviewCommand.Create(configOption),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction((parse, token) => RunAsync(parse.GetValue(configOption)?.FullName, parse.UnmatchedTokens, token));

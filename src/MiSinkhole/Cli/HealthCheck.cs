@@ -25,7 +25,7 @@ public static class HealthCheck
     }
 
     /// <summary>A wildcard listen address is asked on loopback.</summary>
-    private static IPEndPoint Reachable(IPEndPoint listen) =>
+    internal static IPEndPoint Reachable(IPEndPoint listen) =>
         listen.Address.Equals(IPAddress.Any) ? new IPEndPoint(IPAddress.Loopback, listen.Port)
         : listen.Address.Equals(IPAddress.IPv6Any) ? new IPEndPoint(IPAddress.IPv6Loopback, listen.Port)
         : listen;

@@ -63,6 +63,8 @@ public static class DaemonHost
                 .AddView("dotnet.timer.count", new MetricStreamConfiguration { Name = "dotnet.timers.active" })
                 .AddPrometheusExporter());
         WebApplication app = builder.Build();
+        // Its gauge (unclassified names per device) is scraped from the start, not only once the API has been asked.
+        app.Services.GetRequiredService<MiSinkhole.Core.Discovery.UnclassifiedNames>();
         app.MapPrometheusScrapingEndpoint("/metrics");
         HealthEndpoints.Map(app);
         MiSinkhole.Http.ApiEndpoints.Map(app, options.Http);

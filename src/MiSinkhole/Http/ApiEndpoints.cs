@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Discovery;
 using MiSinkhole.Core.Explain;
 using MiSinkhole.Core.Inventory;
 using MiSinkhole.Core.QueryLog;
@@ -14,7 +15,7 @@ namespace MiSinkhole.Http;
 
 /// <summary>
 /// The JSON API under <c>/api</c>: stats and the query log (from the SQLite query log), the
-/// device inventory, explain, and pausing blocking. Parameters are checked here; a bad one gets
+/// device inventory and its unclassified Xiaomi names, explain, and pausing blocking. Parameters are checked here; a bad one gets
 /// 400 with a problem body naming it. Changing endpoints go through <see cref="ApiAuthorization"/>.
 /// </summary>
 public static class ApiEndpoints
@@ -29,6 +30,7 @@ public static class ApiEndpoints
             ParseSince(since, time, out DateTimeOffset from, out IResult? bad) ? Results.Ok(log.Stats(from)) : bad!);
         api.MapGet("/querylog", QueryLog);
         api.MapGet("/devices", Devices);
+        api.MapGet("/unclassified", (string? device, UnclassifiedNames unclassified) => Results.Ok(unclassified.Report(string.IsNullOrWhiteSpace(device) ? null : device.Trim())));
         api.MapGet("/explain", (string? name, string? device, string? type, RuleExplainer explainer) =>
         {
             if (string.IsNullOrWhiteSpace(name))
@@ -62,9 +64,9 @@ public static class ApiEndpoints
 
     private static IResult QueryLog(string? device, string? action, string? name, string? since, string? limit, string? cursor, QueryLogReader log, TimeProvider time)
     {
-        if (action is not (null or "blocked" or "logged" or "allowed" or "none"))
+        if (action is not (null or "blocked" or "logged" or "allowed" or QueryLogWriter.UnclassifiedAction or "none"))
         {
-            return BadRequest("action", $"'{action}' is not blocked, logged, allowed or none");
+            return BadRequest("action", $"'{action}' is not blocked, logged, allowed, unclassified or none");
         }
 
         Span<byte> wire = stackalloc byte[256];

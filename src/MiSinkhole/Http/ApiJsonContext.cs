@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using MiSinkhole.Core.Clients;
+using MiSinkhole.Core.Discovery;
 using MiSinkhole.Core.Explain;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.QueryLog;
@@ -21,4 +22,5 @@ namespace MiSinkhole.Http;
 [JsonSerializable(typeof(DevicesResponse))]
 [JsonSerializable(typeof(Explanation))]
 [JsonSerializable(typeof(PauseResponse))]
+[JsonSerializable(typeof(UnclassifiedReport))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

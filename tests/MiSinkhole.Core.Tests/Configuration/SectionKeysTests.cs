@@ -8,14 +8,15 @@ namespace MiSinkhole.Core.Tests.Configuration;
 public sealed class SectionKeysTests
 {
     [TestMethod]
-    [DataRow("Bogus", "Bogus: unknown key (known: DataDirectory, Lists, Schedules, Policies, DefaultPolicy, Devices, Dns, Upstreams, Cache, Http, QueryLog, Logging)")]
+    [DataRow("Bogus", "Bogus: unknown key (known: DataDirectory, Lists, Discovery, Schedules, Policies, DefaultPolicy, Devices, Dns, Upstreams, Cache, Http, QueryLog, Logging)")]
     [DataRow("Dns:Bogus", "Dns:Bogus: unknown key (known: Listen, AllowedClients, UdpThreads, MaxInFlight, TcpIdleTimeout, TcpMaxConnections, TcpMaxPipelined)")]
     [DataRow("Upstreams:Bogus", "Upstreams:Bogus: unknown key (known: Servers, AttemptTimeout, Timeout)")]
     [DataRow("Cache:Bogus", "Cache:Bogus: unknown key (known: MaxEntries, MinTtl, MaxTtl)")]
     [DataRow("Http:Bogus", "Http:Bogus: unknown key (known: Listen, ApiToken)")]
     [DataRow("QueryLog:Bogus", "QueryLog:Bogus: unknown key (known: Path, Record, AnonymizeClients, Retention, FlushInterval, QueueSize)")]
     [DataRow("Logging:Bogus", "Logging:Bogus: unknown key (known: LogLevel)")]
-    [DataRow("Lists:l:Bogus", "Lists:l:Bogus: unknown key (known: Sources, RefreshInterval, Enabled, BlockResponse)")]
+    [DataRow("Lists:l:Bogus", "Lists:l:Bogus: unknown key (known: Sources, RefreshInterval, Enabled, BlockResponse, Optional)")]
+    [DataRow("Discovery:Bogus", "Discovery:Bogus: unknown key (known: Zones, Enabled)")]
     [DataRow("Policies:p:Bogus", "Policies:p:Bogus: unknown key (known: Block, Log, Allow, BlockResponse, BlockTtl, Schedule, Otherwise)")]
     [DataRow("Devices:d:Bogus", "Devices:d:Bogus: unknown key (known: Match, Policy)")]
     public void UnknownKey_IsReportedWithTheKeysItsOwnerReads(string key, string expected)
@@ -31,7 +32,8 @@ public sealed class SectionKeysTests
     public void EveryKeyATableNames_IsRead()
     {
         TestConfig config = new TestConfig()
-            .List("l", "/dev/null").Set("Lists:l:RefreshInterval", "2h").Set("Lists:l:Enabled", "false")
+            .List("l", "/dev/null").Set("Lists:l:RefreshInterval", "2h").Set("Lists:l:Enabled", "false").Set("Lists:l:Optional", "true")
+            .List("zones", "/dev/null").Set("Discovery:Zones:0", "zones").Set("Discovery:Enabled", "false")
             .Policy("p", block: ["l"]).Set("Policies:p:BlockTtl", "5m").Set("Policies:p:BlockResponse", "NxDomain")
             .Set("Dns:UdpThreads", "3").Set("Dns:TcpMaxPipelined", "7").Set("Upstreams:Timeout", "3s").Set("Cache:MaxEntries", "42")
             .Set("Http:Listen", "none").Set("QueryLog:QueueSize", "200").Set("Logging:LogLevel:Default", "Warning")
@@ -39,7 +41,8 @@ public sealed class SectionKeysTests
 
         SinkholeOptions options = config.Read(Path.GetTempPath());
 
-        Assert.AreEqual((TimeSpan.FromHours(2), false), (options.Lists[0].RefreshInterval, options.Lists[0].Enabled));
+        Assert.AreEqual((TimeSpan.FromHours(2), false, true), (options.Lists[0].RefreshInterval, options.Lists[0].Enabled, options.Lists[0].Optional));
+        Assert.AreEqual(("zones", false), (options.Discovery.Zones.Single(), options.Discovery.Enabled));
         Assert.AreEqual((TimeSpan.FromMinutes(5), MiSinkhole.Dns.BlockResponseMode.NxDomain), (options.Policies[0].BlockTtl, options.Policies[0].BlockResponse));
         Assert.AreEqual((3, 7), (options.Dns.UdpThreads, options.Dns.TcpMaxPipelined));
         Assert.AreEqual(TimeSpan.FromSeconds(3), options.Upstreams.Timeout);

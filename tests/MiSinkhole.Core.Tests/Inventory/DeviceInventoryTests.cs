@@ -3,7 +3,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
-using MiSinkhole.Core.Devices;
 using MiSinkhole.Core.Inventory;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
@@ -31,14 +30,6 @@ public sealed class DeviceInventoryTests
         return ActiveConfig.Compile(options).Snapshot;
     }
 
-    /// <summary>An inventory with the resolver that reads its Xiaomi flags, as the daemon wires them.</summary>
-    private static (DeviceInventory Inventory, ClientPolicyResolver Resolver) Inventory(TimeProvider time, INeighbourTable neighbours)
-    {
-        var xiaomi = new XiaomiClients();
-        var resolver = new ClientPolicyResolver(neighbours, xiaomi, new BlockingPause(time, NullLogger<BlockingPause>.Instance), time);
-        return (new DeviceInventory(time, neighbours, NoClientNames.Instance, xiaomi, resolver, TestMeters.Factory()), resolver);
-    }
-
     /// <summary>A context as the inventory stage sees it after the policy stage logged <paramref name="name"/>.</summary>
     private static QueryContext Logged(ConfigSnapshot rules, string client, string name)
     {
@@ -58,7 +49,7 @@ public sealed class DeviceInventoryTests
         using var dir = new TempDirectory();
         ConfigSnapshot rules = Snapshot(dir);
         var neighbours = new FakeNeighbours(new() { ["192.168.1.50"] = "a4:50:46:00:00:01", ["fd00::1234"] = "a4:50:46:00:00:01" });
-        (DeviceInventory inventory, ClientPolicyResolver resolver) = Inventory(new FakeTimeProvider(), neighbours);
+        (DeviceInventory inventory, ClientPolicyResolver resolver) = TestInventory.Create(new FakeTimeProvider(), neighbours);
         ClientIdentity v4 = ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.50")));
         ClientIdentity privacy = ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("fd00::1234")));
         ClientIdentity other = ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.51")));
@@ -83,7 +74,7 @@ public sealed class DeviceInventoryTests
         using var dir = new TempDirectory();
         ConfigSnapshot rules = Snapshot(dir);
         var time = new FakeTimeProvider();
-        (DeviceInventory inventory, _) = Inventory(time, NoNeighbours.Instance);
+        (DeviceInventory inventory, _) = TestInventory.Create(time);
         var store = new InventoryStore(inventory, rules.Options, time, NullLogger<InventoryStore>.Instance);
         await store.StartAsync(CancellationToken.None);
         inventory.Record(Logged(rules, "192.168.1.50", "tracking.miui.com"));
@@ -106,7 +97,7 @@ public sealed class DeviceInventoryTests
         dir.Write("not-a-folder", "a file where the data folder should be");
         SinkholeOptions options = rules.Options with { DataDirectory = Path.Combine(dir.Path, "not-a-folder") };
         var time = new FakeTimeProvider();
-        (DeviceInventory inventory, _) = Inventory(time, NoNeighbours.Instance);
+        (DeviceInventory inventory, _) = TestInventory.Create(time);
         var store = new InventoryStore(inventory, options, time, NullLogger<InventoryStore>.Instance);
 
         await store.StartAsync(CancellationToken.None);

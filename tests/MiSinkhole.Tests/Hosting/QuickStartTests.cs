@@ -20,7 +20,7 @@ public sealed class QuickStartTests
 
         Assert.IsTrue(config.IsValid, string.Join("\n", config.Problems));
         string rules = RepositoryPaths.File("config", "rules") + Path.DirectorySeparatorChar;
-        Assert.HasCount(9, config.Options.Lists);
+        Assert.HasCount(15, config.Options.Lists);
         foreach (ListOptions list in config.Options.Lists)
         {
             Assert.IsTrue(list.Sources.All(s => s.StartsWith(rules, StringComparison.Ordinal)), $"{list.Name}: {string.Join(", ", list.Sources)} (not the copy in bin/)");

@@ -9,7 +9,8 @@ namespace MiSinkhole.Core.Stages.Accounting;
 /// <summary>
 /// Outermost: accounts for every query, also those refused or malformed, once it is answered (or
 /// dropped): counts it in the metrics by transport, query type and outcome, with its duration,
-/// and per device, category and action when a policy list decided it; and offers answered
+/// per device, category and action when a policy list decided it, and per device when it was
+/// for an unclassified Xiaomi name; and offers answered
 /// queries to the query log (which keeps what its mode asks for). Label values are fixed
 /// strings; nothing here waits on the exporter or the database.
 /// </summary>
@@ -57,6 +58,11 @@ public sealed class AccountingStage : IQueryStage
         if (context.ResponseLength > 0 && context.PolicyAction != PolicyAction.None && context.MatchedList is string list)
         {
             _metrics.RecordPolicyMatch(context.Device, list, context.PolicyAction);
+        }
+
+        if (context.ResponseLength > 0 && context.UnclassifiedList is not null)
+        {
+            _metrics.RecordUnclassified(context.Device);
         }
 
         if (outcome is not (Outcome.Refused or Outcome.FormErr or Outcome.NotImp or Outcome.Dropped))

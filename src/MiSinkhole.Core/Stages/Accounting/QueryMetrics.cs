@@ -8,14 +8,16 @@ namespace MiSinkhole.Core.Stages.Accounting;
 /// <summary>
 /// The accounting stage's instruments: <c>misinkhole_dns_queries_total</c> and the query duration
 /// for every query it sees (and, from the transports, queries they drop before the chain: every
-/// query context busy), and the policy matches per device, category and action. Counts are our
-/// own striped counters, read when Prometheus scrapes.
+/// query context busy), the policy matches per device, category and action, and the queries for
+/// unclassified Xiaomi names per device (never the name: it would be an unbounded label). Counts
+/// are our own striped counters, read when Prometheus scrapes.
 /// </summary>
 public sealed class QueryMetrics
 {
     private readonly QueryCounters _queries = new();
     private readonly Histogram<double> _duration;
     private readonly ConcurrentDictionary<(string Device, string Category, string Action), StripedCounter> _policyMatches = new();
+    private readonly ConcurrentDictionary<string, StripedCounter> _unclassified = new();
 
     public QueryMetrics(IMeterFactory meterFactory)
     {
@@ -24,6 +26,8 @@ public sealed class QueryMetrics
         _duration = meter.CreateHistogram<double>("misinkhole.dns.query.duration", unit: "s", description: "Time from decoding a query to its answer being written, by outcome.");
         meter.CreateObservableCounter("misinkhole.policy.matches", PolicyMatches,
             description: "Queries a policy list decided, by device, category (list) and action: blocked, logged (would have blocked) or allowed.");
+        meter.CreateObservableCounter("misinkhole.unclassified.queries", Unclassified,
+            description: "Queries for unclassified Xiaomi names (under Xiaomi's zones, decided by no list), by device; the names are at /api/unclassified.");
     }
 
     /// <summary>Records one finished query.</summary>
@@ -48,6 +52,20 @@ public sealed class QueryMetrics
 
         counter.Increment();
     }
+
+    /// <summary>Counts a query for an unclassified Xiaomi name; the label is bounded by the config (devices, or <c>unknown</c>).</summary>
+    public void RecordUnclassified(string device)
+    {
+        if (!_unclassified.TryGetValue(device, out StripedCounter? counter))
+        {
+            counter = _unclassified.GetOrAdd(device, static _ => new StripedCounter());
+        }
+
+        counter.Increment();
+    }
+
+    private IEnumerable<Measurement<long>> Unclassified() =>
+        _unclassified.Select(p => new Measurement<long>(p.Value.Value, new KeyValuePair<string, object?>("device", p.Key)));
 
     private IEnumerable<Measurement<long>> PolicyMatches() =>
         _policyMatches.Select(p => new Measurement<long>(p.Value.Value,
