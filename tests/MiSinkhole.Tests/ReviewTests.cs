@@ -111,7 +111,7 @@ public sealed partial class ReviewTests
         using var dir = new TempDirectory();
         string config = CopyShippedConfig(dir);
         await using RunningDaemon daemon = await StartAsync(upstream, config);
-        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "bugreport.new.xiaomi.com", "A");
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "crash.new.xiaomi.com", "A");
         await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "other.new.mi.com", "A");
         await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "other.new.mi.com", "A");
         string http = "--Http:Listen=" + daemon.HttpAddress.Authority;
@@ -121,10 +121,10 @@ public sealed partial class ReviewTests
         (_, string explain) = await DaemonProcess.RunAsync("explain", "other.new.mi.com", "--config", config);
 
         Assert.AreEqual(0, exit, all);
-        StringAssert.Matches(all, ListedRow("bugreport.new.xiaomi.com", "crash", 1, "127.0.0.2"));
+        StringAssert.Matches(all, ListedRow("crash.new.xiaomi.com", "crash", 1, "127.0.0.2"));
         StringAssert.Matches(all, ListedRow("other.new.mi.com", "-", 2, "127.0.0.3"));
         Assert.AreEqual(0, oneExit, one);
-        Assert.DoesNotContain("bugreport.new.xiaomi.com", one, "only that client's names");
+        Assert.DoesNotContain("crash.new.xiaomi.com", one, "only that client's names");
         StringAssert.Contains(one, "other.new.mi.com");
         StringAssert.Contains(explain, "unclassified Xiaomi name: under a zone of 'xiaomi-zones'");
         Assert.IsFalse(Directory.Exists(Path.Combine(dir.Path, "rules", "local")), "listing writes nothing; and no local file is needed to start");
