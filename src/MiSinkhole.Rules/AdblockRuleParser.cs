@@ -18,6 +18,9 @@ public static class AdblockRuleParser
 {
     public const RegexOptions PatternOptions = RegexOptions.NonBacktracking | RegexOptions.IgnoreCase | RegexOptions.CultureInvariant;
 
+    private static readonly System.Buffers.SearchValues<char> LabelChars =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
+
     private static readonly string[] CosmeticMarkers = ["##", "#@#", "#?#", "#$#", "#%#"];
 
     /// <param name="line">A line without its leading/trailing whitespace, not a comment.</param>
@@ -118,10 +121,13 @@ public static class AdblockRuleParser
 
         if (rest.Contains('*'))
         {
-            AdblockParseResult result = CheckPattern(WildcardToPattern(rest, anchored || scope != RuleScope.ExactName), ref rule, out problem);
-            return result == AdblockParseResult.Rule && scope == RuleScope.ExactName && rule.Types is null
+            // Built from escaped text and ".*": always a valid expression, so not compiled here
+            // to check it (a NonBacktracking regex costs milliseconds to build; the set builds it
+            // once, and not at all for a shape).
+            rule = rule with { Scope = RuleScope.Pattern, Pattern = WildcardToPattern(rest, anchored || scope != RuleScope.ExactName) };
+            return scope == RuleScope.ExactName && rule.Types is null
                 ? AsShape(rest, lowerName, ref rule, out nameLength)
-                : result;
+                : AdblockParseResult.Rule;
         }
 
         if (rest.IndexOfAny('^', '|', '/') >= 0)
@@ -286,15 +292,15 @@ public static class AdblockRuleParser
             return AdblockParseResult.Rule;
         }
 
-        Span<char> label = stackalloc char[256];
-        if (NormalizeName(rest[..star], label, out int labelLength) is not null
+        ReadOnlySpan<char> label = rest[..star];
+        if (label.Length > 63 || label.ContainsAnyExcept(LabelChars)
             || NormalizeName(rest[(star + 3)..], lowerName, out nameLength) is not null)
         {
             nameLength = 0;
             return AdblockParseResult.Rule;
         }
 
-        rule = rule with { ShapeLabel = label[..labelLength].ToString() };
+        rule = rule with { ShapeLabel = label.ToString().ToLowerInvariant() };
         return AdblockParseResult.Rule;
     }
 
