@@ -11,7 +11,7 @@ public sealed class SectionKeysTests
     [DataRow("Bogus", "Bogus: unknown key (known: DataDirectory, Lists, Discovery, Schedules, Policies, DefaultPolicy, Devices, Dns, Upstreams, Cache, Http, QueryLog, Logging)")]
     [DataRow("Dns:Bogus", "Dns:Bogus: unknown key (known: Listen, AllowedClients, UdpThreads, MaxInFlight, TcpIdleTimeout, TcpMaxConnections, TcpMaxPipelined)")]
     [DataRow("Upstreams:Bogus", "Upstreams:Bogus: unknown key (known: Servers, AttemptTimeout, Timeout)")]
-    [DataRow("Cache:Bogus", "Cache:Bogus: unknown key (known: MaxEntries, MinTtl, MaxTtl)")]
+    [DataRow("Cache:Bogus", "Cache:Bogus: unknown key (known: MaxEntries, MaxBytes, MinTtl, MaxTtl, MaxNegativeTtl)")]
     [DataRow("Http:Bogus", "Http:Bogus: unknown key (known: Listen, ApiToken)")]
     [DataRow("QueryLog:Bogus", "QueryLog:Bogus: unknown key (known: Path, Record, AnonymizeClients, Retention, FlushInterval, QueueSize)")]
     [DataRow("Logging:Bogus", "Logging:Bogus: unknown key (known: LogLevel)")]
