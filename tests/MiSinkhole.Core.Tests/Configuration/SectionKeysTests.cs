@@ -15,7 +15,7 @@ public sealed class SectionKeysTests
     [DataRow("Http:Bogus", "Http:Bogus: unknown key (known: Listen, ApiToken)")]
     [DataRow("QueryLog:Bogus", "QueryLog:Bogus: unknown key (known: Path, Record, AnonymizeClients, Retention, FlushInterval, QueueSize, MaxBytes, Collapse)")]
     [DataRow("Logging:Bogus", "Logging:Bogus: unknown key (known: LogLevel)")]
-    [DataRow("Lists:l:Bogus", "Lists:l:Bogus: unknown key (known: Sources, RefreshInterval, Enabled, BlockResponse, Optional)")]
+    [DataRow("Lists:l:Bogus", "Lists:l:Bogus: unknown key (known: Sources, RefreshInterval, Enabled, BlockResponse, Optional, AllowHttp)")]
     [DataRow("Discovery:Bogus", "Discovery:Bogus: unknown key (known: Zones, Enabled)")]
     [DataRow("Policies:p:Bogus", "Policies:p:Bogus: unknown key (known: Block, Log, Allow, BlockResponse, BlockTtl, Schedule, Otherwise)")]
     [DataRow("Devices:d:Bogus", "Devices:d:Bogus: unknown key (known: Match, Policy)")]
