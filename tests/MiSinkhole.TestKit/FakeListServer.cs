@@ -13,6 +13,7 @@ public sealed class FakeListServer : IDisposable
 {
     private readonly HttpListener _listener;
     private readonly Task _loop;
+    private readonly CancellationTokenSource _stop = new();
 
     public FakeListServer()
     {
@@ -54,6 +55,9 @@ public sealed class FakeListServer : IDisposable
 
     public string ContentType { get; set; } = "text/plain";
 
+    /// <summary>Send the headers and the first bytes of the body, then nothing more until disposed (a stalled download).</summary>
+    public bool StallBody { get; set; }
+
     /// <summary>The ETag sent with the body; a request whose If-None-Match equals it gets 304.</summary>
     public string? ETag { get; set; }
 
@@ -67,6 +71,7 @@ public sealed class FakeListServer : IDisposable
             return;
         }
 
+        _stop.Cancel();
         _listener.Stop();
         _listener.Close();
         try
@@ -75,6 +80,20 @@ public sealed class FakeListServer : IDisposable
         }
         catch (AggregateException)
         {
+        }
+    }
+
+    private async Task StallAsync(HttpListenerResponse response, byte[] body)
+    {
+        try
+        {
+            await response.OutputStream.WriteAsync(body.AsMemory(0, Math.Min(16, body.Length)));
+            await response.OutputStream.FlushAsync();
+            await Task.Delay(Timeout.Infinite, _stop.Token);
+        }
+        catch (Exception)
+        {
+            // stopped, or the client gave up
         }
     }
 
@@ -111,6 +130,12 @@ public sealed class FakeListServer : IDisposable
 
             byte[] body = Encoding.UTF8.GetBytes(Body);
             response.ContentLength64 = body.Length;
+            if (StallBody)
+            {
+                _ = StallAsync(response, body);
+                continue;
+            }
+
             await response.OutputStream.WriteAsync(body);
             response.Close();
         }

@@ -34,6 +34,9 @@ public sealed class TestConfig
 
     public TestConfig List(string name, params string[] sources) => Array(["Lists", name, "Sources"], sources);
 
+    /// <summary>A list downloaded from a plain-http URL (the fake list server on loopback), with the opt-in it needs.</summary>
+    public TestConfig HttpList(string name, Uri url) => List(name, url.ToString()).Set($"Lists:{name}:AllowHttp", "true");
+
     /// <summary>
     /// A policy: the lists it blocks, logs and allows (names or globs), when it applies and what
     /// applies outside that, and how its blocks answer (a mode or addresses, and the TTL). Null

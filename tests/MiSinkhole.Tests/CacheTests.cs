@@ -90,4 +90,60 @@ public sealed class CacheTests
         Assert.IsLessThanOrEqualTo(32, daemon.Get<DnsCache>().Count);
         Assert.IsGreaterThan(8, daemon.Get<DnsCache>().Count);
     }
+
+    /// <summary>Cache:MaxBytes bounds the cache by what its answers hold, long before MaxEntries is reached.</summary>
+    [TestMethod]
+    public async Task Bytes_AreBoundedByMaxBytes()
+    {
+        await using var upstream = new FakeUpstream();
+        upstream.Handler = q =>
+        {
+            RawMessage response = RawMessage.ResponseTo(q.Raw);
+            for (int i = 1; i <= 20; i++)
+            {
+                response.A(null, 300, $"192.0.2.{i}");
+            }
+
+            return response.ToArray();
+        };
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig().Upstream(upstream.Address)
+            .Set("Cache:MaxEntries", "100000").Set("Cache:MaxBytes", "64KB").Values);
+
+        var cache = daemon.Get<DnsCache>();
+        for (int i = 0; i < 300; i++)
+        {
+            Assert.IsNotNull(await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query($"big{i}.example", 1)));
+            Assert.IsLessThanOrEqualTo(64 << 10, cache.Bytes);
+        }
+
+        Assert.IsLessThan(150, cache.Count, "300 answers of about 600 bytes do not fit 64 KB");
+        Assert.IsGreaterThan(0, cache.Count);
+        Assert.IsNotNull(await RawClient.UdpAsync(daemon.EndPoint, RawMessage.Query("big299.example", 1)));
+        Assert.AreEqual(1, upstream.Received.Count(q => q.Name == "big299.example"), "the newest answers are still served from the cache");
+    }
+
+    /// <summary>An SOA asking for a day of negative caching gets Cache:MaxNegativeTtl: served TTLs say so, and the name is asked again after it.</summary>
+    [TestMethod]
+    public async Task NegativeAnswers_AreCachedAtMostMaxNegativeTtl()
+    {
+        await using var upstream = new FakeUpstream();
+        upstream.Handler = q => RawMessage.ResponseTo(q.Raw, rcode: 3).Soa("example", 86_400, 86_400).ToArray();
+        await using RunningDaemon capped = await RunningDaemon.StartAsync(new TestConfig().Upstream(upstream.Address).Values);
+
+        DnsMessage forwarded = Wire.Parse(await RawClient.UdpAsync(capped.EndPoint, RawMessage.Query("gone.example", 1)));
+        DnsMessage cached = Wire.Parse(await RawClient.UdpAsync(capped.EndPoint, RawMessage.Query("gone.example", 1)));
+        Assert.AreEqual(1, upstream.Count);
+        Assert.AreEqual(3600, forwarded.AuthorityRecords.Single().TimeToLive, "the default cap, one hour, in the answer clients cache too");
+        Assert.IsLessThanOrEqualTo(3600, cached.AuthorityRecords.Single().TimeToLive);
+
+        await using RunningDaemon shortCap = await RunningDaemon.StartAsync(new TestConfig().Upstream(upstream.Address).Set("Cache:MaxNegativeTtl", "1s").Values);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (upstream.Received.Count(q => q.Name == "short.example") < 2)
+        {
+            deadline.Token.ThrowIfCancellationRequested();
+            DnsMessage answer = Wire.Parse(await RawClient.UdpAsync(shortCap.EndPoint, RawMessage.Query("short.example", 1)));
+            Assert.IsLessThanOrEqualTo(1, answer.AuthorityRecords.Single().TimeToLive);
+            await Task.Yield();
+        }
+    }
 }

@@ -45,8 +45,8 @@ public sealed partial class PrometheusTests
               "Lists": {
                 "xiaomi-telemetry": { "Sources": [ "telemetry.txt" ] },
                 "xiaomi-essential": { "Sources": [ "essential.txt" ] },
-                "ads": { "Sources": [ "{{goodList.Url}}" ] },
-                "broken": { "Sources": [ "{{badList.Url}}" ] },
+                "ads": { "Sources": [ "{{goodList.Url}}" ], "AllowHttp": true },
+                "broken": { "Sources": [ "{{badList.Url}}" ], "AllowHttp": true },
                 "dns-bypass": { "Sources": [ "bypass.txt" ], "BlockResponse": "NxDomain" },
                 "xiaomi-zones": { "Sources": [ "zones.txt" ] }
               },

@@ -29,6 +29,9 @@ public sealed class XiaomiClients
     /// <summary>Forgets the address (the inventory forgot the client); its MAC stays flagged.</summary>
     public void Forget(ClientKey client) => _addresses.TryRemove(client, out _);
 
+    /// <summary>Addresses flagged (bounded by the inventory, which forgets them with its clients).</summary>
+    public int FlaggedAddresses => _addresses.Count;
+
     public bool IsFlagged(in ClientIdentity client, INeighbourTable neighbours)
     {
         if (client.HasAddress && !_addresses.IsEmpty && _addresses.ContainsKey(ClientKey.From(client.Address)))

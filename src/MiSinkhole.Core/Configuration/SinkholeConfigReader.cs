@@ -25,7 +25,7 @@ public static class SinkholeConfigReader
     private static readonly SectionKeys<SinkholeOptions> Root = new()
     {
         { "DataDirectory", (s, o) => o with { DataDirectory = s.DataDirectory }, true },
-        { "Lists", (s, o) => o with { Lists = ReadLists(s.Section("Lists")) } },
+        { "Lists", (s, o) => o with { ListDownloads = ListDownloadOptions.Keys.Read(s.Section("Lists"), new ListDownloadOptions()), Lists = ReadLists(s.Section("Lists")) } },
         { "Discovery", (s, o) => o with { Discovery = DiscoveryOptions.Keys(o.Lists).Read(s.Section("Discovery"), new DiscoveryOptions()) } },
         { "Schedules", (s, o) => o with { Schedules = ReadSchedules(s.Section("Schedules")) } },
         { "Policies", (s, o) => o with { Policies = [.. s.Section("Policies").Children().Select(p => PolicyOptions.Keys(o.Lists, o.Schedules, o.Discovery.Zones).Read(p, new PolicyOptions { Name = p.Key }))] } },
@@ -57,7 +57,7 @@ public static class SinkholeConfigReader
 
     private static List<ListOptions> ReadLists(ConfigSection section)
     {
-        List<ListOptions> lists = [.. section.Children().Select(list => ListOptions.Keys.Read(list, new ListOptions(list.Key, [])))];
+        List<ListOptions> lists = [.. section.Children().Where(c => !ListDownloadOptions.IsSetting(c.Key)).Select(list => ListOptions.Keys.Read(list, new ListOptions(list.Key, [])))];
         if (lists.Count > MaxLists)
         {
             section.Error("", $"at most {MaxLists} lists are supported, got {lists.Count}");

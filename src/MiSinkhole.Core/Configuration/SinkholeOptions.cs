@@ -19,6 +19,9 @@ public sealed record SinkholeOptions
 
     public IReadOnlyList<ListOptions> Lists { get; init; } = [];
 
+    /// <summary><c>Lists:DownloadTimeout</c> and <c>Lists:MaxLineLength</c>: how URL sources are downloaded.</summary>
+    public ListDownloadOptions ListDownloads { get; init; } = new();
+
     /// <summary>Which lists are Xiaomi's zones, for unclassified names.</summary>
     public DiscoveryOptions Discovery { get; init; } = new();
 

@@ -16,12 +16,19 @@ namespace MiSinkhole.Core.Inventory;
 /// <c>xiaomi…</c> holds is flagged as a probable Xiaomi device (in <see cref="XiaomiClients"/>,
 /// by address and MAC); <see cref="ClientPolicyResolver"/> then gives it <c>Devices:AutoPolicy</c>
 /// when that is set, and the inventory notes when it did. Recording a query is a dictionary
-/// lookup and a counter increment; nothing on the query path waits on the store.
+/// lookup and a counter increment; nothing on the query path waits on the store. The caps hold
+/// at insertion, with the store or without it: a client first seen when <see cref="MaxClients"/>
+/// are known makes the least recently seen sixteenth room first, and each client keeps at most
+/// <see cref="InventoryEntry.MaxMatchedNames"/> matched and
+/// <see cref="InventoryEntry.MaxUnclassifiedNames"/> unclassified names.
 /// </summary>
 public sealed class DeviceInventory
 {
     /// <summary>Clients that are no device are forgotten beyond this many (least recently seen first).</summary>
     public const int MaxClients = 10_000;
+
+    /// <summary>How many clients one eviction forgets: a batch, so a stream of new clients costs one scan per batch, not per client.</summary>
+    internal const int EvictionBatch = MaxClients / 16;
 
     private readonly ConcurrentDictionary<string, InventoryEntry> _devices = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<ClientKey, InventoryEntry> _clients = new();
@@ -32,6 +39,8 @@ public sealed class DeviceInventory
     private readonly IClientNames _names;
     private readonly DateTimeOffset _originDate;
     private readonly long _originTimestamp;
+    private readonly Lock _admit = new();
+    private long _forgotten;
 
     public DeviceInventory(TimeProvider time, INeighbourTable neighbours, IClientNames names, XiaomiClients xiaomi, ClientPolicyResolver resolver, IMeterFactory meterFactory)
     {
@@ -49,6 +58,9 @@ public sealed class DeviceInventory
     public event Action<string>? XiaomiDeviceFound;
 
     public int Count => _devices.Count + _clients.Count;
+
+    /// <summary>Clients forgotten to stay within <see cref="MaxClients"/> since start (the store deletes them from its file when this moves).</summary>
+    public long Forgotten => Interlocked.Read(ref _forgotten);
 
     /// <summary>Lists whose matches count as Xiaomi evidence: by convention, those named <c>xiaomi…</c>.</summary>
     public static bool IsXiaomiList(string list) => list.StartsWith("xiaomi", StringComparison.OrdinalIgnoreCase);
@@ -131,27 +143,8 @@ public sealed class DeviceInventory
         }
     }
 
-    /// <summary>Forgets the least recently seen clients beyond <see cref="MaxClients"/>; returns their keys.</summary>
-    internal IReadOnlyList<string> Prune()
-    {
-        int excess = _clients.Count - MaxClients;
-        if (excess <= 0)
-        {
-            return [];
-        }
-
-        var forgotten = new List<string>();
-        foreach (KeyValuePair<ClientKey, InventoryEntry> oldest in _clients.OrderBy(c => c.Value.LastSeen).Take(excess))
-        {
-            if (_clients.TryRemove(oldest))
-            {
-                _xiaomi.Forget(oldest.Key);
-                forgotten.Add(oldest.Value.Key);
-            }
-        }
-
-        return forgotten;
-    }
+    /// <summary>The keys of the clients that are no device, as the store names them (their addresses).</summary>
+    internal IReadOnlyList<string> ClientKeys() => [.. _clients.Values.Select(e => e.Key)];
 
     /// <summary>Brings back saved records (at start, before queries arrive), the most recent <see cref="MaxClients"/> clients.</summary>
     internal void Restore(IEnumerable<InventoryRecord> records)
@@ -199,9 +192,60 @@ public sealed class DeviceInventory
 
         // First seen: the only time the neighbour table and the name lookup are asked.
         ulong mac = _neighbours.TryGetMac(context.Client, out MacAddress found) ? found.Value : 0;
-        entry = _clients.GetOrAdd(key, static (k, state) => new InventoryEntry(k.ToString(), null, state.Now, state.Mac), (Now: now, Mac: mac));
+        entry = Admit(key, now, mac);
         _ = _names.TryGetName(context.Client);
         return entry;
+    }
+
+    /// <summary>
+    /// Adds a client first seen, making room first when <see cref="MaxClients"/> are known, so the
+    /// cap holds at every moment. New clients take one lock (queries of known clients never do).
+    /// </summary>
+    private InventoryEntry Admit(ClientKey key, long now, ulong mac)
+    {
+        lock (_admit)
+        {
+            if (_clients.TryGetValue(key, out InventoryEntry? entry))
+            {
+                return entry; // another thread admitted it meanwhile
+            }
+
+            if (_clients.Count >= MaxClients)
+            {
+                Evict(EvictionBatch);
+            }
+
+            entry = new InventoryEntry(key.ToString(), null, now, mac);
+            _clients[key] = entry;
+            return entry;
+        }
+    }
+
+    /// <summary>Forgets the <paramref name="count"/> least recently seen clients (one pass, a heap of <paramref name="count"/>). Caller holds <c>_admit</c>.</summary>
+    private void Evict(int count)
+    {
+        var oldest = new PriorityQueue<ClientKey, long>(count + 1, Comparer<long>.Create(static (a, b) => b.CompareTo(a)));
+        foreach (KeyValuePair<ClientKey, InventoryEntry> client in _clients)
+        {
+            long seen = client.Value.LastSeen;
+            if (oldest.Count < count)
+            {
+                oldest.Enqueue(client.Key, seen);
+            }
+            else if (oldest.TryPeek(out _, out long newest) && seen < newest)
+            {
+                oldest.EnqueueDequeue(client.Key, seen);
+            }
+        }
+
+        while (oldest.TryDequeue(out ClientKey forgotten, out _))
+        {
+            if (_clients.TryRemove(forgotten, out _))
+            {
+                _xiaomi.Forget(forgotten);
+                Interlocked.Increment(ref _forgotten);
+            }
+        }
     }
 
     private InventoryEntry? Entry(string key) =>

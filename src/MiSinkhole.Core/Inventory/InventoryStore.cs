@@ -14,7 +14,8 @@ namespace MiSinkhole.Core.Inventory;
 /// <see cref="SaveInterval"/> on this background thread, and once more at shutdown. A database
 /// that cannot be read is moved aside with its WAL (kept, not deleted) and the inventory starts
 /// empty; where no database can be used at all (a read-only folder) it lives in memory only.
-/// Clients the inventory forgets (beyond its cap) are deleted here too.
+/// Clients the inventory forgets (it keeps its cap itself, at insertion) are deleted from the
+/// file here too: a save after any was forgotten keeps only the rows of the clients it still has.
 /// </summary>
 public sealed partial class InventoryStore : BackgroundService
 {
@@ -24,6 +25,7 @@ public sealed partial class InventoryStore : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<InventoryStore> _logger;
     private readonly string _connectionString;
+    private long _forgottenSaved = -1; // the first save also drops rows beyond the cap an older file held
 
     public InventoryStore(DeviceInventory inventory, SinkholeOptions options, TimeProvider time, ILogger<InventoryStore> logger)
     {
@@ -86,8 +88,9 @@ public sealed partial class InventoryStore : BackgroundService
     }
 
     /// <summary>
-    /// Writes every client that changed since the last save and deletes the clients the
-    /// inventory forgot; returns how many were written. A failed write leaves them to the next save.
+    /// Writes every client that changed since the last save and, when the inventory forgot any
+    /// since, deletes the rows of clients it no longer has; returns how many were written. A
+    /// failed write leaves them to the next save.
     /// </summary>
     public int Save()
     {
@@ -96,16 +99,18 @@ public sealed partial class InventoryStore : BackgroundService
             return 0;
         }
 
-        IReadOnlyList<string> forgotten = _inventory.Prune();
+        long forgotten = _inventory.Forgotten; // read before the keys: a client forgotten after it is dropped at the next save
         IReadOnlyList<InventoryRecord> changed = _inventory.TakeChanged();
-        if (changed.Count == 0 && forgotten.Count == 0)
+        IReadOnlyList<string>? keep = forgotten != _forgottenSaved ? _inventory.ClientKeys() : null;
+        if (changed.Count == 0 && keep is null)
         {
             return 0;
         }
 
         try
         {
-            Write(changed, forgotten);
+            Write(changed, keep);
+            _forgottenSaved = forgotten;
         }
         catch
         {
@@ -116,19 +121,10 @@ public sealed partial class InventoryStore : BackgroundService
         return changed.Count;
     }
 
-    private void Write(IReadOnlyList<InventoryRecord> changed, IReadOnlyList<string> forgotten)
+    private void Write(IReadOnlyList<InventoryRecord> changed, IReadOnlyList<string>? keep)
     {
         using SqliteConnection connection = Open();
         using SqliteTransaction transaction = connection.BeginTransaction();
-        using SqliteCommand delete = connection.CreateCommand();
-        delete.CommandText = "DELETE FROM clients WHERE key = $key";
-        foreach (string key in forgotten)
-        {
-            delete.Parameters.Clear();
-            delete.Parameters.AddWithValue("$key", key);
-            delete.ExecuteNonQuery();
-        }
-
         using SqliteCommand upsert = connection.CreateCommand();
         upsert.CommandText = """
             INSERT INTO clients (key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, matches, auto_policy, auto_policy_applied, unclassified)
@@ -159,7 +155,33 @@ public sealed partial class InventoryStore : BackgroundService
             upsert.ExecuteNonQuery();
         }
 
+        if (keep is not null)
+        {
+            DeleteAllBut(connection, keep);
+        }
+
         transaction.Commit();
+    }
+
+    /// <summary>Deletes the rows of clients that are no device and not in <paramref name="keep"/> (at most <see cref="DeviceInventory.MaxClients"/> keys).</summary>
+    private static void DeleteAllBut(SqliteConnection connection, IReadOnlyList<string> keep)
+    {
+        using SqliteCommand table = connection.CreateCommand();
+        table.CommandText = "CREATE TEMP TABLE IF NOT EXISTS keep (key TEXT PRIMARY KEY); DELETE FROM keep;";
+        table.ExecuteNonQuery();
+        using SqliteCommand insert = connection.CreateCommand();
+        insert.CommandText = "INSERT OR IGNORE INTO keep (key) VALUES ($key)";
+        SqliteParameter key = insert.Parameters.Add("$key", SqliteType.Text);
+        insert.Prepare();
+        foreach (string client in keep)
+        {
+            key.Value = client;
+            insert.ExecuteNonQuery();
+        }
+
+        using SqliteCommand delete = connection.CreateCommand();
+        delete.CommandText = "DELETE FROM clients WHERE device IS NULL AND key NOT IN (SELECT key FROM keep); DROP TABLE keep;";
+        delete.ExecuteNonQuery();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

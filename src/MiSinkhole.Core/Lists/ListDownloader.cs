@@ -6,8 +6,11 @@ namespace MiSinkhole.Core.Lists;
 
 /// <summary>
 /// Downloads one URL source with a conditional GET (ETag / If-Modified-Since), streams it to a
-/// temporary file, checks that it is a usable list (not an error, not an HTML page, not empty,
-/// not 90 % unparsable) and only then moves it over the last good copy.
+/// temporary file (lines longer than <c>Lists:MaxLineLength</c> dropped, see
+/// <see cref="LineCappedCopy"/>), checks that it is a usable list (not an error, not an HTML
+/// page, not empty, not 90 % unparsable) and only then moves it over the last good copy. The
+/// whole exchange, body included, must end within <c>Lists:DownloadTimeout</c>: a server that
+/// sends its headers and then drips the body fails like one that never answers.
 /// </summary>
 public sealed class ListDownloader
 {
@@ -23,7 +26,25 @@ public sealed class ListDownloader
         _time = time;
     }
 
-    public async Task<DownloadOutcome> RefreshAsync(ListSubscription subscription, CancellationToken cancellationToken)
+    public async Task<DownloadOutcome> RefreshAsync(ListSubscription subscription, ListDownloadOptions options, CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(options.DownloadTimeout, _time);
+        using var both = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            return await DownloadAsync(subscription, options, both.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return Failed($"not downloaded within {options.DownloadTimeout.TotalSeconds:0.#} s (Lists:DownloadTimeout)");
+        }
+        finally
+        {
+            TryDelete(subscription.CachePath + ".download"); // moved over the cache when good; else what is left of it
+        }
+    }
+
+    private async Task<DownloadOutcome> DownloadAsync(ListSubscription subscription, ListDownloadOptions options, CancellationToken cancellationToken)
     {
         string cache = subscription.CachePath;
         Directory.CreateDirectory(Path.GetDirectoryName(cache)!);
@@ -59,10 +80,11 @@ public sealed class ListDownloader
                 return Failed("an HTML page, not a list");
             }
 
+            var copy = new LineCappedCopy(options.MaxLineLength);
             await using (Stream body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false))
             await using (FileStream file = File.Create(temp))
             {
-                await CopyLimitedAsync(body, file, cancellationToken).ConfigureAwait(false);
+                await copy.CopyAsync(body, file, cancellationToken).ConfigureAwait(false);
             }
 
             string? problem = Validate(temp, out int rules);
@@ -74,9 +96,9 @@ public sealed class ListDownloader
 
             File.Move(temp, cache, overwrite: true);
             new ListCacheMetadata(response.Headers.ETag?.ToString(), response.Content.Headers.LastModified, _time.GetUtcNow()).Write(cache);
-            return new DownloadOutcome(DownloadResult.Updated, null, rules);
+            return new DownloadOutcome(DownloadResult.Updated, null, rules, copy.Dropped);
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException or InvalidDataException)
+        catch (Exception e) when ((e is HttpRequestException or IOException or TaskCanceledException or InvalidDataException) && !cancellationToken.IsCancellationRequested)
         {
             TryDelete(temp);
             return Failed(e.Message);
@@ -117,23 +139,6 @@ public sealed class ListDownloader
         }
 
         return counter.Count >= 0.9 * (counter.Count + rules) ? $"{counter.Count} of {counter.Count + rules} lines unparsable" : null;
-    }
-
-    private static async Task CopyLimitedAsync(Stream source, Stream destination, CancellationToken cancellationToken)
-    {
-        byte[] buffer = new byte[81920];
-        long total = 0;
-        int read;
-        while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-        {
-            total += read;
-            if (total > MaxBytes)
-            {
-                throw new InvalidDataException($"download larger than {MaxBytes >> 20} MB");
-            }
-
-            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-        }
     }
 
     private static void TryDelete(string path)

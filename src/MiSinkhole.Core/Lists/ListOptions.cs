@@ -33,6 +33,12 @@ public sealed record ListOptions(string Name, IReadOnlyList<string> Sources)
     /// </summary>
     public bool Optional { get; init; }
 
+    /// <summary>
+    /// Plain <c>http://</c> sources are allowed for this list (<c>AllowHttp</c>): without it they
+    /// are a config error, as anyone on the way could change what the list blocks or allows.
+    /// </summary>
+    public bool AllowHttp { get; init; }
+
     /// <summary>The keys of one list; lists apply on reload.</summary>
     public static SectionKeys<ListOptions> Keys { get; } = new()
     {
@@ -41,6 +47,7 @@ public sealed record ListOptions(string Name, IReadOnlyList<string> Sources)
         { "Enabled", (s, o) => o with { Enabled = s.Bool("Enabled", o.Enabled) } },
         { "BlockResponse", ReadBlockResponse },
         { "Optional", (s, o) => o with { Optional = s.Bool("Optional", o.Optional) } },
+        { "AllowHttp", (s, o) => o with { AllowHttp = s.Bool("AllowHttp", o.AllowHttp) } },
     };
 
     /// <summary>Whether <paramref name="source"/> may be missing: a file of an optional list, or a URL's download not made yet.</summary>
@@ -77,6 +84,12 @@ public sealed record ListOptions(string Name, IReadOnlyList<string> Sources)
                     continue;
                 }
 
+                if (url.Scheme == Uri.UriSchemeHttp && !Peek(list, "AllowHttp"))
+                {
+                    list.Error(key, $"'{value}' is plain http://, which anyone on the way can change: use https://, or set \"AllowHttp\": true for this list");
+                    continue;
+                }
+
                 // One cache file per URL, named after the list and a hash of the URL.
                 string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(url.AbsoluteUri)))[..12];
                 string cache = Path.Combine(list.DataDirectory, "lists", $"{list.Key}-{hash}.txt");
@@ -86,7 +99,7 @@ public sealed record ListOptions(string Name, IReadOnlyList<string> Sources)
             }
 
             string path = list.FullPath(value);
-            if (!File.Exists(path) && !IsOptional(list))
+            if (!File.Exists(path) && !Peek(list, "Optional"))
             {
                 list.Error(key, $"file not found: {path} (\"Optional\": true reads a missing file as an empty list)");
                 continue;
@@ -103,6 +116,6 @@ public sealed record ListOptions(string Name, IReadOnlyList<string> Sources)
         return options with { Sources = sources, Subscriptions = subscriptions };
     }
 
-    /// <summary>The list's <c>Optional</c>, peeked at while its sources are read (its own key reports a bad value).</summary>
-    private static bool IsOptional(ConfigSection list) => bool.TryParse(list["Optional"], out bool optional) && optional;
+    /// <summary>A switch of the list (<c>Optional</c>, <c>AllowHttp</c>), peeked at while its sources are read (its own key reports a bad value).</summary>
+    private static bool Peek(ConfigSection list, string key) => bool.TryParse(list[key], out bool on) && on;
 }

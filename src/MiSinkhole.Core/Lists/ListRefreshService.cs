@@ -99,13 +99,18 @@ public sealed partial class ListRefreshService : BackgroundService
                     continue;
                 }
 
-                DownloadOutcome outcome = await _downloader.RefreshAsync(subscription, cancellationToken).ConfigureAwait(false);
+                DownloadOutcome outcome = await _downloader.RefreshAsync(subscription, options.ListDownloads, cancellationToken).ConfigureAwait(false);
                 switch (outcome.Result)
                 {
                     case DownloadResult.Updated:
                         _failedAt.Remove(subscription.CachePath);
                         _lastGoodByList[list.Name] = _time.GetUtcNow();
                         LogDownloaded(list.Name, subscription.Url, outcome.Rules);
+                        if (outcome.LongLines > 0)
+                        {
+                            LogLongLines(list.Name, subscription.Url, outcome.LongLines, options.ListDownloads.MaxLineLength);
+                        }
+
                         changed = true;
                         break;
                     case DownloadResult.NotModified:
@@ -204,4 +209,7 @@ public sealed partial class ListRefreshService : BackgroundService
 
     [LoggerMessage(EventId = LogEventIds.Lists + 4, Level = LogLevel.Error, Message = "List refresh failed")]
     private partial void LogRefreshFailed(Exception exception);
+
+    [LoggerMessage(EventId = LogEventIds.Lists + 5, Level = LogLevel.Warning, Message = "List {List}: {Count} lines of {Url} longer than {MaxLineLength} bytes were dropped (Lists:MaxLineLength)")]
+    private partial void LogLongLines(string list, Uri url, int count, int maxLineLength);
 }

@@ -21,6 +21,18 @@ public sealed record QueryLogOptions
     /// <summary>Events waiting to be written (preallocated); beyond that new ones are dropped and counted.</summary>
     public int QueueSize { get; init; } = 4096;
 
+    /// <summary>
+    /// The disk budget of the database (its file and its write-ahead log): beyond it the oldest
+    /// rows are deleted, whatever <see cref="Retention"/> says.
+    /// </summary>
+    public long MaxBytes { get; init; } = 100L << 20;
+
+    /// <summary>
+    /// A client asking the same name with the same outcome again within the same minute adds to
+    /// that minute's row (its <c>count</c>) instead of writing a new one.
+    /// </summary>
+    public bool Collapse { get; init; } = true;
+
     /// <summary>The section's keys; a change takes effect at the next start (the writer opens its file once).</summary>
     public static SectionKeys<QueryLogOptions> Keys { get; } = new(restart: true)
     {
@@ -30,5 +42,7 @@ public sealed record QueryLogOptions
         { "Retention", (s, o) => o with { Retention = s.Duration("Retention", o.Retention) } },
         { "FlushInterval", (s, o) => o with { FlushInterval = s.Duration("FlushInterval", o.FlushInterval, TimeSpan.FromMilliseconds(10), "a flush interval of at least 10ms") } },
         { "QueueSize", (s, o) => o with { QueueSize = s.Integer("QueueSize", o.QueueSize, 100, 1_000_000) } },
+        { "MaxBytes", (s, o) => o with { MaxBytes = s.Bytes("MaxBytes", o.MaxBytes, 256L << 10, 1L << 40) } },
+        { "Collapse", (s, o) => o with { Collapse = s.Bool("Collapse", o.Collapse) } },
     };
 }

@@ -5,7 +5,8 @@ using MiSinkhole.Core.Configuration;
 namespace MiSinkhole.Core.QueryLog;
 
 /// <summary>
-/// Reads the query log for the API: filtered pages newest first, and totals since a time. Opens
+/// Reads the query log for the API: filtered pages newest first, and totals since a time (a
+/// collapsed row counts as the queries it stands for). Opens
 /// the database read-only per call (WAL lets it read while the writer writes); an absent
 /// database reads as empty.
 /// </summary>
@@ -57,7 +58,7 @@ public sealed class QueryLogReader
             select.Parameters.AddWithValue("$cursor", cursor);
         }
 
-        select.CommandText = "SELECT id, time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms FROM queries"
+        select.CommandText = "SELECT id, time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms, count FROM queries"
             + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY id DESC LIMIT $limit";
         select.Parameters.AddWithValue("$limit", filter.Limit);
         var rows = new List<QueryLogRow>();
@@ -67,7 +68,7 @@ public sealed class QueryLogReader
             rows.Add(new QueryLogRow(
                 reader.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetString(2), reader.GetString(3),
                 reader.GetString(4), reader.GetString(5), reader.GetString(6), Text(reader, 7), Text(reader, 8), Text(reader, 9),
-                reader.IsDBNull(10) ? null : reader.GetInt32(10), reader.GetDouble(11)));
+                reader.IsDBNull(10) ? null : reader.GetInt32(10), reader.GetDouble(11), reader.GetInt64(12)));
         }
 
         return rows;
@@ -104,7 +105,7 @@ public sealed class QueryLogReader
     private static Dictionary<string, long> Grouped(SqliteConnection connection, string column, long from)
     {
         using SqliteCommand select = connection.CreateCommand();
-        select.CommandText = $"SELECT {column}, count(*) FROM queries WHERE time >= $from AND {column} IS NOT NULL GROUP BY {column} ORDER BY 2 DESC";
+        select.CommandText = $"SELECT {column}, sum(count) FROM queries WHERE time >= $from AND {column} IS NOT NULL GROUP BY {column} ORDER BY 2 DESC";
         select.Parameters.AddWithValue("$from", from);
         using SqliteDataReader reader = select.ExecuteReader();
         var counts = new Dictionary<string, long>();
@@ -121,7 +122,7 @@ public sealed class QueryLogReader
         using SqliteCommand select = connection.CreateCommand();
         select.CommandText = """
             SELECT device, name, n FROM (
-              SELECT device, name, count(*) AS n, row_number() OVER (PARTITION BY device ORDER BY count(*) DESC, name) AS rank
+              SELECT device, name, sum(count) AS n, row_number() OVER (PARTITION BY device ORDER BY sum(count) DESC, name) AS rank
               FROM queries WHERE time >= $from AND action = $action GROUP BY device, name)
             WHERE rank <= $top ORDER BY device, n DESC, name
             """;

@@ -19,8 +19,10 @@ namespace MiSinkhole.Core.QueryLog;
 /// of <c>QueueSize</c> preallocated events and queues it (with none free, the query is dropped and
 /// counted: the DNS path never waits or allocates, and the writer never writes more than
 /// QueueSize rows per flush); this background service writes the queued events to SQLite (WAL)
-/// in one transaction every <c>FlushInterval</c>, deletes rows past <c>Retention</c>, and on a
-/// graceful stop writes what is still queued.
+/// in one transaction every <c>FlushInterval</c> (with <c>Collapse</c>, a client's repeats of
+/// one query within a minute as one row with a count, <see cref="QueryLogCollapser"/>), keeps
+/// the file within <c>MaxBytes</c> (<see cref="QueryLogBudget"/>), deletes rows past
+/// <c>Retention</c>, and on a graceful stop writes what is still queued.
 /// </summary>
 public sealed partial class QueryLogWriter : BackgroundService
 {
@@ -40,6 +42,8 @@ public sealed partial class QueryLogWriter : BackgroundService
     private long _written;
     private readonly StripedCounter _dropped = new(); // a flood drops on every core at once
     private long _lastRetention;
+    private long _deletedForBudget;
+    private readonly QueryLogCollapser _collapser = new();
 
     public QueryLogWriter(SinkholeOptions options, TimeProvider time, ILogger<QueryLogWriter> logger, IMeterFactory meterFactory)
     {
@@ -72,6 +76,9 @@ public sealed partial class QueryLogWriter : BackgroundService
 
     /// <summary>Events dropped because the queue was full (or the database unusable) since start.</summary>
     public long Dropped => _dropped.Value;
+
+    /// <summary>Rows deleted since start to keep the database within <c>QueryLog:MaxBytes</c>.</summary>
+    public long DeletedForBudget => Interlocked.Read(ref _deletedForBudget);
 
     /// <summary>Offers one answered query to the log. Never blocks; allocates nothing once the pool is warm.</summary>
     public void Record(QueryContext context, Outcome outcome, double latencyMilliseconds)
@@ -176,41 +183,68 @@ public sealed partial class QueryLogWriter : BackgroundService
     private void Write(List<QueryLogEvent> batch)
     {
         using SqliteConnection connection = QueryLogDatabase.Open(_options.Path, _connectionString);
-        using SqliteTransaction transaction = connection.BeginTransaction();
-        using SqliteCommand insert = connection.CreateCommand();
-        insert.CommandText = """
-            INSERT INTO queries (time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms)
-            VALUES ($time, $device, $client, $name, $type, $outcome, $action, $list, $rule, $rcode, $latency)
-            """;
-        SqliteParameter time = insert.Parameters.Add("$time", SqliteType.Integer);
-        SqliteParameter device = insert.Parameters.Add("$device", SqliteType.Text);
-        SqliteParameter client = insert.Parameters.Add("$client", SqliteType.Text);
-        SqliteParameter name = insert.Parameters.Add("$name", SqliteType.Text);
-        SqliteParameter type = insert.Parameters.Add("$type", SqliteType.Text);
-        SqliteParameter outcome = insert.Parameters.Add("$outcome", SqliteType.Text);
-        SqliteParameter action = insert.Parameters.Add("$action", SqliteType.Text);
-        SqliteParameter list = insert.Parameters.Add("$list", SqliteType.Text);
-        SqliteParameter rule = insert.Parameters.Add("$rule", SqliteType.Text);
-        SqliteParameter rcode = insert.Parameters.Add("$rcode", SqliteType.Integer);
-        SqliteParameter latency = insert.Parameters.Add("$latency", SqliteType.Real);
-        insert.Prepare();
-        foreach (QueryLogEvent e in batch)
+        QueryLogBudget.ConfigureWal(connection, _options.MaxBytes);
+        using (SqliteTransaction transaction = connection.BeginTransaction())
         {
-            time.Value = e.UnixMilliseconds;
-            device.Value = e.Device;
-            client.Value = ClientText(e);
-            name.Value = DnsName.ToText(e.Name);
-            type.Value = DnsRecordType.ToText(e.Type);
-            outcome.Value = MetricLabels.Outcome(e.Outcome);
-            action.Value = e.Action != PolicyAction.None ? MetricLabels.Action(e.Action) : e.Unclassified is not null ? UnclassifiedAction : DBNull.Value;
-            list.Value = (object?)(e.Action == PolicyAction.None ? e.Unclassified : e.List) ?? DBNull.Value;
-            rule.Value = (object?)RuleOf(e) ?? DBNull.Value;
-            rcode.Value = e.ResponseCode < 0 ? DBNull.Value : e.ResponseCode;
-            latency.Value = Math.Round(e.LatencyMilliseconds, 3);
-            insert.ExecuteNonQuery();
+            using var rows = new QueryLogRowWriter(connection);
+            foreach ((QueryLogEvent e, string name, int count) in Collapse(batch))
+            {
+                QueryLogCollapser.Key key = QueryLogCollapser.KeyOf(e, name);
+                if (_options.Collapse && _collapser.TryGetRow(key, out long id))
+                {
+                    if (rows.Add(id, count))
+                    {
+                        continue;
+                    }
+
+                    _collapser.Forget(key); // its row is gone (budget, retention): a new one
+                }
+
+                id = rows.Insert(e, name, count, ClientText(e), RuleOf(e));
+                if (_options.Collapse)
+                {
+                    _collapser.Remember(key, id);
+                }
+            }
+
+            transaction.Commit();
         }
 
-        transaction.Commit();
+        int deleted = QueryLogBudget.Enforce(connection, _options.Path, _options.MaxBytes);
+        if (deleted > 0)
+        {
+            Interlocked.Add(ref _deletedForBudget, deleted);
+            LogOverBudget(deleted, _options.MaxBytes);
+        }
+    }
+
+    /// <summary>The batch's rows: with <c>Collapse</c>, the events of one key as the first of them and their count.</summary>
+    private List<(QueryLogEvent Event, string Name, int Count)> Collapse(List<QueryLogEvent> batch)
+    {
+        var rows = new List<(QueryLogEvent Event, string Name, int Count)>(batch.Count);
+        Dictionary<QueryLogCollapser.Key, int>? index = _options.Collapse ? [] : null;
+        foreach (QueryLogEvent e in batch)
+        {
+            string name = DnsName.ToText(e.Name);
+            if (index is null)
+            {
+                rows.Add((e, name, 1));
+                continue;
+            }
+
+            QueryLogCollapser.Key key = QueryLogCollapser.KeyOf(e, name);
+            if (index.TryGetValue(key, out int at))
+            {
+                rows[at] = rows[at] with { Count = rows[at].Count + 1 };
+            }
+            else
+            {
+                index[key] = rows.Count;
+                rows.Add((e, name, 1));
+            }
+        }
+
+        return rows;
     }
 
     /// <summary>Deletes rows older than <c>Retention</c> (at most every 10 minutes unless forced); returns how many.</summary>
@@ -284,4 +318,7 @@ public sealed partial class QueryLogWriter : BackgroundService
 
     [LoggerMessage(EventId = LogEventIds.QueryLog + 2, Level = LogLevel.Debug, Message = "Query log: {Count} rows past the retention deleted")]
     private partial void LogExpired(int count);
+
+    [LoggerMessage(EventId = LogEventIds.QueryLog + 3, Level = LogLevel.Debug, Message = "Query log: {Count} oldest rows deleted to stay within {MaxBytes} bytes")]
+    private partial void LogOverBudget(int count, long maxBytes);
 }

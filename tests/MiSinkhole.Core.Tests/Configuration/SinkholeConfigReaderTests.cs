@@ -43,9 +43,13 @@ public sealed class SinkholeConfigReaderTests
             ["Upstreams:Servers:1"] = "2620:fe::fe",
             ["Upstreams:Timeout"] = "1500ms",
             ["Cache:MaxTtl"] = "01:00:00",
+            ["Cache:MaxBytes"] = "8MB",
+            ["Cache:MaxNegativeTtl"] = "5m",
         });
 
         Assert.IsEmpty(problems);
+        Assert.AreEqual(8L << 20, options.Cache.MaxBytes);
+        Assert.AreEqual(TimeSpan.FromMinutes(5), options.Cache.MaxNegativeTtl);
         CollectionAssert.AreEqual(new[] { "0.0.0.0:53", "[::]:53" }, options.Dns.Listen.Select(s => s.ToString()).ToArray());
         CollectionAssert.AreEqual(new[] { "127.0.0.1:5353", "[2620:fe::fe]:53" }, options.Upstreams.Servers.Select(s => s.ToString()).ToArray());
         Assert.AreEqual(TimeSpan.FromMilliseconds(1500), options.Upstreams.Timeout);
@@ -135,7 +139,11 @@ public sealed class SinkholeConfigReaderTests
     [DataRow("QueryLog:FlushInterval", "0s")]
     [DataRow("QueryLog:Retention", "Infinityd")]
     [DataRow("Cache:MaxTtl", "100000000d")]
-    public void DurationsOutOfRange_AreErrors(string key, string value)
+    [DataRow("Cache:MaxNegativeTtl", "forever")]
+    [DataRow("Cache:MaxBytes", "lots")]
+    [DataRow("Cache:MaxBytes", "-1")]
+    [DataRow("Cache:MaxBytes", "65GB")]
+    public void ValuesOutOfRange_AreErrors(string key, string value)
     {
         (_, IReadOnlyList<ConfigError> problems) = Read(new() { [key] = value });
 

@@ -17,7 +17,7 @@ public sealed class ListRefreshTests
             Directory = new TempDirectory();
             Directory.Write("local.txt", "local.example\n");
             (Options, IReadOnlyList<ConfigError> problems) = new TestConfig()
-                .List("remote", server.Url.ToString())
+                .HttpList("remote", server.Url)
                 .Set("Lists:remote:RefreshInterval", "24h")
                 .Set("Lists:remote:Enabled", enabled ? "true" : "false")
                 .List("local", "local.txt")
@@ -107,7 +107,7 @@ public sealed class ListRefreshTests
 
             // A second daemon over the same folder, the server stopped: rules come from disk.
             server.Dispose();
-            SinkholeOptions options = new TestConfig().List("remote", server.Url.ToString()).Read(cacheDirectory);
+            SinkholeOptions options = new TestConfig().HttpList("remote", server.Url).Read(cacheDirectory);
             var engine = new ActiveConfig(NullLogger<ActiveConfig>.Instance, TestMeters.Factory());
             engine.Load(options);
 

@@ -102,4 +102,126 @@ public sealed class QueryLogWriterTests
 
         Assert.AreEqual(1, none.DeleteExpired(force: true), "logging switched off, the old rows still go after the retention");
     }
+
+    private static (QueryLogWriter Writer, string Path, FakeTimeProvider Time) Writer(TempDirectory dir, bool collapse = true, long maxBytes = 100L << 20)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-02T10:00:05Z", System.Globalization.CultureInfo.InvariantCulture));
+        var options = new SinkholeOptions
+        {
+            QueryLog = new QueryLogOptions { Path = Path.Combine(dir.Path, "q.db"), Record = QueryLogRecordMode.All, Collapse = collapse, MaxBytes = maxBytes },
+        };
+        return (new QueryLogWriter(options, time, NullLogger<QueryLogWriter>.Instance, TestMeters.Factory()), options.QueryLog.Path, time);
+    }
+
+    private static List<(string Name, string Client, long Count)> CountRows(string database)
+    {
+        using var connection = new SqliteConnection($"Data Source={database};Pooling=False");
+        connection.Open();
+        using SqliteCommand select = connection.CreateCommand();
+        select.CommandText = "SELECT name, client, count FROM queries ORDER BY id";
+        using SqliteDataReader reader = select.ExecuteReader();
+        var rows = new List<(string, string, long)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+        }
+
+        return rows;
+    }
+
+    [TestMethod]
+    public void Collapse_ARepeatedQueryIsOneRowAMinute_AcrossFlushes()
+    {
+        using var dir = new TempDirectory();
+        (QueryLogWriter writer, string path, FakeTimeProvider time) = Writer(dir);
+        QueryContext retry = Query("tracker.example");
+        QueryContext other = Query("tracker.example");
+        other.Client = ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.10"));
+
+        for (int second = 0; second < 50; second++)
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                retry.Client = retry.Client with { Port = (ushort)(40000 + i) }; // each retry from a new port
+                writer.Record(retry, Outcome.Blocked, 0.1);
+            }
+
+            writer.Record(other, Outcome.Blocked, 0.1);
+            writer.Record(retry, Outcome.Forwarded, 0.1); // another outcome
+            writer.Flush();
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        CollectionAssert.AreEqual(
+            new[] { ("tracker.example", "192.168.1.9", 500L), ("tracker.example", "192.168.1.10", 50L), ("tracker.example", "192.168.1.9", 50L) },
+            CountRows(path));
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        writer.Record(retry, Outcome.Blocked, 0.1);
+        writer.Flush();
+        Assert.HasCount(4, CountRows(path), "a new minute, a new row");
+        Assert.AreEqual(601, writer.Written, "every event is written, as rows or counts");
+    }
+
+    [TestMethod]
+    public void Collapse_Off_WritesARowPerQuery()
+    {
+        using var dir = new TempDirectory();
+        (QueryLogWriter writer, string path, _) = Writer(dir, collapse: false);
+        for (int i = 0; i < 30; i++)
+        {
+            writer.Record(Query("tracker.example"), Outcome.Blocked, 0.1);
+        }
+
+        writer.Flush();
+        Assert.HasCount(30, CountRows(path));
+    }
+
+    [TestMethod]
+    public void Collapse_AfterTheRowIsGone_WritesANewOne()
+    {
+        using var dir = new TempDirectory();
+        (QueryLogWriter writer, string path, _) = Writer(dir);
+        writer.Record(Query("tracker.example"), Outcome.Blocked, 0.1);
+        writer.Flush();
+        using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            connection.Open();
+            using SqliteCommand delete = connection.CreateCommand();
+            delete.CommandText = "DELETE FROM queries";
+            delete.ExecuteNonQuery();
+        }
+
+        writer.Record(Query("tracker.example"), Outcome.Blocked, 0.1);
+        writer.Flush();
+        Assert.AreEqual(("tracker.example", "192.168.1.9", 1L), CountRows(path).Single());
+    }
+
+    [TestMethod]
+    public void MaxBytes_KeepsTheFileWithinItsBudget_OldestRowsFirst()
+    {
+        const long budget = 256 << 10;
+        using var dir = new TempDirectory();
+        (QueryLogWriter writer, string path, FakeTimeProvider time) = Writer(dir, maxBytes: budget);
+        int written = 0;
+        for (int flush = 0; flush < 60; flush++)
+        {
+            for (int i = 0; i < 200; i++, written++)
+            {
+                writer.Record(Query($"name-{written}.some-tracker.example"), Outcome.Blocked, 0.1);
+            }
+
+            writer.Flush();
+            time.Advance(TimeSpan.FromSeconds(1));
+            Assert.IsLessThanOrEqualTo(budget, new FileInfo(path).Length + WalLength(path), $"after {written} rows");
+        }
+
+        List<(string Name, string Client, long Count)> rows = CountRows(path);
+        Assert.IsLessThan(written / 4, rows.Count, "12,000 rows do not fit 256 KB");
+        Assert.AreEqual($"name-{written - 1}.some-tracker.example", rows[^1].Name, "the newest row is kept");
+        Assert.AreEqual($"name-{written - rows.Count}.some-tracker.example", rows[0].Name, "what is left is the newest rows: the oldest went first");
+        Assert.IsGreaterThan(0, writer.DeletedForBudget);
+    }
+
+    private static long WalLength(string path) => File.Exists(path + "-wal") ? new FileInfo(path + "-wal").Length : 0;
 }

@@ -1,18 +1,27 @@
 namespace MiSinkhole.Core.Stages.Cache;
 
-/// <summary>A lock, a map and an LRU list: one of the cache's independent partitions.</summary>
+/// <summary>A lock, a map and an LRU list: one of the cache's independent partitions, bounded by entries and by bytes.</summary>
 internal sealed class CacheShard
 {
     private readonly Dictionary<ulong, CacheEntry> _entries = [];
     private readonly int _capacity;
+    private readonly long _maxBytes;
     private CacheEntry? _head;
     private CacheEntry? _tail;
+    private long _bytes;
 
-    public CacheShard(int capacity) => _capacity = capacity;
+    public CacheShard(int capacity, long maxBytes)
+    {
+        _capacity = capacity;
+        _maxBytes = maxBytes;
+    }
 
     public Lock Lock { get; } = new();
 
     public int Count => _entries.Count;
+
+    /// <summary>The bytes its entries hold (<see cref="CacheEntry.Bytes"/>); read without the lock.</summary>
+    public long Bytes => Volatile.Read(ref _bytes);
 
     /// <summary>Finds a live entry and marks it recently used; removes it when expired. Caller holds the lock.</summary>
     public CacheEntry? Find(ulong key, long now)
@@ -37,17 +46,18 @@ internal sealed class CacheShard
         return entry;
     }
 
-    /// <summary>Adds or replaces, evicting the least recently used entries beyond capacity. Caller holds the lock.</summary>
+    /// <summary>Adds or replaces, evicting the least recently used entries beyond either bound. Caller holds the lock.</summary>
     public void Add(CacheEntry entry)
     {
-        if (_entries.Remove(entry.Key, out CacheEntry? old))
+        if (_entries.TryGetValue(entry.Key, out CacheEntry? old))
         {
-            Unlink(old);
+            Remove(old);
         }
 
         _entries[entry.Key] = entry;
+        Volatile.Write(ref _bytes, _bytes + entry.Bytes);
         PushFront(entry);
-        while (_entries.Count > _capacity && _tail is not null)
+        while ((_entries.Count > _capacity || _bytes > _maxBytes) && _tail is not null)
         {
             Remove(_tail);
         }
@@ -56,6 +66,7 @@ internal sealed class CacheShard
     private void Remove(CacheEntry entry)
     {
         _entries.Remove(entry.Key);
+        Volatile.Write(ref _bytes, _bytes - entry.Bytes);
         Unlink(entry);
     }
 

@@ -30,7 +30,8 @@ public sealed class CacheStage : IQueryStage
         if (_cache.TryGet(context.QueryName, query.Type, query.Class, query.DnssecOk, query.CheckingDisabled, out DnsAnswer? answer, out uint elapsed))
         {
             context.EnsureResponseCapacity(answer!.Message.Length + 16);
-            int length = answer.WriteTo(context.ResponseBuffer, context.Request, query, elapsed, _cache.MinTtl, _cache.MaxTtl);
+            (uint minTtl, uint maxTtl) = _cache.TtlBounds(answer);
+            int length = answer.WriteTo(context.ResponseBuffer, context.Request, query, elapsed, minTtl, maxTtl);
             if (length > 0)
             {
                 context.ResponseLength = length;

@@ -40,7 +40,8 @@ public sealed class ForwardStage : IQueryStage
         if (answer is not null)
         {
             context.EnsureResponseCapacity(answer.Message.Length + 16);
-            int length = answer.WriteTo(context.ResponseBuffer, context.Request, context.Query, 0, _cache.MinTtl, _cache.MaxTtl);
+            (uint minTtl, uint maxTtl) = _cache.TtlBounds(answer);
+            int length = answer.WriteTo(context.ResponseBuffer, context.Request, context.Query, 0, minTtl, maxTtl);
             if (length > 0)
             {
                 context.ResponseLength = length;

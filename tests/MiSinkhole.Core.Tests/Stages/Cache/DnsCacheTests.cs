@@ -27,11 +27,29 @@ public sealed class DnsCacheTests
         return DnsAnswer.TryParse(response.ToArray(), DnsName.FromText(name), 1, 1)!;
     }
 
-    private static (DnsCache Cache, FakeTimeProvider Time) Create(int maxEntries = 100, int minTtl = 0, int maxTtl = 86400)
+    private static (DnsCache Cache, FakeTimeProvider Time) Create(int maxEntries = 100, int minTtl = 0, int maxTtl = 86400, long maxBytes = 32 << 20, int maxNegativeTtl = 3600)
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-24T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
-        var cache = new DnsCache(new CacheOptions { MaxEntries = maxEntries, MinTtl = TimeSpan.FromSeconds(minTtl), MaxTtl = TimeSpan.FromSeconds(maxTtl) }, time, TestMeters.Factory());
-        return (cache, time);
+        var options = new CacheOptions
+        {
+            MaxEntries = maxEntries,
+            MaxBytes = maxBytes,
+            MinTtl = TimeSpan.FromSeconds(minTtl),
+            MaxTtl = TimeSpan.FromSeconds(maxTtl),
+            MaxNegativeTtl = TimeSpan.FromSeconds(maxNegativeTtl),
+        };
+        return (new DnsCache(options, time, TestMeters.Factory()), time);
+    }
+
+    private static DnsAnswer BigAnswer(string name, int records)
+    {
+        RawMessage response = RawMessage.ResponseTo(RawMessage.Query(name, 1));
+        for (int i = 0; i < records; i++)
+        {
+            response.A(null, 300, $"192.0.2.{i + 1}");
+        }
+
+        return DnsAnswer.TryParse(response.ToArray(), DnsName.FromText(name), 1, 1)!;
     }
 
     [TestMethod]
@@ -114,5 +132,83 @@ public sealed class DnsCacheTests
 
         Assert.IsFalse(cache.Set(Name, 1, 1, false, false, Answer(60)));
         Assert.IsFalse(cache.TryGet(Name, 1, 1, false, false, out _, out _));
+    }
+
+    [TestMethod]
+    public void Bytes_AreBounded_AsWellAsEntries_TheLeastRecentlyUsedGoingFirst()
+    {
+        const long maxBytes = 64 << 10;
+        (DnsCache cache, _) = Create(maxEntries: 100_000, maxBytes: maxBytes);
+        var names = Enumerable.Range(0, 2000).Select(i => $"n{i}.example.com").ToList();
+        foreach (string name in names)
+        {
+            Assert.IsTrue(cache.Set(DnsName.FromText(name), 1, 1, false, false, BigAnswer(name, 20)));
+            Assert.IsLessThanOrEqualTo(maxBytes, cache.Bytes);
+        }
+
+        Assert.IsLessThan(names.Count / 4, cache.Count, "the byte budget, not MaxEntries, bounds the cache");
+        Assert.IsTrue(cache.TryGet(DnsName.FromText(names[^1]), 1, 1, false, false, out _, out _), "the newest entry survives");
+        Assert.IsFalse(cache.TryGet(DnsName.FromText(names[0]), 1, 1, false, false, out _, out _), "the oldest is gone");
+    }
+
+    [TestMethod]
+    public void Bytes_CountTheWholeEntry_AndAreGivenBackOnEviction()
+    {
+        (DnsCache cache, FakeTimeProvider time) = Create();
+        DnsAnswer answer = BigAnswer("www.example.com", 20);
+        cache.Set(Name, 1, 1, false, false, answer);
+
+        Assert.IsGreaterThan(answer.Message.Length + Name.Length, cache.Bytes, "more than the wire bytes: the objects and the map slot too");
+        Assert.AreEqual(DnsCache.EntrySize(Name.Length, answer), cache.Bytes);
+        cache.Set(Name, 1, 1, false, false, Answer(60));
+        Assert.AreEqual(DnsCache.EntrySize(Name.Length, Answer(60)), cache.Bytes, "a replaced entry gives its bytes back");
+        time.Advance(TimeSpan.FromSeconds(60));
+        Assert.IsFalse(cache.TryGet(Name, 1, 1, false, false, out _, out _));
+        Assert.AreEqual(0, cache.Bytes);
+    }
+
+    [TestMethod]
+    public void AnAnswerLargerThanAShardsShare_IsNotKept()
+    {
+        (DnsCache cache, _) = Create(maxBytes: 16 * 1024); // 1 KB a shard
+        Assert.IsFalse(cache.Set(Name, 1, 1, false, false, BigAnswer("www.example.com", 60)));
+        Assert.AreEqual(0, cache.Count);
+        Assert.IsTrue(cache.Set(Name, 1, 1, false, false, Answer(60)));
+    }
+
+    [TestMethod]
+    public void Disabled_WithZeroBytes()
+    {
+        (DnsCache cache, _) = Create(maxBytes: 0);
+
+        Assert.IsFalse(cache.Set(Name, 1, 1, false, false, Answer(60)));
+    }
+
+    [TestMethod]
+    public void NegativeAnswers_AreKeptAtMostMaxNegativeTtl_PositiveOnesForTheirTtl()
+    {
+        (DnsCache cache, FakeTimeProvider time) = Create(maxNegativeTtl: 3600);
+        byte[] positive = DnsName.FromText("long.example.com");
+        Assert.IsTrue(cache.Set(Name, 1, 1, false, false, Answer(86_400, rcode: 3, soaMinimum: 86_400)));
+        Assert.IsTrue(cache.Set(Name, 28, 1, false, false, Answer(86_400, soaMinimum: 86_400)), "NODATA");
+        Assert.IsTrue(cache.Set(positive, 1, 1, false, false, Answer(86_400, name: "long.example.com")));
+        Assert.AreEqual((0u, 3600u), cache.TtlBounds(Answer(86_400, rcode: 3, soaMinimum: 86_400)), "served TTLs are cut the same way");
+        Assert.AreEqual((0u, 86_400u), cache.TtlBounds(Answer(60)));
+
+        time.Advance(TimeSpan.FromSeconds(3599));
+        Assert.IsTrue(cache.TryGet(Name, 1, 1, false, false, out _, out _));
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.IsFalse(cache.TryGet(Name, 1, 1, false, false, out _, out _), "NXDOMAIN: one hour, not the SOA's day");
+        Assert.IsFalse(cache.TryGet(Name, 28, 1, false, false, out _, out _), "NODATA likewise");
+        Assert.IsTrue(cache.TryGet(positive, 1, 1, false, false, out _, out _), "positive answers keep their own TTL");
+    }
+
+    [TestMethod]
+    public void MaxNegativeTtl_BelowMinTtl_Wins()
+    {
+        (DnsCache cache, _) = Create(minTtl: 600, maxNegativeTtl: 60);
+
+        Assert.AreEqual((60u, 60u), cache.TtlBounds(Answer(5, rcode: 3, soaMinimum: 5)));
+        Assert.AreEqual((600u, 86_400u), cache.TtlBounds(Answer(5)));
     }
 }
