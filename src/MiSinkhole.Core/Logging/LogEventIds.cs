@@ -41,6 +41,9 @@ public static class LogEventIds
     /// <summary>The config file watcher (hot reload).</summary>
     public const int ConfigWatcher = 2300;
 
+    /// <summary>systemd's notify socket: readiness and the watchdog's probe of the DNS listeners.</summary>
+    public const int Systemd = 2400;
+
     /// <summary>Upstream servers.</summary>
     public const int Upstreams = 3000;
 

@@ -152,7 +152,7 @@ public static class ReviewCommand
             return (null, "the config has no HTTP listener (Http:Listen is none), so the daemon's unclassified names cannot be read; decide names with 'misinkhole review NAME --as CATEGORY'");
         }
 
-        IPEndPoint server = HealthCheck.Reachable(listen);
+        IPEndPoint server = MiSinkhole.Hosting.DnsProbe.Reachable(listen);
         string host = server.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{server.Address}]" : server.Address.ToString();
         var url = new Uri($"http://{host}:{server.Port}/api/unclassified" + (device is null ? "" : "?device=" + Uri.EscapeDataString(device)));
         using var http = new HttpClient { Timeout = Timeout };
