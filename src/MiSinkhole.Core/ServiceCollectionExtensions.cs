@@ -14,6 +14,7 @@ using MiSinkhole.Core.Stages.Forward;
 using MiSinkhole.Core.Stages.Inspect;
 using MiSinkhole.Core.Stages.Inventory;
 using MiSinkhole.Core.Stages.Policy;
+using MiSinkhole.Core.Stages.RateLimit;
 using MiSinkhole.Core.Stages.Truncate;
 
 namespace MiSinkhole.Core;
@@ -54,6 +55,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<DnsCache>();
         services.AddSingleton<IUdpExchange>(_ => EpollUdpExchange.IsSupported ? new EpollUdpExchange() : new SocketUdpExchange());
         services.AddSingleton<UpstreamResolver>();
+        services.AddSingleton<ClientLimiter>();
         services.AddMetrics();
         services.AddSingleton<QueryMetrics>();
         services.AddSingleton<MiSinkhole.Core.QueryLog.QueryLogWriter>();
@@ -64,6 +66,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<AccessStage>();
         services.AddSingleton<DeviceStage>();
         services.AddSingleton<InventoryStage>();
+        services.AddSingleton<RateLimitStage>();
         services.AddSingleton<PolicyStage>();
         services.AddSingleton<InspectStage>();
         services.AddSingleton<CacheStage>();
@@ -71,10 +74,11 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(sp => QueryPipelineBuilder.Build(
             sp.GetRequiredService<AccountingStage>(),
             sp.GetRequiredService<TruncateStage>(),
-            sp.GetRequiredService<DecodeStage>(),
             sp.GetRequiredService<AccessStage>(),
+            sp.GetRequiredService<DecodeStage>(),
             sp.GetRequiredService<DeviceStage>(),
             sp.GetRequiredService<InventoryStage>(),
+            sp.GetRequiredService<RateLimitStage>(),
             sp.GetRequiredService<PolicyStage>(),
             sp.GetRequiredService<InspectStage>(),
             sp.GetRequiredService<CacheStage>(),

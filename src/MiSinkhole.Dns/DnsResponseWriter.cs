@@ -5,7 +5,7 @@ namespace MiSinkhole.Dns;
 /// <summary>
 /// Builds the answers the daemon gives by itself (errors, sinkhole answers, truncated answers)
 /// straight into a caller buffer. The question is echoed byte-for-byte from the request, so the
-/// client's 0x20 case survives; the ID is echoed, RD and CD copied, RA set.
+/// client's 0x20 case survives; the ID is echoed, RD copied, and for a standard query CD copied and RA set.
 /// </summary>
 public static class DnsResponseWriter
 {
@@ -22,11 +22,16 @@ public static class DnsResponseWriter
 
     private static readonly byte[] SoaRname = [10, .. "hostmaster"u8, 10, .. "misinkhole"u8, 7, .. "invalid"u8, 0];
 
-    /// <summary>Writes the header and, when parsed, the echoed question. Returns the length written.</summary>
+    /// <summary>
+    /// Writes the header and, when parsed, the echoed question. Returns the length written. RA is
+    /// set and CD copied only for a standard query: they (and AD) are defined for QUERY alone, so
+    /// an answer to another opcode (a NOTIMP) carries none of them.
+    /// </summary>
     public static int WriteHeader(Span<byte> destination, ReadOnlySpan<byte> request, in DnsQuery query, int rcode, bool includeQuestion)
     {
-        ushort flags = (ushort)(DnsHeader.QrFlag | (query.Flags & (DnsHeader.OpcodeMask | DnsHeader.RdFlag | DnsHeader.CdFlag))
-            | DnsHeader.RaFlag | (rcode & DnsHeader.RcodeMask));
+        ushort flags = query.Opcode == 0
+            ? (ushort)(DnsHeader.QrFlag | (query.Flags & (DnsHeader.OpcodeMask | DnsHeader.RdFlag | DnsHeader.CdFlag)) | DnsHeader.RaFlag | (rcode & DnsHeader.RcodeMask))
+            : (ushort)(DnsHeader.QrFlag | (query.Flags & (DnsHeader.OpcodeMask | DnsHeader.RdFlag)) | (rcode & DnsHeader.RcodeMask));
         DnsHeader.WriteId(destination, query.Id);
         DnsHeader.WriteFlags(destination, flags);
         bool question = includeQuestion && query.QuestionLength > 0;

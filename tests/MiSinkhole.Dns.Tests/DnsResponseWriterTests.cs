@@ -138,4 +138,32 @@ public sealed class DnsResponseWriterTests
         Assert.AreEqual("big.example", m.Questions.Single().Name.ToString(false));
         Assert.IsTrue(m.IsEDnsEnabled);
     }
+
+    [TestMethod]
+    [DataRow(1, DisplayName = "IQUERY")]
+    [DataRow(2, DisplayName = "STATUS")]
+    [DataRow(4, DisplayName = "NOTIFY")]
+    [DataRow(5, DisplayName = "UPDATE")]
+    public void AnswerToAnotherOpcode_CarriesNoRaAdOrCd_WhileAStandardQueryKeepsThem(int opcode)
+    {
+        // CD and AD set in the query: they are defined for QUERY only, so only its answer may carry them.
+        byte[] request = RawMessage.Query("zone.example", 6, flags: (ushort)((opcode << 11) | 0x0100 | 0x0020 | 0x0010));
+        byte[] standard = RawMessage.Query("zone.example", 6, flags: 0x0100 | 0x0020 | 0x0010);
+        byte[] name = new byte[256];
+        byte[] buffer = new byte[512];
+
+        DnsQueryParser.Parse(request, name, out DnsQuery query);
+        DnsMessage notImp = DnsMessage.Parse(new ArraySegment<byte>(buffer, 0, DnsResponseWriter.WriteError(buffer, request, query, DnsResponseCode.NotImp)));
+        DnsQueryParser.Parse(standard, name, out DnsQuery standardQuery);
+        DnsMessage refused = DnsMessage.Parse(new ArraySegment<byte>(buffer, 0, DnsResponseWriter.WriteError(buffer, standard, standardQuery, DnsResponseCode.Refused)));
+
+        Assert.AreEqual(ReturnCode.NotImplemented, notImp.ReturnCode);
+        Assert.AreEqual((OperationCode)opcode, notImp.OperationCode, "the opcode is echoed");
+        Assert.IsFalse(notImp.IsRecursionAllowed, "no RA");
+        Assert.IsFalse(notImp.IsAuthenticData, "no AD");
+        Assert.IsFalse(notImp.IsCheckingDisabled, "no CD");
+        Assert.IsTrue(notImp.IsRecursionDesired, "RD is copied (RFC 1035)");
+        Assert.IsTrue(refused.IsRecursionAllowed, "a standard query's answer has RA");
+        Assert.IsTrue(refused.IsCheckingDisabled, "and its CD copied");
+    }
 }

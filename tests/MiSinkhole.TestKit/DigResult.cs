@@ -15,6 +15,9 @@ public sealed partial record DigResult(int ExitCode, string Output, string Error
 
     public string Flags => FlagsPattern().Match(Output) is { Success: true } m ? m.Groups[1].Value : "";
 
+    /// <summary>The answer's size in bytes (dig's "MSG SIZE rcvd"); -1 when no answer came.</summary>
+    public int ReceivedSize => SizePattern().Match(Output) is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : -1;
+
     private List<string> Section(string name)
     {
         var lines = new List<string>();
@@ -46,6 +49,9 @@ public sealed partial record DigResult(int ExitCode, string Output, string Error
 
     [GeneratedRegex(@";; flags: ([a-z ]+);")]
     private static partial Regex FlagsPattern();
+
+    [GeneratedRegex(@";; MSG SIZE\s+rcvd: (\d+)")]
+    private static partial Regex SizePattern();
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex WhitespacePattern();

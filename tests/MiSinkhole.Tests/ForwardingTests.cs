@@ -82,6 +82,33 @@ public sealed class ForwardingTests
     }
 
     [TestMethod]
+    public async Task UpstreamUdpAnswerLargerThanTheReceiveBuffer_IsReadAsTruncated_AndRetriedOverTcp()
+    {
+        // About 6 KB over UDP (a server that ignores our 1232-byte EDNS size), past the 4 KiB
+        // receive buffer: the kernel cuts it. Over TCP the same records arrive whole.
+        await using var upstream = new FakeUpstream();
+        upstream.Handler = q =>
+        {
+            RawMessage response = RawMessage.ResponseTo(q.Raw);
+            for (int i = 0; i < 24; i++)
+            {
+                response.Txt(null, 300, $"{i:D2}" + new string('h', 248));
+            }
+
+            return response.ToArray();
+        };
+        // One server and an attempt budget longer than dig waits: a cut answer left to time out would be a SERVFAIL or no answer.
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(new TestConfig().Upstream(upstream.Address)
+            .Set("Upstreams:AttemptTimeout", "20s").Set("Upstreams:Timeout", "20s").Values);
+
+        DigResult dig = await Dig.RunAsync(daemon.EndPoint, "+tcp", "huge.example", "TXT");
+
+        Assert.AreEqual("NOERROR", dig.Status, dig.Output);
+        Assert.HasCount(24, dig.Answers, dig.Output);
+        Assert.IsTrue(upstream.Received.Any(q => q.Tcp && q.Name == "huge.example"), "retried over TCP");
+    }
+
+    [TestMethod]
     public async Task Failover_TimeoutOrServfailOnFirst_UsesTheNext()
     {
         await using var silent = new FakeUpstream();

@@ -15,37 +15,7 @@ public sealed class ProtocolTests
     public static async Task StartAsync(TestContext context)
     {
         s_upstream = new FakeUpstream();
-        s_upstream.Handler = q =>
-        {
-            RawMessage response = RawMessage.ResponseTo(q.Raw);
-            if (q.Name.StartsWith("big", StringComparison.Ordinal))
-            {
-                // ~40 TXT records of 30 bytes: about 1,700 bytes, more than 512 and 1232.
-                for (int i = 0; i < 40; i++)
-                {
-                    response.Txt(null, 300, $"record-{i:D2}-padding-padding-pad");
-                }
-            }
-            else if (q.Name.StartsWith("mid", StringComparison.Ordinal))
-            {
-                // ~600 bytes: over 512, under 1232.
-                for (int i = 0; i < 14; i++)
-                {
-                    response.Txt(null, 300, $"record-{i:D2}-padding-padding-pad");
-                }
-            }
-            else
-            {
-                response.A(null, 300, "192.0.2.1");
-            }
-
-            if (q.HasEdns)
-            {
-                response.Opt(4096, q.DnssecOk);
-            }
-
-            return response.ToArray();
-        };
+        s_upstream.Handler = ProtocolUpstream.Answer; // big: ~1,700 bytes of TXT, mid: ~600, else one A
         s_daemon = await RunningDaemon.StartAsync(new TestConfig().Upstream(s_upstream.Address).Values);
     }
 
@@ -121,6 +91,24 @@ public sealed class ProtocolTests
     }
 
     [TestMethod]
+    public async Task Truncation_UdpAnswersNeverExceedMaxUdpSize_WhateverTheClientAdvertises()
+    {
+        // dig advertises 4096 and 65535; the ~1,700-byte answer fits both, but not Dns:MaxUdpSize (1232).
+        DigResult at4096 = await Dig.RunAsync(s_daemon.EndPoint, "+bufsize=4096", "+ignore", "big.example", "TXT");
+        DigResult at65535 = await Dig.RunAsync(s_daemon.EndPoint, "+bufsize=65535", "+ignore", "big.example", "TXT");
+        DigResult overTcp = await Dig.RunAsync(s_daemon.EndPoint, "+tcp", "big.example", "TXT");
+
+        foreach (DigResult udp in new[] { at4096, at65535 })
+        {
+            Assert.Contains("tc", udp.Flags.Split(' '), udp.Output);
+            Assert.IsLessThanOrEqualTo(1232, udp.ReceivedSize, udp.Output);
+            Assert.IsEmpty(udp.Answers);
+        }
+
+        Assert.HasCount(40, overTcp.Answers, "over TCP the whole answer");
+    }
+
+    [TestMethod]
     public async Task Header_IdAndCaseAreEchoedByteForByte_RdCopied_RaSet()
     {
         byte[] query = RawMessage.Query("MiXeD.CaSe.ExAmPle", 1, id: 0xBEEF);
@@ -159,6 +147,21 @@ public sealed class ProtocolTests
 
         Assert.AreEqual(ReturnCode.NotImplemented, Wire.Parse(await RawClient.UdpAsync(s_daemon.EndPoint, notify)).ReturnCode);
         Assert.AreEqual(ReturnCode.NotImplemented, Wire.Parse(await RawClient.UdpAsync(s_daemon.EndPoint, status)).ReturnCode);
+    }
+
+    [TestMethod]
+    public async Task Errors_AnswerToAnotherOpcode_CarriesNoRaAdOrCd()
+    {
+        // NOTIFY with RD, AD and CD set: RA, AD and CD are defined for QUERY only.
+        byte[] notify = RawMessage.Query("zone.example", 6, id: 12, flags: (4 << 11) | 0x0100 | 0x0020 | 0x0010);
+
+        DnsMessage answer = Wire.Parse(await RawClient.UdpAsync(s_daemon.EndPoint, notify));
+
+        Assert.AreEqual(ReturnCode.NotImplemented, answer.ReturnCode);
+        Assert.AreEqual(OperationCode.Notify, answer.OperationCode);
+        Assert.IsFalse(answer.IsRecursionAllowed, "no RA");
+        Assert.IsFalse(answer.IsAuthenticData, "no AD");
+        Assert.IsFalse(answer.IsCheckingDisabled, "no CD");
     }
 
     [TestMethod]

@@ -21,12 +21,28 @@ public sealed record DnsServerOptions
     /// <summary>Queries being answered at once (waiting on upstreams included); more are dropped.</summary>
     public int MaxInFlight { get; init; } = 4096;
 
+    /// <summary>
+    /// Largest answer sent over UDP, whatever payload size the client advertises (<c>Dns:MaxUdpSize</c>);
+    /// larger answers go out truncated (TC=1). 1232 fits any path's MTU without fragments (DNS Flag Day 2020).
+    /// </summary>
+    public int MaxUdpSize { get; init; } = 1232;
+
     public TimeSpan TcpIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     public int TcpMaxConnections { get; init; } = 256;
 
     /// <summary>Queries one TCP connection may have outstanding (pipelined) at once.</summary>
     public int TcpMaxPipelined { get; init; } = 32;
+
+    /// <summary>TCP connections one client (an address, grouped as <c>RateLimit</c> groups them) may hold at once; exempt clients are not counted.</summary>
+    public int TcpMaxConnectionsPerClient { get; init; } = 16;
+
+    /// <summary>
+    /// Bytes of answers one TCP connection may have waiting for a client that does not read
+    /// (beyond the socket's own buffer, which is set to the same size); past that the connection is
+    /// closed. One answer of any size always goes.
+    /// </summary>
+    public int TcpMaxWriteBuffer { get; init; } = 64 * 1024;
 
     /// <summary>The section's keys; a change takes effect at the next start (sockets are bound once).</summary>
     public static SectionKeys<DnsServerOptions> Keys { get; } = new(restart: true)
@@ -35,9 +51,12 @@ public sealed record DnsServerOptions
         { "AllowedClients", ReadAllowedClients },
         { "UdpThreads", (s, o) => o with { UdpThreads = s.Integer("UdpThreads", o.UdpThreads, 0, 64) } },
         { "MaxInFlight", (s, o) => o with { MaxInFlight = s.Integer("MaxInFlight", o.MaxInFlight, 16, 1_000_000) } },
+        { "MaxUdpSize", (s, o) => o with { MaxUdpSize = s.Integer("MaxUdpSize", o.MaxUdpSize, 512, 65535) } },
         { "TcpIdleTimeout", (s, o) => o with { TcpIdleTimeout = s.Duration("TcpIdleTimeout", o.TcpIdleTimeout) } },
         { "TcpMaxConnections", (s, o) => o with { TcpMaxConnections = s.Integer("TcpMaxConnections", o.TcpMaxConnections, 1, 100_000) } },
         { "TcpMaxPipelined", (s, o) => o with { TcpMaxPipelined = s.Integer("TcpMaxPipelined", o.TcpMaxPipelined, 1, 1000) } },
+        { "TcpMaxConnectionsPerClient", (s, o) => o with { TcpMaxConnectionsPerClient = s.Integer("TcpMaxConnectionsPerClient", o.TcpMaxConnectionsPerClient, 1, 100_000) } },
+        { "TcpMaxWriteBuffer", (s, o) => o with { TcpMaxWriteBuffer = s.Integer("TcpMaxWriteBuffer", o.TcpMaxWriteBuffer, 4096, 16 << 20) } },
     };
 
     private static DnsServerOptions ReadListen(ConfigSection section, DnsServerOptions options)

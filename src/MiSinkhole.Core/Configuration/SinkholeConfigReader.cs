@@ -32,6 +32,7 @@ public static class SinkholeConfigReader
         { "DefaultPolicy", ReadDefaultPolicy },
         { "Devices", (s, o) => o with { Devices = DevicesOptions.Keys(o.Policies, o.DefaultPolicy).Read(s.Section("Devices"), new DevicesOptions()) } },
         { "Dns", (s, o) => o with { Dns = DnsServerOptions.Keys.Read(s.Section("Dns"), new DnsServerOptions()) }, true },
+        { "RateLimit", (s, o) => o with { RateLimit = MiSinkhole.Core.Stages.RateLimit.RateLimitOptions.Keys.Read(s.Section("RateLimit"), new()) }, true },
         { "Upstreams", (s, o) => o with { Upstreams = UpstreamOptions.Keys.Read(s.Section("Upstreams"), new UpstreamOptions()) }, true },
         { "Cache", (s, o) => o with { Cache = CacheOptions.Keys.Read(s.Section("Cache"), new CacheOptions()) }, true },
         { "Http", (s, o) => o with { Http = HttpOptions.Keys.Read(s.Section("Http"), new HttpOptions()) }, true },

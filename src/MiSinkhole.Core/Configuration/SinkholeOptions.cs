@@ -15,6 +15,9 @@ public sealed record SinkholeOptions
 
     public UpstreamOptions Upstreams { get; init; } = new();
 
+    /// <summary>What one client may ask: a token bucket and a share of the upstream budget.</summary>
+    public MiSinkhole.Core.Stages.RateLimit.RateLimitOptions RateLimit { get; init; } = new();
+
     public CacheOptions Cache { get; init; } = new();
 
     public IReadOnlyList<ListOptions> Lists { get; init; } = [];

@@ -71,6 +71,12 @@ public sealed class DeviceInventory
         long now = Now();
         InventoryEntry entry = EntryFor(context, now);
         entry.Touch(now, context.Client);
+        if (context.Outcome == Outcome.Limited)
+        {
+            entry.CountRateLimited();
+            return;
+        }
+
         ref ClientPolicy client = ref context.ClientPolicy;
         if (client.Source == PolicySource.AutoPolicy)
         {

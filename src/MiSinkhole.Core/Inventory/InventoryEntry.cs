@@ -22,6 +22,7 @@ internal sealed class InventoryEntry
     private readonly Dictionary<ulong, UnclassifiedStat> _unclassified = [];
     private volatile int _unclassifiedCount;
     private long _queries;
+    private long _rateLimited;
     private long _lastSeen;
     private ClientAddress _lastAddress;
     private volatile bool _dirty = true;
@@ -47,6 +48,12 @@ internal sealed class InventoryEntry
     public long LastSeen => Volatile.Read(ref _lastSeen);
 
     public long Queries => Interlocked.Read(ref _queries);
+
+    /// <summary>Queries the <c>RateLimit</c> section turned away (over the rate, or over the upstream share).</summary>
+    public long RateLimited => Interlocked.Read(ref _rateLimited);
+
+    /// <summary>Counts a query the <c>RateLimit</c> section turned away.</summary>
+    public void CountRateLimited() => Interlocked.Increment(ref _rateLimited);
 
     public ClientAddress LastAddress
     {
@@ -206,6 +213,7 @@ internal sealed class InventoryEntry
         lock (_lock)
         {
             _queries = record.Queries;
+            _rateLimited = record.RateLimited;
             _lastSeen = timestamp(record.LastSeen);
             FirstSeen = timestamp(record.FirstSeen);
             if (record.Address is string address && System.Net.IPAddress.TryParse(address, out System.Net.IPAddress? ip))
@@ -263,6 +271,7 @@ internal sealed class InventoryEntry
                 FirstSeen = date(FirstSeen),
                 LastSeen = date(LastSeen),
                 Queries = Queries,
+                RateLimited = RateLimited,
                 Categories = _categories.ToDictionary(c => c.Key, c => new CategoryCounts(c.Value[0], c.Value[1], c.Value[2])),
                 XiaomiSince = XiaomiSince is { } since ? date(since) : null,
                 Matches = [.. _matches.Values.OrderByDescending(m => m.Count).ThenBy(m => m.Name, StringComparer.Ordinal)

@@ -25,6 +25,9 @@ public sealed record InventoryRecord
 
     public long Queries { get; init; }
 
+    /// <summary>Queries the <c>RateLimit</c> section turned away: over the client's rate, or over its share of the upstream budget.</summary>
+    public long RateLimited { get; init; }
+
     /// <summary>Per list ("category"): how many of the client's queries it blocked, logged and allowed.</summary>
     public IReadOnlyDictionary<string, CategoryCounts> Categories { get; init; } = new Dictionary<string, CategoryCounts>();
 

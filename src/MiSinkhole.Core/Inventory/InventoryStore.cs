@@ -127,13 +127,13 @@ public sealed partial class InventoryStore : BackgroundService
         using SqliteTransaction transaction = connection.BeginTransaction();
         using SqliteCommand upsert = connection.CreateCommand();
         upsert.CommandText = """
-            INSERT INTO clients (key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, matches, auto_policy, auto_policy_applied, unclassified)
-            VALUES ($key, $device, $address, $mac, $host, $first, $last, $queries, $categories, $xiaomi, $matches, $auto, $applied, $unclassified)
+            INSERT INTO clients (key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, matches, auto_policy, auto_policy_applied, unclassified, rate_limited)
+            VALUES ($key, $device, $address, $mac, $host, $first, $last, $queries, $categories, $xiaomi, $matches, $auto, $applied, $unclassified, $limited)
             ON CONFLICT (key) DO UPDATE SET device = excluded.device, address = excluded.address, mac = excluded.mac,
               host_name = excluded.host_name, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
               queries = excluded.queries, categories = excluded.categories, xiaomi_since = excluded.xiaomi_since,
               matches = excluded.matches, auto_policy = excluded.auto_policy, auto_policy_applied = excluded.auto_policy_applied,
-              unclassified = excluded.unclassified
+              unclassified = excluded.unclassified, rate_limited = excluded.rate_limited
             """;
         foreach (InventoryRecord record in changed)
         {
@@ -152,6 +152,7 @@ public sealed partial class InventoryStore : BackgroundService
             upsert.Parameters.AddWithValue("$auto", (object?)record.AutoPolicy ?? DBNull.Value);
             upsert.Parameters.AddWithValue("$applied", record.AutoPolicyApplied is { } applied ? Date(applied) : DBNull.Value);
             upsert.Parameters.AddWithValue("$unclassified", record.Unclassified.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(record.Unclassified.ToList(), CoreJsonContext.Default.ListUnclassifiedName));
+            upsert.Parameters.AddWithValue("$limited", record.RateLimited);
             upsert.ExecuteNonQuery();
         }
 
@@ -210,7 +211,7 @@ public sealed partial class InventoryStore : BackgroundService
     {
         using SqliteConnection connection = Open();
         using SqliteCommand select = connection.CreateCommand();
-        select.CommandText = "SELECT key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, matches, auto_policy, auto_policy_applied, unclassified FROM clients";
+        select.CommandText = "SELECT key, device, address, mac, host_name, first_seen, last_seen, queries, categories, xiaomi_since, matches, auto_policy, auto_policy_applied, unclassified, rate_limited FROM clients";
         var records = new List<InventoryRecord>();
         using (SqliteDataReader row = select.ExecuteReader())
         {
@@ -232,6 +233,7 @@ public sealed partial class InventoryStore : BackgroundService
                     AutoPolicy = row.IsDBNull(11) ? null : row.GetString(11),
                     AutoPolicyApplied = row.IsDBNull(12) ? null : Date(row.GetString(12)),
                     Unclassified = row.IsDBNull(13) ? [] : JsonSerializer.Deserialize(row.GetString(13), CoreJsonContext.Default.ListUnclassifiedName) ?? [],
+                    RateLimited = row.IsDBNull(14) ? 0 : row.GetInt64(14),
                 });
             }
         }
@@ -253,7 +255,7 @@ public sealed partial class InventoryStore : BackgroundService
               key TEXT PRIMARY KEY, device TEXT, address TEXT, mac TEXT, host_name TEXT,
               first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, queries INTEGER NOT NULL,
               categories TEXT NOT NULL, xiaomi_since TEXT, matches TEXT NOT NULL,
-              auto_policy TEXT, auto_policy_applied TEXT, unclassified TEXT);
+              auto_policy TEXT, auto_policy_applied TEXT, unclassified TEXT, rate_limited INTEGER);
             """;
         setup.ExecuteNonQuery();
         AddMissingColumns(connection);
@@ -261,7 +263,7 @@ public sealed partial class InventoryStore : BackgroundService
     }
 
     /// <summary>
-    /// Files written before a column existed (the unclassified names came later) get it, empty:
+    /// Files written before a column existed (the unclassified names and the rate-limit count came later) get it, empty:
     /// an old inventory loads as it was, and is written in the new shape from then on.
     /// </summary>
     private static void AddMissingColumns(SqliteConnection connection)
@@ -277,11 +279,14 @@ public sealed partial class InventoryStore : BackgroundService
             }
         }
 
-        if (!columns.Contains("unclassified"))
+        foreach ((string column, string type) in new[] { ("unclassified", "TEXT"), ("rate_limited", "INTEGER") })
         {
-            using SqliteCommand alter = connection.CreateCommand();
-            alter.CommandText = "ALTER TABLE clients ADD COLUMN unclassified TEXT";
-            alter.ExecuteNonQuery();
+            if (!columns.Contains(column))
+            {
+                using SqliteCommand alter = connection.CreateCommand();
+                alter.CommandText = $"ALTER TABLE clients ADD COLUMN {column} {type}";
+                alter.ExecuteNonQuery();
+            }
         }
     }
 

@@ -20,6 +20,7 @@ public static class MetricLabels
         Pipeline.Outcome.FormErr => "formerr",
         Pipeline.Outcome.NotImp => "notimp",
         Pipeline.Outcome.Dropped => "dropped",
+        Pipeline.Outcome.Limited => "limited",
         _ => "none",
     };
 

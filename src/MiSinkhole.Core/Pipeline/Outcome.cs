@@ -12,4 +12,7 @@ public enum Outcome
     FormErr,
     NotImp,
     Dropped,
+
+    /// <summary>Turned away by the <c>RateLimit</c> section (<see cref="QueryContext.Limit"/> says why): dropped, truncated or refused.</summary>
+    Limited,
 }

@@ -87,6 +87,12 @@ public sealed class QueryContext
     /// <summary>The configured device name, or "unknown".</summary>
     public string Device => _clientPolicy.DeviceName;
 
+    /// <summary>Why the <c>RateLimit</c> section turned the query away (with <see cref="Outcome.Limited"/>).</summary>
+    public MiSinkhole.Core.Stages.RateLimit.LimitReason Limit { get; set; }
+
+    /// <summary>The upstream wait the forward stage counted for this query's client (<see cref="MiSinkhole.Core.Stages.RateLimit.ClientLimiter"/>).</summary>
+    public int UpstreamSlot { get; set; }
+
     /// <summary>The upstream or cached answer the response was written from, if any.</summary>
     public DnsAnswer? Answer { get; set; }
 
@@ -126,6 +132,8 @@ public sealed class QueryContext
         Config = null;
         _clientPolicy = default;
         Answer = null;
+        Limit = default;
+        UpstreamSlot = 0;
         _localAddress = default;
         ReturnRentedResponse();
         _response = _ownResponse;

@@ -7,6 +7,7 @@ using MiSinkhole.Core.Stages.Forward;
 using MiSinkhole.Core.Stages.Inspect;
 using MiSinkhole.Core.Stages.Inventory;
 using MiSinkhole.Core.Stages.Policy;
+using MiSinkhole.Core.Stages.RateLimit;
 using MiSinkhole.Core.Stages.Truncate;
 
 namespace MiSinkhole.Core.Pipeline;
@@ -20,10 +21,11 @@ public static class QueryPipelineBuilder
     public static QueryPipeline Build(
         AccountingStage accounting,
         TruncateStage truncate,
-        DecodeStage decode,
         AccessStage access,
+        DecodeStage decode,
         DeviceStage device,
         InventoryStage inventory,
+        RateLimitStage rateLimit,
         PolicyStage policy,
         InspectStage inspect,
         CacheStage cache,
@@ -33,10 +35,11 @@ public static class QueryPipelineBuilder
         [
             accounting, // outermost: counts every query in the metrics, refused and malformed ones too, and offers it to the query log
             truncate,   // next: sees every answer, whoever wrote it, and fits it to the client's UDP size (accounting sees the fitted one)
+            access,     // before any real work, decoding too: strangers get REFUSED or nothing (never FORMERR/NOTIMP/BADVERS), so we are never an open resolver or a reflector
             decode,     // everything after needs the parsed question; malformed input stops here (FORMERR/NOTIMP)
-            access,     // before any real work: strangers get REFUSED, so we are never an open resolver
             device,     // who asked and what applies to them now (ClientPolicyResolver), with one config snapshot for the whole query
             inventory,  // around everything that decides and answers: the device inventory records what happened to the client
+            rateLimit,  // once who asked is known and inside the inventory (both count what it turns away): a UDP client over its token bucket goes no further
             policy,     // blocks before cache and upstream: a blocked name is never sent upstream
             inspect,    // wraps cache and forward: CNAME targets of cached and fresh answers get the same verdict
             cache,      // before forward: hits answer on the receive thread; misses are stored on the way back

@@ -34,8 +34,11 @@ public sealed partial class DnsServer : IHostedService, IDisposable
         _pipeline = pipeline;
         _config = config;
         _logger = logger;
-        // Separate budgets: TCP clients can never take the contexts UDP answers with.
-        _pool = new QueryContextPool(options.Dns.MaxInFlight);
+        // Separate budgets: TCP clients can never take the contexts UDP answers with. The forward
+        // stage lets at most MaxInFlight UDP queries wait on upstreams, and each receive thread
+        // holds one context: with those spare, a receive thread always has one to answer blocked
+        // and cached queries with, however many wait upstream.
+        _pool = new QueryContextPool(options.Dns.MaxInFlight + (UdpThreads(options) * options.Dns.Listen.Count) + 8);
         _tcpPool = new QueryContextPool(options.Dns.MaxInFlight);
     }
 
@@ -76,7 +79,7 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     {
         _config.Load(_options);
         Bind();
-        int threads = _options.Dns.UdpThreads > 0 ? _options.Dns.UdpThreads : Math.Clamp(Environment.ProcessorCount, 1, 4);
+        int threads = UdpThreads(_options);
         for (int i = 0; i < _udp.Count; i++)
         {
             _udp[i].Start(threads);
@@ -117,6 +120,9 @@ public sealed partial class DnsServer : IHostedService, IDisposable
         }
     }
 
+    private static int UdpThreads(SinkholeOptions options) =>
+        options.Dns.UdpThreads > 0 ? options.Dns.UdpThreads : Math.Clamp(Environment.ProcessorCount, 1, 4);
+
     private (UdpDnsListener Udp, TcpDnsListener Tcp) Bind(IPEndPoint endPoint)
     {
         // With port 0 the kernel picks a UDP port; TCP must get the same one. Retry if it is taken.
@@ -134,7 +140,7 @@ public sealed partial class DnsServer : IHostedService, IDisposable
 
             try
             {
-                TcpDnsListener tcp = new(udp.LocalEndPoint, _pipeline, _tcpPool, _options.Dns, _logger);
+                TcpDnsListener tcp = new(udp.LocalEndPoint, _pipeline, _tcpPool, _options, _logger);
                 return (udp, tcp);
             }
             catch (System.Net.Sockets.SocketException) when (endPoint.Port == 0 && attempt < 20)

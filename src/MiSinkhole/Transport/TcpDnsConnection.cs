@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.Sockets;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Net;
@@ -12,8 +11,10 @@ namespace MiSinkhole.Transport;
 /// <summary>
 /// One client connection: reads 2-byte length-prefixed messages (a prefix may arrive split across
 /// segments), starts every query as soon as it is complete (pipelining; answers may come back out
-/// of order, RFC 7766 §6.2.1.1), writes each answer whole under a lock, and closes after the idle
-/// timeout with nothing outstanding, when the client closes, or when a write stalls.
+/// of order, RFC 7766 §6.2.1.1), writes each answer whole under a lock, and closes when the client
+/// closes, when a write stalls, when answers the client does not read pile up past
+/// <c>Dns:TcpMaxWriteBuffer</c>, or after the idle timeout. The idle timeout counts from the last
+/// whole message, not the last byte: a client dripping a byte now and then does not hold its slot.
 /// </summary>
 internal sealed class TcpDnsConnection : IDisposable
 {
@@ -27,29 +28,39 @@ internal sealed class TcpDnsConnection : IDisposable
     private readonly SemaphoreSlim _slots;
     private readonly ClientAddress _client;
     private int _outstanding;
+    private int _unwritten;
 
-    public TcpDnsConnection(Socket socket, QueryPipeline pipeline, QueryContextPool pool, DnsServerOptions options, CancellationToken stopping)
+    public TcpDnsConnection(Socket socket, ClientAddress client, QueryPipeline pipeline, QueryContextPool pool, DnsServerOptions options, CancellationToken stopping)
     {
         _socket = socket;
         _socket.NoDelay = true;
+        _socket.SendBufferSize = options.TcpMaxWriteBuffer; // the kernel's share of what a client that does not read can hold
         _stream = new NetworkStream(socket, ownsSocket: true);
         _pipeline = pipeline;
         _pool = pool;
         _options = options;
         _stopping = stopping;
         _slots = new SemaphoreSlim(options.TcpMaxPipelined, options.TcpMaxPipelined);
-        _client = ClientAddress.FromEndPoint((IPEndPoint)socket.RemoteEndPoint!);
+        _client = client;
     }
 
     public async Task RunAsync()
     {
         PipeReader reader = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 4096, leaveOpen: true));
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+        long idleSince = Environment.TickCount64;
         try
         {
             while (true)
             {
-                idle.CancelAfter(_options.TcpIdleTimeout);
+                // From the last whole message: bytes that complete none do not move the deadline.
+                long remaining = idleSince + (long)_options.TcpIdleTimeout.TotalMilliseconds - Environment.TickCount64;
+                if (remaining <= 0)
+                {
+                    break;
+                }
+
+                idle.CancelAfter(TimeSpan.FromMilliseconds(remaining));
                 ReadResult result;
                 try
                 {
@@ -68,6 +79,7 @@ internal sealed class TcpDnsConnection : IDisposable
                         return; // a zero-length message is not DNS: close
                     }
 
+                    idleSince = Environment.TickCount64;
                     await StartQueryAsync(frame).ConfigureAwait(false);
                 }
 
@@ -163,7 +175,22 @@ internal sealed class TcpDnsConnection : IDisposable
 
             if (framed is not null)
             {
-                await WriteAsync(framed, length + 2).ConfigureAwait(false);
+                // Answers waiting for a client that does not read are bounded: one always goes,
+                // more than TcpMaxWriteBuffer waiting closes the connection.
+                int before = Interlocked.Add(ref _unwritten, length + 2) - (length + 2);
+                try
+                {
+                    if (before > 0 && before + length + 2 > _options.TcpMaxWriteBuffer)
+                    {
+                        throw new IOException("the client does not read its answers");
+                    }
+
+                    await WriteAsync(framed, length + 2).ConfigureAwait(false);
+                }
+                finally
+                {
+                    Interlocked.Add(ref _unwritten, -(length + 2));
+                }
             }
         }
         catch (Exception e) when (e is IOException or OperationCanceledException or ObjectDisposedException or SocketException)

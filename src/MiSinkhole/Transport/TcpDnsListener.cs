@@ -3,30 +3,38 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Logging;
+using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Stages.RateLimit;
 
 namespace MiSinkhole.Transport;
 
 /// <summary>
-/// Answers DNS over TCP on one address (RFC 7766): accepts connections up to a cap, then serves
-/// each one in its own asynchronous loop, so a stalled client never holds up UDP or other clients.
+/// Answers DNS over TCP on one address (RFC 7766): closes a stranger's connection (outside
+/// <c>Dns:AllowedClients</c>) as soon as it is accepted, before reading a byte; accepts connections
+/// up to a cap overall and a cap per client (<c>Dns:TcpMaxConnectionsPerClient</c>, clients grouped
+/// as <c>RateLimit</c> groups them, exempt ones not counted), then serves each one in its own
+/// asynchronous loop, so a stalled client never holds up UDP or other clients.
 /// </summary>
 public sealed partial class TcpDnsListener : IDisposable
 {
     private readonly QueryPipeline _pipeline;
     private readonly QueryContextPool _pool;
     private readonly DnsServerOptions _options;
+    private readonly RateLimitOptions _limits;
+    private readonly Dictionary<(UInt128, bool), int> _perClient = [];
     private readonly ILogger _logger;
     private readonly Socket _socket;
     private readonly CancellationTokenSource _stopping = new();
     private int _connections;
     private Task _acceptLoop = Task.CompletedTask;
 
-    public TcpDnsListener(IPEndPoint endPoint, QueryPipeline pipeline, QueryContextPool pool, DnsServerOptions options, ILogger logger)
+    public TcpDnsListener(IPEndPoint endPoint, QueryPipeline pipeline, QueryContextPool pool, SinkholeOptions options, ILogger logger)
     {
         _pipeline = pipeline;
         _pool = pool;
-        _options = options;
+        _options = options.Dns;
+        _limits = options.RateLimit;
         _logger = logger;
         _socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         if (endPoint.AddressFamily == AddressFamily.InterNetworkV6)
@@ -94,6 +102,19 @@ public sealed partial class TcpDnsListener : IDisposable
                 continue;
             }
 
+            if (client.RemoteEndPoint is not IPEndPoint remote)
+            {
+                client.Dispose(); // reset before we looked at it: nothing to serve
+                continue;
+            }
+
+            ClientAddress address = ClientAddress.FromEndPoint(remote);
+            if (!_options.AllowedClients.Contains(address))
+            {
+                client.Dispose(); // a stranger: closed before a byte is read
+                continue;
+            }
+
             if (Interlocked.Increment(ref _connections) > _options.TcpMaxConnections)
             {
                 Interlocked.Decrement(ref _connections);
@@ -102,24 +123,71 @@ public sealed partial class TcpDnsListener : IDisposable
                 continue;
             }
 
-            TcpDnsConnection connection;
-            try
+            (UInt128, bool)? group = _limits.Exempt.Contains(address) ? null : _limits.Group(address);
+            if (group is { } key && !TryCountClient(key))
             {
-                connection = new TcpDnsConnection(client, _pipeline, _pool, _options, _stopping.Token);
-            }
-            catch (SocketException)
-            {
-                // Reset before we looked at it: nothing to serve.
                 Interlocked.Decrement(ref _connections);
+                LogClientConnectionRefused(address, _options.TcpMaxConnectionsPerClient);
                 client.Dispose();
                 continue;
             }
 
-            _ = RunConnectionAsync(connection);
+            TcpDnsConnection connection;
+            try
+            {
+                connection = new TcpDnsConnection(client, address, _pipeline, _pool, _options, _stopping.Token);
+            }
+            catch (SocketException)
+            {
+                // Reset before we looked at it: nothing to serve.
+                Release(group);
+                client.Dispose();
+                continue;
+            }
+
+            _ = RunConnectionAsync(connection, group);
         }
     }
 
-    private async Task RunConnectionAsync(TcpDnsConnection connection)
+    /// <summary>Counts one more connection of the client's group; false when it holds its cap already.</summary>
+    private bool TryCountClient((UInt128, bool) key)
+    {
+        lock (_perClient)
+        {
+            int open = _perClient.GetValueOrDefault(key);
+            if (open >= _options.TcpMaxConnectionsPerClient)
+            {
+                return false;
+            }
+
+            _perClient[key] = open + 1;
+            return true;
+        }
+    }
+
+    /// <summary>A connection ended: one less overall, and one less for its client's group.</summary>
+    private void Release((UInt128, bool)? group)
+    {
+        Interlocked.Decrement(ref _connections);
+        if (group is not { } key)
+        {
+            return;
+        }
+
+        lock (_perClient)
+        {
+            if (_perClient.TryGetValue(key, out int open) && open > 1)
+            {
+                _perClient[key] = open - 1;
+            }
+            else
+            {
+                _perClient.Remove(key);
+            }
+        }
+    }
+
+    private async Task RunConnectionAsync(TcpDnsConnection connection, (UInt128, bool)? group)
     {
         try
         {
@@ -132,7 +200,7 @@ public sealed partial class TcpDnsListener : IDisposable
         finally
         {
             connection.Dispose();
-            Interlocked.Decrement(ref _connections);
+            Release(group);
         }
     }
 
@@ -141,6 +209,9 @@ public sealed partial class TcpDnsListener : IDisposable
 
     [LoggerMessage(EventId = LogEventIds.Tcp + 2, Level = LogLevel.Warning, Message = "TCP connection limit ({Limit}) reached; connection closed")]
     private partial void LogConnectionRefused(int limit);
+
+    [LoggerMessage(EventId = LogEventIds.Tcp + 4, Level = LogLevel.Debug, Message = "TCP connection from {Client} closed: it holds its {Limit} connections already")]
+    private partial void LogClientConnectionRefused(ClientAddress client, int limit);
 
     [LoggerMessage(EventId = LogEventIds.Tcp + 3, Level = LogLevel.Debug, Message = "TCP connection ended with an error")]
     private partial void LogConnectionFailed(Exception exception);

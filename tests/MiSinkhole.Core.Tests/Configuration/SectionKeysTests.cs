@@ -8,8 +8,9 @@ namespace MiSinkhole.Core.Tests.Configuration;
 public sealed class SectionKeysTests
 {
     [TestMethod]
-    [DataRow("Bogus", "Bogus: unknown key (known: DataDirectory, Lists, Discovery, Schedules, Policies, DefaultPolicy, Devices, Dns, Upstreams, Cache, Http, QueryLog, Logging)")]
-    [DataRow("Dns:Bogus", "Dns:Bogus: unknown key (known: Listen, AllowedClients, UdpThreads, MaxInFlight, TcpIdleTimeout, TcpMaxConnections, TcpMaxPipelined)")]
+    [DataRow("Bogus", "Bogus: unknown key (known: DataDirectory, Lists, Discovery, Schedules, Policies, DefaultPolicy, Devices, Dns, RateLimit, Upstreams, Cache, Http, QueryLog, Logging)")]
+    [DataRow("Dns:Bogus", "Dns:Bogus: unknown key (known: Listen, AllowedClients, UdpThreads, MaxInFlight, MaxUdpSize, TcpIdleTimeout, TcpMaxConnections, TcpMaxPipelined, TcpMaxConnectionsPerClient, TcpMaxWriteBuffer)")]
+    [DataRow("RateLimit:Bogus", "RateLimit:Bogus: unknown key (known: Rate, Burst, IPv4Prefix, IPv6Prefix, Exempt, Action, UpstreamShare)")]
     [DataRow("Upstreams:Bogus", "Upstreams:Bogus: unknown key (known: Servers, AttemptTimeout, Timeout)")]
     [DataRow("Cache:Bogus", "Cache:Bogus: unknown key (known: MaxEntries, MaxBytes, MinTtl, MaxTtl, MaxNegativeTtl)")]
     [DataRow("Http:Bogus", "Http:Bogus: unknown key (known: Listen, ApiToken)")]
@@ -54,10 +55,30 @@ public sealed class SectionKeysTests
     }
 
     [TestMethod]
+    public void LimitKeys_AreRead_AndBadValuesReportedWithTheirKey()
+    {
+        SinkholeOptions options = new TestConfig().List("l", "/dev/null")
+            .Set("Dns:MaxUdpSize", "1400").Set("Dns:TcpMaxConnectionsPerClient", "4").Set("Dns:TcpMaxWriteBuffer", "32768")
+            .Set("RateLimit:Rate", "20").Set("RateLimit:Burst", "300").Set("RateLimit:IPv4Prefix", "24").Set("RateLimit:IPv6Prefix", "64")
+            .Set("RateLimit:Exempt:0", "192.168.1.2").Set("RateLimit:Action", "refused").Set("RateLimit:UpstreamShare", "10")
+            .Read(Path.GetTempPath());
+        InvalidOperationException bad = Assert.ThrowsExactly<InvalidOperationException>(() => new TestConfig().List("l", "/dev/null")
+            .Set("Dns:MaxUdpSize", "100").Set("RateLimit:Action", "Slip").Set("RateLimit:Exempt:0", "not-an-address").Read(Path.GetTempPath()));
+
+        Assert.AreEqual((1400, 4, 32768), (options.Dns.MaxUdpSize, options.Dns.TcpMaxConnectionsPerClient, options.Dns.TcpMaxWriteBuffer));
+        Assert.AreEqual((20, 300, 24, 64, 10), (options.RateLimit.Rate, options.RateLimit.Burst, options.RateLimit.IPv4Prefix, options.RateLimit.IPv6Prefix, options.RateLimit.UpstreamShare));
+        Assert.AreEqual(MiSinkhole.Core.Stages.RateLimit.RateLimitAction.Refused, options.RateLimit.Action);
+        Assert.AreEqual("192.168.1.2/32", options.RateLimit.Exempt.Networks.Single().ToString());
+        StringAssert.Contains(bad.Message, "Dns:MaxUdpSize: '100' is not a whole number from 512 to 65535");
+        StringAssert.Contains(bad.Message, "RateLimit:Action: 'Slip' is not Drop, Truncate, Refused");
+        StringAssert.Contains(bad.Message, "RateLimit:Exempt:0: 'not-an-address' is not an address or a CIDR range");
+    }
+
+    [TestMethod]
     public void RestartKeys_AreWhatTheOwnersDeclare()
     {
         CollectionAssert.AreEquivalent(
-            new[] { "DataDirectory", "Dns", "Upstreams", "Cache", "Http", "QueryLog", "Logging", "Devices:LeaseFiles", "Devices:NameServer" },
+            new[] { "DataDirectory", "Dns", "RateLimit", "Upstreams", "Cache", "Http", "QueryLog", "Logging", "Devices:LeaseFiles", "Devices:NameServer" },
             SinkholeConfigReader.RestartKeys.ToArray());
     }
 }

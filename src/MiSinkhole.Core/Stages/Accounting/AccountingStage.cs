@@ -65,7 +65,12 @@ public sealed class AccountingStage : IQueryStage
             _metrics.RecordUnclassified(context.Device);
         }
 
-        if (outcome is not (Outcome.Refused or Outcome.FormErr or Outcome.NotImp or Outcome.Dropped))
+        if (outcome == Outcome.Limited)
+        {
+            _metrics.RecordLimited(context.Device, context.Limit);
+        }
+
+        if (outcome is not (Outcome.Refused or Outcome.FormErr or Outcome.NotImp or Outcome.Dropped or Outcome.Limited))
         {
             _queryLog.Record(context, outcome, elapsed.TotalMilliseconds);
         }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using MiSinkhole.Core.Metrics;
 using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Stages.RateLimit;
 
 namespace MiSinkhole.Core.Stages.Accounting;
 
@@ -18,6 +19,7 @@ public sealed class QueryMetrics
     private readonly Histogram<double> _duration;
     private readonly ConcurrentDictionary<(string Device, string Category, string Action), StripedCounter> _policyMatches = new();
     private readonly ConcurrentDictionary<string, StripedCounter> _unclassified = new();
+    private readonly ConcurrentDictionary<(string Device, LimitReason Limit), StripedCounter> _limited = new();
 
     public QueryMetrics(IMeterFactory meterFactory)
     {
@@ -28,6 +30,8 @@ public sealed class QueryMetrics
             description: "Queries a policy list decided, by device, category (list) and action: blocked, logged (would have blocked) or allowed.");
         meter.CreateObservableCounter("misinkhole.unclassified.queries", Unclassified,
             description: "Queries for unclassified Xiaomi names (under Xiaomi's zones, decided by no list), by device; the names are at /api/unclassified.");
+        meter.CreateObservableCounter("misinkhole.rate_limited.queries", Limited,
+            description: "Queries the RateLimit section turned away, by device and limit: rate (over the client's token bucket) or upstream_share (the client held its share of Dns:MaxInFlight).");
     }
 
     /// <summary>Records one finished query.</summary>
@@ -63,6 +67,22 @@ public sealed class QueryMetrics
 
         counter.Increment();
     }
+
+    /// <summary>Counts a query the <c>RateLimit</c> section turned away; the labels are bounded (devices, or <c>unknown</c>; two limits).</summary>
+    public void RecordLimited(string device, LimitReason limit)
+    {
+        if (!_limited.TryGetValue((device, limit), out StripedCounter? counter))
+        {
+            counter = _limited.GetOrAdd((device, limit), static _ => new StripedCounter());
+        }
+
+        counter.Increment();
+    }
+
+    private IEnumerable<Measurement<long>> Limited() =>
+        _limited.Select(p => new Measurement<long>(p.Value.Value,
+            new KeyValuePair<string, object?>("device", p.Key.Device),
+            new KeyValuePair<string, object?>("limit", p.Key.Limit == LimitReason.Rate ? "rate" : "upstream_share")));
 
     private IEnumerable<Measurement<long>> Unclassified() =>
         _unclassified.Select(p => new Measurement<long>(p.Value.Value, new KeyValuePair<string, object?>("device", p.Key)));

@@ -24,6 +24,7 @@ public sealed unsafe partial class EpollUdpExchange : IUdpExchange, IDisposable
     private const int EpollCtlAdd = 1;
     private const uint EpollIn = 0x001;
     private const int EAgain = 11;
+    private const int MsgTrunc = 0x20;
     private const int MaxEvents = 256;
     private const int SweepMilliseconds = 20;
 
@@ -147,7 +148,8 @@ public sealed unsafe partial class EpollUdpExchange : IUdpExchange, IDisposable
             fixed (byte* data = buffer)
             fixed (byte* source = from)
             {
-                received = recvfrom(exchange.Fd, data, (nuint)buffer.Length, 0, source, &fromLength);
+                // MSG_TRUNC: the datagram's real length, so an answer larger than the buffer is noticed.
+                received = recvfrom(exchange.Fd, data, (nuint)buffer.Length, MsgTrunc, source, &fromLength);
             }
 
             if (received < 0)
@@ -162,9 +164,11 @@ public sealed unsafe partial class EpollUdpExchange : IUdpExchange, IDisposable
 
             if (exchange.IsFromServer(from.AsSpan(0, (int)fromLength)) && received >= DnsHeader.Size
                 && DnsHeader.ReadId(buffer) == exchange.Id
-                && DnsAnswer.TryParse(buffer.AsSpan(0, (int)received), exchange.Name, exchange.Type, exchange.Class) is { } answer)
+                && (received > buffer.Length
+                    ? CutAnswer.Parse(buffer, exchange.Name, exchange.Type, exchange.Class)
+                    : DnsAnswer.TryParse(buffer.AsSpan(0, (int)received), exchange.Name, exchange.Type, exchange.Class)) is { } answer)
             {
-                Finish(exchange, answer);
+                Finish(exchange, answer); // a cut one reads as truncated: the resolver asks again over TCP
                 return;
             }
 

@@ -39,7 +39,7 @@ public sealed class InventoryStage : IQueryStage
 
     private void Record(QueryContext context)
     {
-        if (context.ResponseLength > 0)
+        if (context.ResponseLength > 0 || context.Outcome == Outcome.Limited)
         {
             _inventory.Record(context);
         }

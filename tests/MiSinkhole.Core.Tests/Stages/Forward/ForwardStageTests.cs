@@ -20,7 +20,7 @@ public sealed class ForwardStageTests
             Timeout = TimeSpan.FromMilliseconds(400),
         };
         var resolver = new UpstreamResolver(options, new SocketUdpExchange(), NullLogger<UpstreamResolver>.Instance, meters);
-        return (new ForwardStage(resolver, new DnsCache(new CacheOptions(), new FakeTimeProvider(), meters)), resolver);
+        return (new ForwardStage(resolver, new DnsCache(new CacheOptions(), new FakeTimeProvider(), meters), new MiSinkhole.Core.Stages.RateLimit.ClientLimiter(new MiSinkhole.Core.Configuration.SinkholeOptions(), TimeProvider.System)), resolver);
     }
 
     [TestMethod]

@@ -65,6 +65,35 @@ public sealed class UdpExchangeTests
 
     [TestMethod]
     [DynamicData(nameof(Implementations))]
+    public async Task AnswerLargerThanTheReceiveBuffer_IsReadAsTruncated_NotLeftToTimeOut(string kind)
+    {
+        await using var upstream = new FakeUpstream();
+        upstream.Handler = q =>
+        {
+            // 24 TXT records of 250 bytes: about 6 KB in one datagram, past the 4 KiB receive buffer.
+            RawMessage response = RawMessage.ResponseTo(q.Raw);
+            for (int i = 0; i < 24; i++)
+            {
+                response.Txt(null, 300, new string('h', 250));
+            }
+
+            return response.ToArray();
+        };
+        IUdpExchange exchange = Create(kind);
+        (byte[] query, ushort id, byte[] name) = Question("huge.example");
+
+        // The budget is far longer than the test may wait: only an answer read as cut returns in time.
+        Task<DnsAnswer?> pending = exchange.ExchangeAsync(upstream.EndPoint, query, id, name, 1, 1, TimeSpan.FromMinutes(5));
+        DnsAnswer? answer = await pending.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.IsNotNull(answer, "a cut answer is an answer: truncated");
+        Assert.IsTrue(answer.Truncated, "TC: the resolver asks again over TCP");
+        Assert.AreEqual(0, answer.AnswerCount, "nothing of the cut records is kept");
+        (exchange as IDisposable)?.Dispose();
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Implementations))]
     public async Task SilentServer_TimesOutWithNull(string kind)
     {
         await using var upstream = new FakeUpstream();
