@@ -9,7 +9,8 @@ namespace MiSinkhole.Hosting;
 /// <c>file:line:column: expected ',' or '}' after a property value</c>. The framework's own
 /// messages are not used: they are not written for a person editing a config file. Also catches
 /// what the provider would refuse later with a bare message: a top level that is no object, and a
-/// key given twice in one object (config keys ignore case).
+/// key given twice in one object (config keys ignore case), and a key that is empty or holds a ':'
+/// (the provider splits keys at ':', so "::Discovery" would silently become a section without a name).
 /// </summary>
 public static class JsonSyntaxCheck
 {
@@ -55,6 +56,13 @@ public static class JsonSyntaxCheck
                         break;
                     case JsonTokenType.PropertyName:
                         string name = reader.GetString()!;
+                        if (name.Length == 0 || name.Contains(':', StringComparison.Ordinal))
+                        {
+                            return At(file, json, start, name.Length == 0
+                                ? "a key cannot be empty (\"\")"
+                                : $"the key \"{name}\" holds a ':', which separates sections in config keys; write nested objects instead");
+                        }
+
                         Dictionary<string, int> keys = containers.Peek().Keys;
                         if (keys.TryGetValue(name, out int firstLine))
                         {

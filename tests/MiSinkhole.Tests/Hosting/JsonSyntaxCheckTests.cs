@@ -23,6 +23,8 @@ public sealed class JsonSyntaxCheckTests
     [DataRow("[ ]", 1, 1, "the config must be a JSON object: { \"Section\": { … } }")]
     [DataRow("  \n", 1, 1, "the file is empty: a config is a JSON object, at least {}")]
     [DataRow("{\n  \"Dns\": { },\n  \"dns\": { }\n}", 3, 3, "the key \"dns\" is given twice in this object (also on line 2; keys ignore case)")]
+    [DataRow("{\n  \"::Discovery\": { }\n}", 2, 3, "the key \"::Discovery\" holds a ':', which separates sections in config keys; write nested objects instead")]
+    [DataRow("{ \"Dns\": { \"\": 1 } }", 1, 12, "a key cannot be empty (\"\")")]
     [DataRow("{ \"Devices\": { \"Küche-TV\": 1 \"b\": 2 } }", 1, 30, "expected ',' or '}' after a property value, found '\"b\"'")]
     public void SyntaxError_IsReportedAsFileLineColumnAndWhatIsWrong(string json, int line, int column, string message)
     {
