@@ -16,7 +16,7 @@ internal sealed class QueryLogCollapser
     /// <summary>Rows remembered at most (one minute's distinct queries on a busy network).</summary>
     public const int MaxRows = 65_536;
 
-    private readonly Dictionary<Key, long> _rows = [];
+    private Dictionary<Key, long> _rows = [];
     private long _minute;
 
     /// <summary>The key of an event: its minute and everything a row shows but the time and the latency.</summary>
@@ -31,6 +31,8 @@ internal sealed class QueryLogCollapser
     {
         if (key.Minute > _minute)
         {
+            // A burst's table is let go rather than cleared (Clear keeps its capacity): a quiet minute holds little.
+            _rows = _rows.Count > 1024 ? [] : _rows;
             _rows.Clear();
             _minute = key.Minute;
         }
