@@ -6,6 +6,16 @@ if (args is ["memory", string list])
     return MemoryProbe.Run(list);
 }
 
+if (args is ["amplification"])
+{
+    return await AmplificationProbe.RunAsync();
+}
+
+if (args is ["fairshare", ..])
+{
+    return await FairShareProbe.RunAsync(args[1..]);
+}
+
 if (args is ["recall", _, ..])
 {
     return RecallProbe.Run(args[1..]);

@@ -90,9 +90,6 @@ public sealed class QueryContext
     /// <summary>Why the <c>RateLimit</c> section turned the query away (with <see cref="Outcome.Limited"/>).</summary>
     public MiSinkhole.Core.Stages.RateLimit.LimitReason Limit { get; set; }
 
-    /// <summary>The upstream wait the forward stage counted for this query's client (<see cref="MiSinkhole.Core.Stages.RateLimit.ClientLimiter"/>).</summary>
-    public int UpstreamSlot { get; set; }
-
     /// <summary>The upstream or cached answer the response was written from, if any.</summary>
     public DnsAnswer? Answer { get; set; }
 
@@ -133,7 +130,6 @@ public sealed class QueryContext
         _clientPolicy = default;
         Answer = null;
         Limit = default;
-        UpstreamSlot = 0;
         _localAddress = default;
         ReturnRentedResponse();
         _response = _ownResponse;

@@ -65,6 +65,10 @@ public sealed class SectionKeysTests
         InvalidOperationException bad = Assert.ThrowsExactly<InvalidOperationException>(() => new TestConfig().List("l", "/dev/null")
             .Set("Dns:MaxUdpSize", "100").Set("RateLimit:Action", "Slip").Set("RateLimit:Exempt:0", "not-an-address").Read(Path.GetTempPath()));
 
+        var defaults = new SinkholeOptions();
+        Assert.AreEqual((1232, 16, 65536), (defaults.Dns.MaxUdpSize, defaults.Dns.TcpMaxConnectionsPerClient, defaults.Dns.TcpMaxWriteBuffer));
+        Assert.AreEqual((100, 2000, 32, 56, 25), (defaults.RateLimit.Rate, defaults.RateLimit.Burst, defaults.RateLimit.IPv4Prefix, defaults.RateLimit.IPv6Prefix, defaults.RateLimit.UpstreamShare), "the documented defaults");
+        Assert.AreEqual(MiSinkhole.Core.Stages.RateLimit.RateLimitAction.Truncate, defaults.RateLimit.Action);
         Assert.AreEqual((1400, 4, 32768), (options.Dns.MaxUdpSize, options.Dns.TcpMaxConnectionsPerClient, options.Dns.TcpMaxWriteBuffer));
         Assert.AreEqual((20, 300, 24, 64, 10), (options.RateLimit.Rate, options.RateLimit.Burst, options.RateLimit.IPv4Prefix, options.RateLimit.IPv6Prefix, options.RateLimit.UpstreamShare));
         Assert.AreEqual(MiSinkhole.Core.Stages.RateLimit.RateLimitAction.Refused, options.RateLimit.Action);
