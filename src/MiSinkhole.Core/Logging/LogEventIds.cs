@@ -41,6 +41,9 @@ public static class LogEventIds
     /// <summary>The config file watcher (hot reload).</summary>
     public const int ConfigWatcher = 2300;
 
+    /// <summary>Who may use the HTTP listener: the API token, refused requests.</summary>
+    public const int HttpAccess = 2400;
+
     /// <summary>Upstream servers.</summary>
     public const int Upstreams = 3000;
 

@@ -16,16 +16,16 @@ namespace MiSinkhole.Http;
 /// <summary>
 /// The JSON API under <c>/api</c>: stats and the query log (from the SQLite query log), the
 /// device inventory and its unclassified Xiaomi names, explain, and pausing blocking. Parameters are checked here; a bad one gets
-/// 400 with a problem body naming it. Changing endpoints go through <see cref="ApiAuthorization"/>.
+/// 400 with a problem body naming it. Every endpoint needs the API token (<see cref="HttpAccess"/>, before any of them runs).
 /// </summary>
 public static class ApiEndpoints
 {
     private const int MaxLimit = 1000;
     private const int MaxPauseMinutes = 24 * 60;
 
-    public static void Map(IEndpointRouteBuilder endpoints, HttpOptions options)
+    public static void Map(IEndpointRouteBuilder endpoints)
     {
-        RouteGroupBuilder api = endpoints.MapGroup("/api");
+        RouteGroupBuilder api = endpoints.MapGroup("/api").RequireAccess(HttpAccessLevel.Api);
         api.MapGet("/stats", (string? since, QueryLogReader log, TimeProvider time) =>
             ParseSince(since, time, out DateTimeOffset from, out IResult? bad) ? Results.Ok(log.Stats(from)) : bad!);
         api.MapGet("/querylog", QueryLog);
@@ -47,7 +47,6 @@ public static class ApiEndpoints
                 return BadRequest(device is not null && e.Message.Contains("device", StringComparison.Ordinal) ? "device" : "name or type", e.Message);
             }
         });
-        var authorization = new ApiAuthorization(options);
         api.MapPost("/devices/{name}/pause", (string name, string? minutes, BlockingPause pause, ActiveConfig config) =>
         {
             if (!name.Equals("unknown", StringComparison.OrdinalIgnoreCase) && config.Current.Devices.Find(name) is null)
@@ -56,10 +55,9 @@ public static class ApiEndpoints
             }
 
             return ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused(name, pause.Pause(name, TimeSpan.FromMinutes(duration)), duration) : bad!;
-        }).AddEndpointFilter(authorization);
+        });
         api.MapPost("/pause", (string? minutes, BlockingPause pause) =>
-            ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused("*", pause.PauseAll(TimeSpan.FromMinutes(duration)), duration) : bad!)
-            .AddEndpointFilter(authorization);
+            ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused("*", pause.PauseAll(TimeSpan.FromMinutes(duration)), duration) : bad!);
     }
 
     private static IResult QueryLog(string? device, string? action, string? name, string? since, string? limit, string? cursor, QueryLogReader log, TimeProvider time)

@@ -12,7 +12,7 @@ public sealed class SectionKeysTests
     [DataRow("Dns:Bogus", "Dns:Bogus: unknown key (known: Listen, AllowedClients, UdpThreads, MaxInFlight, TcpIdleTimeout, TcpMaxConnections, TcpMaxPipelined)")]
     [DataRow("Upstreams:Bogus", "Upstreams:Bogus: unknown key (known: Servers, AttemptTimeout, Timeout)")]
     [DataRow("Cache:Bogus", "Cache:Bogus: unknown key (known: MaxEntries, MinTtl, MaxTtl)")]
-    [DataRow("Http:Bogus", "Http:Bogus: unknown key (known: Listen, ApiToken)")]
+    [DataRow("Http:Bogus", "Http:Bogus: unknown key (known: Listen, ApiToken, TrustLoopback, MetricsToken, AllowedHosts)")]
     [DataRow("QueryLog:Bogus", "QueryLog:Bogus: unknown key (known: Path, Record, AnonymizeClients, Retention, FlushInterval, QueueSize)")]
     [DataRow("Logging:Bogus", "Logging:Bogus: unknown key (known: LogLevel)")]
     [DataRow("Lists:l:Bogus", "Lists:l:Bogus: unknown key (known: Sources, RefreshInterval, Enabled, BlockResponse, Optional)")]
