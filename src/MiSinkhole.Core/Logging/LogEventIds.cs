@@ -29,6 +29,9 @@ public static class LogEventIds
     /// <summary>Pausing and resuming blocking.</summary>
     public const int Pause = 1600;
 
+    /// <summary>Explaining decisions: the index of rule lines.</summary>
+    public const int Explain = 1700;
+
     /// <summary>The DNS server and its UDP listeners.</summary>
     public const int DnsServer = 2000;
 

@@ -40,6 +40,7 @@ public static class DaemonHost
         builder.Services.AddSingleton(ApiCredentials.Resolve(options));
         builder.Services.AddSingleton(options.Http);
         builder.Services.AddSingleton<HttpAccess>();
+        builder.Services.AddSingleton<CostlyReads>();
         // Bound before the host starts (BindListeners), handed to Kestrel here.
         var httpSocket = new HttpListenSocket(http);
         builder.Services.AddSingleton(httpSocket);
