@@ -17,6 +17,10 @@ namespace MiSinkhole.Core.Inventory;
 /// by address and MAC); <see cref="ClientPolicyResolver"/> then gives it <c>Devices:AutoPolicy</c>
 /// when that is set, and the inventory notes when it did. Recording a query is a dictionary
 /// lookup and a counter increment; nothing on the query path waits on the store.
+/// With <c>QueryLog:AnonymizeClients</c> (<see cref="ClientAnonymizer"/>) a client that is no
+/// device is keyed, shown and stored by its token, its address and MAC address as tokens and
+/// no host name; one restored from the store by its token (its address unknown until then)
+/// waits in <c>_pending</c> until a query from an address with that token arrives.
 /// </summary>
 public sealed class DeviceInventory
 {
@@ -25,6 +29,9 @@ public sealed class DeviceInventory
 
     private readonly ConcurrentDictionary<string, InventoryEntry> _devices = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<ClientKey, InventoryEntry> _clients = new();
+    private readonly ConcurrentDictionary<string, InventoryEntry> _pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _stale = new();
+    private readonly ClientAnonymizer _anonymizer;
     private readonly XiaomiClients _xiaomi;
     private readonly ClientPolicyResolver _resolver;
     private readonly TimeProvider _time;
@@ -33,8 +40,10 @@ public sealed class DeviceInventory
     private readonly DateTimeOffset _originDate;
     private readonly long _originTimestamp;
 
-    public DeviceInventory(TimeProvider time, INeighbourTable neighbours, IClientNames names, XiaomiClients xiaomi, ClientPolicyResolver resolver, IMeterFactory meterFactory)
+    public DeviceInventory(TimeProvider time, INeighbourTable neighbours, IClientNames names, XiaomiClients xiaomi, ClientPolicyResolver resolver, IMeterFactory meterFactory,
+        ClientAnonymizer? anonymizer = null)
     {
+        _anonymizer = anonymizer ?? ClientAnonymizer.Off;
         meterFactory.Create(SinkholeMeter.Name).CreateObservableGauge("misinkhole.inventory.clients", () => Count, description: "Clients in the device inventory (configured devices and others).");
         _time = time;
         _xiaomi = xiaomi;
@@ -48,7 +57,7 @@ public sealed class DeviceInventory
     /// <summary>Raised (on the query's thread: keep it short) when a client is first flagged as a probable Xiaomi device.</summary>
     public event Action<string>? XiaomiDeviceFound;
 
-    public int Count => _devices.Count + _clients.Count;
+    public int Count => _devices.Count + _clients.Count + _pending.Count;
 
     /// <summary>Lists whose matches count as Xiaomi evidence: by convention, those named <c>xiaomi…</c>.</summary>
     public static bool IsXiaomiList(string list) => list.StartsWith("xiaomi", StringComparison.OrdinalIgnoreCase);
@@ -92,22 +101,22 @@ public sealed class DeviceInventory
 
     /// <summary>Everything the inventory knows, most recently seen first.</summary>
     public IReadOnlyList<InventoryRecord> List() =>
-        [.. _devices.Values.Concat(_clients.Values).OrderByDescending(e => e.LastSeen).Select(ToRecord)];
+        [.. All().OrderByDescending(e => e.LastSeen).Select(ToRecord)];
 
     /// <summary>The clients that asked for unclassified Xiaomi names, with those names (newest first); the others are skipped without copying.</summary>
     public IReadOnlyList<ClientUnclassified> Unclassified() =>
-        [.. _devices.Values.Concat(_clients.Values).Where(e => e.HasUnclassified).Select(e => new ClientUnclassified(e.Key, e.Device, e.Unclassified(ToDate)))];
+        [.. All().Where(e => e.HasUnclassified).Select(e => new ClientUnclassified(e.Key, e.Device, e.Unclassified(ToDate)))];
 
-    /// <summary>One client by key (device name or address).</summary>
+    /// <summary>One client by key (device name, address, or the token an anonymised client is shown by).</summary>
     public InventoryRecord? Find(string key) =>
         _devices.TryGetValue(key, out InventoryEntry? device) ? ToRecord(device)
-        : _clients.Values.FirstOrDefault(e => e.Key.Equals(key, StringComparison.OrdinalIgnoreCase)) is { } client ? ToRecord(client) : null;
+        : Others(_anonymizer.Show(key)) is { } client ? ToRecord(client) : null;
 
     /// <summary>Records changed since the last call (for the store), marked as saved.</summary>
     internal IReadOnlyList<InventoryRecord> TakeChanged()
     {
         var changed = new List<InventoryRecord>();
-        foreach (InventoryEntry entry in _devices.Values.Concat(_clients.Values))
+        foreach (InventoryEntry entry in All())
         {
             if (entry.Dirty)
             {
@@ -124,23 +133,41 @@ public sealed class DeviceInventory
     {
         foreach (InventoryRecord record in records)
         {
-            if ((record.Device is string device ? _devices.GetValueOrDefault(device) : Entry(record.Key)) is InventoryEntry entry)
+            if ((record.Device is string device ? _devices.GetValueOrDefault(device) : Others(record.Key)) is InventoryEntry entry)
             {
                 entry.Dirty = true;
             }
         }
     }
 
-    /// <summary>Forgets the least recently seen clients beyond <see cref="MaxClients"/>; returns their keys.</summary>
+    /// <summary>
+    /// Forgets the least recently seen clients beyond <see cref="MaxClients"/>; returns their keys,
+    /// and those of stored rows that restoring replaced (an address stored before
+    /// <c>QueryLog:AnonymizeClients</c> was turned on, now kept under its token).
+    /// </summary>
     internal IReadOnlyList<string> Prune()
     {
-        int excess = _clients.Count - MaxClients;
-        if (excess <= 0)
+        var forgotten = new List<string>();
+        while (_stale.TryDequeue(out string? stale))
         {
-            return [];
+            forgotten.Add(stale);
         }
 
-        var forgotten = new List<string>();
+        int excess = _clients.Count + _pending.Count - MaxClients;
+        if (excess <= 0)
+        {
+            return forgotten;
+        }
+
+        foreach (KeyValuePair<string, InventoryEntry> waiting in _pending.OrderBy(c => c.Value.LastSeen).Take(excess))
+        {
+            if (_pending.TryRemove(waiting))
+            {
+                forgotten.Add(waiting.Key);
+                excess--;
+            }
+        }
+
         foreach (KeyValuePair<ClientKey, InventoryEntry> oldest in _clients.OrderBy(c => c.Value.LastSeen).Take(excess))
         {
             if (_clients.TryRemove(oldest))
@@ -164,10 +191,18 @@ public sealed class DeviceInventory
             {
                 entry = _devices.GetOrAdd(device, static (d, now) => new InventoryEntry(d, d, now, 0), 0L);
             }
-            else if (_clients.Count < MaxClients && System.Net.IPAddress.TryParse(record.Key, out System.Net.IPAddress? address))
+            else if (Count - _devices.Count < MaxClients && System.Net.IPAddress.TryParse(record.Key, out System.Net.IPAddress? address))
             {
                 client = ClientAddress.FromIPAddress(address);
-                entry = _clients.GetOrAdd(ClientKey.From(client), static (k, now) => new InventoryEntry(k.ToString(), null, now, 0), 0L);
+                entry = _clients.GetOrAdd(ClientKey.From(client), static (_, state) => new InventoryEntry(state, null, 0, 0), _anonymizer.Show(client));
+                if (entry.Key != record.Key)
+                {
+                    _stale.Enqueue(record.Key); // stored by address before anonymising: rewritten under its token
+                }
+            }
+            else if (_anonymizer.Enabled && ClientAnonymizer.IsToken(record.Key) && Count - _devices.Count < MaxClients)
+            {
+                entry = _pending.GetOrAdd(record.Key, static k => new InventoryEntry(k, null, 0, 0));
             }
             else
             {
@@ -175,9 +210,14 @@ public sealed class DeviceInventory
             }
 
             entry.Restore(record, ToTimestamp);
-            if (entry.XiaomiSince is not null && entry.Device is null)
+            if (_anonymizer.Enabled && (Shown(record.Address) || Shown(record.Mac) || record.HostName is not null))
             {
-                _xiaomi.Flag(client, entry.Mac);
+                entry.Dirty = true; // written before anonymising: stored again, masked
+            }
+
+            if (entry.XiaomiSince is not null && entry.Device is null && client != default)
+            {
+                _xiaomi.Flag(client, entry.Mac); // one waiting by its token is flagged when it is seen again
             }
         }
     }
@@ -199,18 +239,48 @@ public sealed class DeviceInventory
 
         // First seen: the only time the neighbour table and the name lookup are asked.
         ulong mac = _neighbours.TryGetMac(context.Client, out MacAddress found) ? found.Value : 0;
-        entry = _clients.GetOrAdd(key, static (k, state) => new InventoryEntry(k.ToString(), null, state.Now, state.Mac), (Now: now, Mac: mac));
-        _ = _names.TryGetName(context.Client);
+        string shown = _anonymizer.Show(context.Client);
+        if (_anonymizer.Enabled && _pending.TryRemove(shown, out InventoryEntry? restored))
+        {
+            restored.SeenAgain(mac);
+            entry = _clients.GetOrAdd(key, restored);
+            if (ReferenceEquals(entry, restored) && restored.XiaomiSince is not null)
+            {
+                _xiaomi.Flag(context.Client, restored.Mac); // its auto policy from its next query on
+            }
+
+            return entry;
+        }
+
+        entry = _clients.GetOrAdd(key, static (_, state) => new InventoryEntry(state.Shown, null, state.Now, state.Mac), (Shown: shown, Now: now, Mac: mac));
+        _ = _names.TryGetName(context.Client); // none when anonymising (ClientNameOptions.Off)
         return entry;
     }
 
-    private InventoryEntry? Entry(string key) =>
-        System.Net.IPAddress.TryParse(key, out System.Net.IPAddress? address) ? _clients.GetValueOrDefault(ClientKey.From(ClientAddress.FromIPAddress(address))) : null;
+    private IEnumerable<InventoryEntry> All() => _devices.Values.Concat(_clients.Values).Concat(_pending.Values);
+
+    /// <summary>A client that is no device, by the key it is shown by (its address, or its token).</summary>
+    private InventoryEntry? Others(string key) =>
+        !_anonymizer.Enabled && System.Net.IPAddress.TryParse(key, out System.Net.IPAddress? address)
+            ? _clients.GetValueOrDefault(ClientKey.From(ClientAddress.FromIPAddress(address)))
+            : _pending.GetValueOrDefault(key) ?? _clients.Values.FirstOrDefault(e => e.Key.Equals(key, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>An address or MAC address as stored in clear (not a token).</summary>
+    private static bool Shown(string? value) => value is not null && !ClientAnonymizer.IsToken(value);
 
     private InventoryRecord ToRecord(InventoryEntry entry)
     {
         ClientAddress address = entry.LastAddress;
-        return entry.ToRecord(ToDate, entry.Device is null && address != default ? _names.TryGetName(address) : null);
+        if (!_anonymizer.Enabled)
+        {
+            return entry.ToRecord(ToDate, entry.Device is null && address != default ? _names.TryGetName(address) : null);
+        }
+
+        return entry.ToRecord(ToDate, hostName: null) with
+        {
+            Address = address == default ? null : _anonymizer.Show(address),
+            Mac = entry.Mac == 0 ? null : _anonymizer.Show(new MacAddress(entry.Mac)),
+        };
     }
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
+using MiSinkhole.Core;
 using MiSinkhole.Core.Configuration;
 
 namespace MiSinkhole.Http;
@@ -8,17 +9,14 @@ namespace MiSinkhole.Http;
 /// <summary>
 /// The API token the daemon makes for itself when <c>Http:ApiToken</c> is not set:
 /// <c>DataDirectory/api-token</c>, 32 random bytes (base64url, one line), created with mode 0600
-/// by the call that creates the file (never a wider file narrowed afterwards, so there is no
-/// moment at which another user could open it), and kept: later starts read it. The CLI verbs
+/// by the call that creates the file (<see cref="SecretFile"/>: never a wider file narrowed
+/// afterwards, so there is no moment at which another user could open it), and kept: later starts read it. The CLI verbs
 /// that talk to the API read it the same way (<see cref="ForClient"/>).
 /// </summary>
 public static class ApiTokenFile
 {
     /// <summary>The file's name in <c>DataDirectory</c>.</summary>
     public const string FileName = "api-token";
-
-    /// <summary>Owner read and write, nothing for anyone else.</summary>
-    public const UnixFileMode Mode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, FileName);
 
@@ -39,26 +37,18 @@ public static class ApiTokenFile
         string token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         try
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            var create = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (!OperatingSystem.IsWindows())
+            if (SecretFile.TryCreate(path, Encoding.ASCII.GetBytes(token + "\n")))
             {
-                create.UnixCreateMode = Mode;
+                return (token, true);
             }
-
-            using var file = new FileStream(path, create);
-            file.Write(Encoding.ASCII.GetBytes(token + "\n"));
-            file.Flush(flushToDisk: true);
-            return (token, true);
-        }
-        catch (IOException) when (File.Exists(path) && TryRead(path, out string? raced, out _))
-        {
-            return (raced, false); // another process made it first: theirs is the token
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new IOException($"cannot create the API token file {path} ({e.Message}): make DataDirectory writable for the daemon's user, or set Http:ApiToken", e);
         }
+
+        // Another process made it first: theirs is the token.
+        return TryRead(path, out string? raced, out string? racedProblem) ? (raced, false) : throw new IOException(racedProblem);
     }
 
     /// <summary>The token in <paramref name="path"/>; false and why when there is none or it cannot be read.</summary>
