@@ -221,6 +221,37 @@ public sealed class HttpAccessTests
     }
 
     [TestMethod]
+    public async Task QuickStart_LogsWhereItsTokenIs_AndApiTokenPrintsIt_WithoutAnyOption()
+    {
+        await using var upstream = new FakeUpstream();
+        using var state = new TempDirectory();
+        int httpPort = DaemonProcess.FreePort();
+        var environment = new Dictionary<string, string>
+        {
+            ["XDG_STATE_HOME"] = state.Path,
+            ["MISINKHOLE__Dns__Listen__0"] = $"127.0.0.1:{DaemonProcess.FreePort()}",
+            ["MISINKHOLE__Http__Listen"] = $"127.0.0.1:{httpPort}",
+        };
+        string file = Path.Combine(state.Path, "misinkhole", ApiTokenFile.FileName);
+        await using DaemonProcess daemon = DaemonProcess.Start(["--Upstreams:Servers:0=" + upstream.Address], environment);
+        await daemon.WaitForOutputAsync("Serving HTTP on", TimeSpan.FromSeconds(30));
+        await daemon.WaitForOutputAsync($"API token: none in Http:ApiToken, so one was made in {file} (mode 0600)", TimeSpan.FromSeconds(30));
+        await using DaemonProcess verb = DaemonProcess.Start(["api-token"], environment);
+        await verb.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        verb.Process.WaitForExit();
+        string printed = verb.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Last();
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/devices", UriKind.Relative));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", printed);
+        using HttpResponseMessage devices = await http.SendAsync(request);
+
+        Assert.AreEqual(0, verb.Process.ExitCode, verb.Output);
+        Assert.AreEqual(File.ReadAllText(file).Trim(), printed);
+        Assert.AreEqual(HttpStatusCode.OK, devices.StatusCode);
+        Assert.DoesNotContain(printed, daemon.Output, "the log says where the token is, never what it is");
+    }
+
+    [TestMethod]
     public async Task ApiTokenVerb_PrintsTheTokenTheDaemonMade_AndSaysWhyWhenItCannot()
     {
         await using var upstream = new FakeUpstream();
