@@ -23,34 +23,34 @@ public sealed class ListLineIndex
     private readonly string[] _sources;
     private readonly ulong[] _keys;
     private readonly Entry[] _entries;
-    private readonly Dictionary<int, DnsTypeFilter> _types;
-    private readonly Special[] _patterns;
+    private readonly int _count;
+    private readonly Special[] _specials;
     private readonly Dictionary<(ushort Source, int Line), RuleNotes> _notes;
 
-    private ListLineIndex(string list, string[] sources, ulong[] keys, Entry[] entries, Dictionary<int, DnsTypeFilter> types, Special[] patterns,
-        Dictionary<(ushort, int), RuleNotes> notes)
+    private ListLineIndex(string list, string[] sources, Sink sink, Dictionary<(ushort, int), RuleNotes> notes)
     {
         _list = list;
         _sources = sources;
-        _keys = keys;
-        _entries = entries;
-        _types = types;
-        _patterns = patterns;
+        _keys = sink.Keys;
+        _entries = sink.Entries;
+        _count = sink.Count;
+        _specials = [.. sink.Specials];
         _notes = notes;
     }
 
-    /// <summary>Name rules indexed (patterns not counted).</summary>
-    public int Count => _keys.Length;
+    /// <summary>Name rules indexed (patterns and <c>$dnstype</c> rules not counted).</summary>
+    public int Count => _count;
 
     /// <summary>Reads the list's sources (those that exist; a list has at most 65,535) into an index.</summary>
     public static ListLineIndex Build(string list, IReadOnlyList<string> sources, int listIndex)
     {
-        var sink = new Sink();
         string[] files = [.. sources.Where(File.Exists).Take(ushort.MaxValue)];
+        // A hosts line is ~30 bytes: sized once, so a million-name list is not copied while it grows.
+        var sink = new Sink((int)Math.Min(files.Sum(f => new FileInfo(f).Length) / 24, 50_000_000));
         var notes = new Dictionary<(ushort, int), RuleNotes>();
         for (int s = 0; s < files.Length; s++)
         {
-            int first = sink.Rules.Count;
+            (int first, int firstSpecial) = (sink.Count, sink.Specials.Count);
             sink.Source = (ushort)s;
             try
             {
@@ -59,71 +59,60 @@ public sealed class ListLineIndex
                     RuleListParser.Parse(reader, files[s], sink, listIndex, new List<RuleListError>());
                 }
 
-                ScanLines(files[s], (ushort)s, sink.Rules, first, notes);
+                ScanLines(files[s], (ushort)s, sink, first, firstSpecial, notes);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                sink.Rules.RemoveRange(first, sink.Rules.Count - first); // unreadable now: explain shows no lines from it
+                // Unreadable now: explain shows no lines from it.
+                sink.Count = first;
+                sink.Specials.RemoveRange(firstSpecial, sink.Specials.Count - firstSpecial);
             }
         }
 
-        List<Found> named = [.. sink.Rules.Where(r => r.Pattern is null)];
-        named.Sort((a, b) => a.Key.CompareTo(b.Key));
-        var types = new Dictionary<int, DnsTypeFilter>();
-        var entries = new Entry[named.Count];
-        for (int i = 0; i < named.Count; i++)
-        {
-            entries[i] = named[i].Entry;
-            if (named[i].Types is DnsTypeFilter filter)
-            {
-                types[i] = filter;
-            }
-        }
-
-        Special[] patterns = [.. sink.Rules.Where(r => r.Pattern is not null).Select(r => new Special(r.Entry, r.Types, new Regex(r.Pattern!, AdblockRuleParser.PatternOptions)))];
-        return new ListLineIndex(list, files, [.. named.Select(r => r.Key)], entries, types, patterns, notes);
+        Array.Sort(sink.Keys, sink.Entries, 0, sink.Count);
+        return new ListLineIndex(list, files, sink, notes);
     }
 
     /// <summary>The rules of this list that cover <paramref name="name"/> (lowercase, dotted) asked with <paramref name="type"/>, in the order they are written.</summary>
     public IEnumerable<MatchedRule> Find(string name, ushort type)
     {
         var found = new List<(Entry Entry, RuleScope Scope)>();
-        for (int start = 0, suffix = 0; start < name.Length; suffix++)
+        var suffixes = new List<ulong>();
+        for (int start = 0; start < name.Length;)
         {
-            ulong key = DomainHash.OfText(name.AsSpan(start));
-            int at = Array.BinarySearch(_keys, key);
-            if (at >= 0)
-            {
-                while (at > 0 && _keys[at - 1] == key)
-                {
-                    at--;
-                }
-
-                for (; at < _keys.Length && _keys[at] == key; at++)
-                {
-                    RuleScope scope = (RuleScope)(_entries[at].Flags & 3);
-                    bool covers = scope switch
-                    {
-                        RuleScope.ExactName => suffix == 0,
-                        RuleScope.SubdomainsOnly => suffix > 0,
-                        _ => true,
-                    };
-                    if (covers && (!_types.TryGetValue(at, out DnsTypeFilter? filter) || filter.Applies(type)))
-                    {
-                        found.Add((_entries[at], scope));
-                    }
-                }
-            }
-
+            suffixes.Add(DomainHash.OfText(name.AsSpan(start)));
             int dot = name.IndexOf('.', start);
             start = dot < 0 ? name.Length : dot + 1;
         }
 
-        foreach (Special pattern in _patterns)
+        for (int suffix = 0; suffix < suffixes.Count; suffix++)
         {
-            if ((pattern.Types is null || pattern.Types.Applies(type)) && pattern.Pattern.IsMatch(name))
+            ulong key = suffixes[suffix];
+            int at = Array.BinarySearch(_keys, 0, _count, key);
+            while (at > 0 && _keys[at - 1] == key)
             {
-                found.Add((pattern.Entry, RuleScope.Pattern));
+                at--;
+            }
+
+            for (; at >= 0 && at < _count && _keys[at] == key; at++)
+            {
+                if (Covers((RuleScope)(_entries[at].Flags & 3), suffix))
+                {
+                    found.Add((_entries[at], (RuleScope)(_entries[at].Flags & 3)));
+                }
+            }
+        }
+
+        foreach (Special special in _specials)
+        {
+            if (special.Types is not null && !special.Types.Applies(type))
+            {
+                continue;
+            }
+
+            if (special.Pattern is not null ? special.Pattern.IsMatch(name) : suffixes.IndexOf(special.Key) is int suffix and >= 0 && Covers(special.Scope, suffix))
+            {
+                found.Add((special.Entry, special.Scope));
             }
         }
 
@@ -139,11 +128,19 @@ public sealed class ListLineIndex
         });
     }
 
+    /// <summary>Whether a rule of <paramref name="scope"/> for the name's suffix number <paramref name="suffix"/> (0: the name itself) covers the name.</summary>
+    private static bool Covers(RuleScope scope, int suffix) => scope switch
+    {
+        RuleScope.ExactName => suffix == 0,
+        RuleScope.SubdomainsOnly => suffix > 0,
+        _ => true,
+    };
+
     /// <summary>
     /// One pass over the file's bytes: the offset of each line a rule was read from (the rules of
     /// this source are in line order), and the notes of each rule line that has any.
     /// </summary>
-    private static void ScanLines(string path, ushort source, List<Found> rules, int first, Dictionary<(ushort, int), RuleNotes> notes)
+    private static void ScanLines(string path, ushort source, Sink sink, int first, int firstSpecial, Dictionary<(ushort, int), RuleNotes> notes)
     {
         var reader = new RuleNotesReader();
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
@@ -154,12 +151,18 @@ public sealed class ListLineIndex
         long lineStart = 0;
         int number = 1;
         int next = first;
+        int nextSpecial = firstSpecial;
         void EndLine()
         {
-            while (next < rules.Count && rules[next].Entry.Line == number)
+            uint at = lineStart > uint.MaxValue ? uint.MaxValue : (uint)lineStart;
+            for (; next < sink.Count && sink.Entries[next].Line == number; next++)
             {
-                rules[next] = rules[next] with { Entry = rules[next].Entry with { Offset = lineStart > uint.MaxValue ? uint.MaxValue : (uint)lineStart } };
-                next++;
+                sink.Entries[next] = sink.Entries[next] with { Offset = at };
+            }
+
+            for (; nextSpecial < sink.Specials.Count && sink.Specials[nextSpecial].Entry.Line == number; nextSpecial++)
+            {
+                sink.Specials[nextSpecial] = sink.Specials[nextSpecial] with { Entry = sink.Specials[nextSpecial].Entry with { Offset = at } };
             }
 
             ReadOnlySpan<byte> text = line.AsSpan(0, kept).TrimStart(" \t\r\v\f"u8);
@@ -243,16 +246,24 @@ public sealed class ListLineIndex
     /// <summary>Where a rule is written, and what kind it is (scope in the low two bits, then exception and important).</summary>
     private readonly record struct Entry(uint Offset, int Line, ushort Source, byte Flags);
 
-    private sealed record Special(Entry Entry, DnsTypeFilter? Types, Regex Pattern);
+    /// <summary>A pattern, or a name rule with <c>$dnstype</c>: few, checked one by one.</summary>
+    private sealed record Special(Entry Entry, RuleScope Scope, ulong Key, DnsTypeFilter? Types, Regex? Pattern);
 
-    private readonly record struct Found(ulong Key, Entry Entry, DnsTypeFilter? Types, string? Pattern);
-
-    /// <summary>Collects the rules the parser reads, with their keys; <c>$badfilter</c> rules are left out, as explain always showed them.</summary>
-    private sealed class Sink : IRuleSink
+    /// <summary>
+    /// Collects the rules the parser reads: name rules into two arrays (key, entry) sized up
+    /// front, the rest aside. <c>$badfilter</c> rules are left out, as explain always showed them.
+    /// </summary>
+    private sealed class Sink(int capacity) : IRuleSink
     {
         public ushort Source { get; set; }
 
-        public List<Found> Rules { get; } = [];
+        public ulong[] Keys { get; private set; } = new ulong[Math.Max(16, capacity)];
+
+        public Entry[] Entries { get; private set; } = new Entry[Math.Max(16, capacity)];
+
+        public int Count { get; set; }
+
+        public List<Special> Specials { get; } = [];
 
         public void Add(in AdblockRule rule, ReadOnlySpan<char> lowerName, int listIndex, int line)
         {
@@ -261,10 +272,31 @@ public sealed class ListLineIndex
                 return;
             }
 
-            byte flags = (byte)((byte)(rule.Scope == RuleScope.Pattern ? RuleScope.ExactName : rule.Scope)
-                | (rule.IsException ? Exception : 0) | (rule.IsImportant ? Important : 0));
-            ulong key = rule.Scope == RuleScope.Pattern ? 0 : DomainHash.OfText(lowerName);
-            Rules.Add(new Found(key, new Entry(0, line, Source, flags), rule.Types, rule.Scope == RuleScope.Pattern ? rule.Pattern : null));
+            RuleScope scope = rule.Scope;
+            byte flags = (byte)((byte)(scope == RuleScope.Pattern ? RuleScope.ExactName : scope) | (rule.IsException ? Exception : 0) | (rule.IsImportant ? Important : 0));
+            var entry = new Entry(0, line, Source, flags);
+            if (scope == RuleScope.Pattern || rule.Types is not null)
+            {
+                Regex? pattern = scope == RuleScope.Pattern ? new Regex(rule.Pattern!, AdblockRuleParser.PatternOptions) : null;
+                Specials.Add(new Special(entry, scope, pattern is null ? DomainHash.OfText(lowerName) : 0, rule.Types, pattern));
+                return;
+            }
+
+            if (Count == Keys.Length)
+            {
+                Keys = GrowTo(Keys, Count * 2);
+                Entries = GrowTo(Entries, Count * 2);
+            }
+
+            Keys[Count] = DomainHash.OfText(lowerName);
+            Entries[Count++] = entry;
+        }
+
+        private static T[] GrowTo<T>(T[] array, int length)
+        {
+            var grown = new T[length];
+            array.CopyTo(grown, 0);
+            return grown;
         }
     }
 }
