@@ -29,6 +29,9 @@ USER app
 VOLUME ["/config", "/data"]
 EXPOSE 53/udp 53/tcp 9153/tcp
 ENV DOTNET_GCgen0size=0x200000
+# The state volume, as an environment variable rather than a run argument, so that the verbs run
+# with `docker exec` (review, api-token) find the API token the daemon made there.
+ENV MISINKHOLE__DataDirectory=/data
 HEALTHCHECK --interval=30s --timeout=10s --start-period=20s CMD ["/app/misinkhole", "health", "--config", "/config/misinkhole.json"]
 ENTRYPOINT ["/app/misinkhole"]
-CMD ["run", "--config", "/config/misinkhole.json", "--DataDirectory=/data"]
+CMD ["run", "--config", "/config/misinkhole.json"]

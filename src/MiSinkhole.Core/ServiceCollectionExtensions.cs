@@ -31,8 +31,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ActiveConfig>();
         services.AddSingleton<BlockingPause>();
         services.AddSingleton<XiaomiClients>();
+        services.AddSingleton(new ClientAnonymizer(options));
         services.AddSingleton<ClientPolicyResolver>();
-        services.AddSingleton(new ClientNameOptions { LeaseFiles = options.Devices.LeaseFiles, NameServer = options.Devices.NameServer });
+        services.AddSingleton(new ClientNameOptions { LeaseFiles = options.Devices.LeaseFiles, NameServer = options.Devices.NameServer, Off = options.QueryLog.AnonymizeClients });
         services.AddSingleton<ClientNameResolver>();
         services.AddSingleton<IClientNames>(sp => sp.GetRequiredService<ClientNameResolver>());
         services.AddSingleton<MiSinkhole.Core.Inventory.DeviceInventory>();

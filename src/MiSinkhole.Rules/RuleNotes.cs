@@ -26,32 +26,25 @@ public sealed record RuleNotes(IReadOnlyList<RuleEvidence> Evidence, string? Bre
 
         // Walk the paragraph down to the rule: each rule with comments of its own that carry
         // notes starts a new set; a rule without them keeps the set of the rule above.
-        var evidence = new List<RuleEvidence>();
-        string? breaks = null;
-        int comments = start;
+        var reader = new RuleNotesReader();
         for (int i = start; i < line && i < lines.Count; i++)
         {
-            if (IsComment(lines[i]))
-            {
-                continue;
-            }
-
-            var own = new List<RuleEvidence>();
-            string? ownBreaks = null;
-            Read(lines, comments, i, own, ref ownBreaks);
-            if (own.Count > 0 || ownBreaks is not null)
-            {
-                evidence = own;
-                breaks = ownBreaks;
-            }
-
-            comments = i + 1;
+            reader.Line(lines[i]);
         }
 
+        return reader.Current;
+    }
+
+    /// <summary>The notes that comment lines <paramref name="from"/> to <paramref name="to"/> (exclusive) of <paramref name="lines"/> carry; <see cref="None"/> if none.</summary>
+    internal static RuleNotes FromComments(IReadOnlyList<string> lines, int from, int to)
+    {
+        var evidence = new List<RuleEvidence>();
+        string? breaks = null;
+        Read(lines, from, to, evidence, ref breaks);
         return evidence.Count == 0 && breaks is null ? None : new RuleNotes(evidence, breaks);
     }
 
-    private static bool IsComment(string line) => line.TrimStart().StartsWith('#');
+    internal static bool IsComment(string line) => line.TrimStart().StartsWith('#');
 
     private static void Read(IReadOnlyList<string> lines, int from, int to, List<RuleEvidence> evidence, ref string? breaks)
     {

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Hosting;
+using MiSinkhole.Http;
 using MiSinkhole.Transport;
 
 namespace MiSinkhole.TestKit;
@@ -35,6 +36,16 @@ public sealed class RunningDaemon : IAsyncDisposable
         .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First());
 
     public TempDirectory Directory { get; }
+
+    /// <summary>The token the daemon's API takes: <c>Http:ApiToken</c>, or the one it made in its <c>DataDirectory</c>.</summary>
+    public string ApiToken => Get<ApiCredentials>().Token;
+
+    /// <summary>A client of the HTTP listener that sends the API token (<c>Authorization: Bearer</c>) with every request.</summary>
+    public HttpClient ApiClient() => new()
+    {
+        BaseAddress = HttpAddress,
+        DefaultRequestHeaders = { Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ApiToken) },
+    };
 
     public T Get<T>()
         where T : notnull => Host.Services.GetRequiredService<T>();

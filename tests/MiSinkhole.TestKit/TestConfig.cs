@@ -29,6 +29,17 @@ public sealed class TestConfig
         return this;
     }
 
+    /// <summary>Sets several keys (each as <see cref="Set"/>).</summary>
+    public TestConfig SetAll(params (string Key, string? Value)[] values)
+    {
+        foreach ((string key, string? value) in values)
+        {
+            Set(key, value);
+        }
+
+        return this;
+    }
+
     /// <summary>The upstream servers, tried in this order.</summary>
     public TestConfig Upstream(params string[] addresses) => Array(["Upstreams", "Servers"], addresses);
 

@@ -10,7 +10,7 @@ namespace MiSinkhole.Tests;
 [TestClass]
 public sealed class ApiTests
 {
-    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, TempDirectory data, string? token = null) =>
+    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, TempDirectory data, string? token = null, params (string Key, string? Value)[] more) =>
         RunningDaemon.StartAsync(
             new TestConfig()
                 .Upstream(upstream.Address)
@@ -22,6 +22,7 @@ public sealed class ApiTests
                 .Device("new-phone", "observe", "127.0.0.3")
                 .Set("DataDirectory", data.Path)
                 .Set("Http:ApiToken", token)
+                .SetAll(more)
                 .Values,
             new Dictionary<string, string> { ["telemetry.txt"] = "||mistat.xiaomi.com^\ntracking.miui.com\n" });
 
@@ -42,7 +43,7 @@ public sealed class ApiTests
         using var data = new TempDirectory();
         await using RunningDaemon daemon = await StartAsync(upstream, data);
         await TrafficAsync(daemon);
-        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+        using HttpClient http = daemon.ApiClient();
 
         JsonElement page1 = await http.GetFromJsonAsync<JsonElement>("/api/querylog?limit=2");
         JsonElement page2 = await http.GetFromJsonAsync<JsonElement>($"/api/querylog?limit=2&cursor={page1.GetProperty("nextCursor").GetString()}");
@@ -88,7 +89,7 @@ public sealed class ApiTests
         await using var upstream = new FakeUpstream();
         using var data = new TempDirectory();
         await using RunningDaemon daemon = await StartAsync(upstream, data);
-        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+        using HttpClient http = daemon.ApiClient();
 
         HttpResponseMessage response = await http.GetAsync(new Uri(url, UriKind.Relative));
         JsonElement problem = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -99,12 +100,12 @@ public sealed class ApiTests
     }
 
     [TestMethod]
-    public async Task Pause_FromLoopbackWithoutToken_ThenBackByMinutesZero()
+    public async Task Pause_WithTheToken_ThenBackByMinutesZero()
     {
         await using var upstream = new FakeUpstream();
         using var data = new TempDirectory();
         await using RunningDaemon daemon = await StartAsync(upstream, data);
-        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+        using HttpClient http = daemon.ApiClient();
 
         HttpResponseMessage paused = await http.PostAsync(new Uri("/api/devices/old-phone/pause?minutes=30", UriKind.Relative), null);
         DigResult answered = await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
@@ -129,31 +130,6 @@ public sealed class ApiTests
         Assert.AreEqual(HttpStatusCode.BadRequest, badMinutes.StatusCode);
         Assert.AreEqual(HttpStatusCode.OK, all.StatusCode);
         Assert.IsTrue(daemon.Get<MiSinkhole.Core.Devices.BlockingPause>().IsPaused("new-phone"));
-    }
-
-    [TestMethod]
-    public async Task WithAToken_ChangesNeedTheBearerHeader()
-    {
-        await using var upstream = new FakeUpstream();
-        using var data = new TempDirectory();
-        const string Token = "correct-horse-battery-staple";
-        await using RunningDaemon daemon = await StartAsync(upstream, data, Token);
-        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
-
-        HttpResponseMessage without = await http.PostAsync(new Uri("/api/pause?minutes=5", UriKind.Relative), null);
-        using var wrong = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/pause?minutes=5", UriKind.Relative)) { Headers = { { "Authorization", "Bearer nope" } } };
-        HttpResponseMessage wrongToken = await http.SendAsync(wrong);
-        bool pausedBefore = daemon.Get<MiSinkhole.Core.Devices.BlockingPause>().IsPaused("old-phone");
-        using var right = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/pause?minutes=5", UriKind.Relative)) { Headers = { { "Authorization", "Bearer " + Token } } };
-        HttpResponseMessage withToken = await http.SendAsync(right);
-        HttpResponseMessage reading = await http.GetAsync(new Uri("/api/devices", UriKind.Relative));
-
-        Assert.AreEqual(HttpStatusCode.Unauthorized, without.StatusCode);
-        Assert.AreEqual(HttpStatusCode.Unauthorized, wrongToken.StatusCode);
-        Assert.IsFalse(pausedBefore);
-        Assert.AreEqual(HttpStatusCode.OK, withToken.StatusCode);
-        Assert.IsTrue(daemon.Get<MiSinkhole.Core.Devices.BlockingPause>().IsPaused("old-phone"));
-        Assert.AreEqual(HttpStatusCode.OK, reading.StatusCode, "reading needs no token");
     }
 
     [TestMethod]

@@ -21,16 +21,51 @@ public sealed class ClientFloodTests
     [DataRow(false)]
     public async Task DistinctClients_StayWithinTheInventoryCap_WithOrWithoutTheStore(bool persistent)
     {
+        await FloodAsync(persistent, anonymise: false);
+    }
+
+    /// <summary>
+    /// Anonymised, a restart brings the stored clients back by token, waiting for their next query
+    /// (their addresses unknown): those count towards the cap too, and go first when new clients come.
+    /// </summary>
+    [TestMethod]
+    public async Task AnonymisedClients_RestoredByToken_CountTowardsTheCap()
+    {
         using var data = new TempDirectory();
+        await FloodAsync(persistent: true, anonymise: true, data);
+
+        await using var upstream = new FakeUpstream();
+        await using RunningDaemon daemon = await StartAsync(upstream, data, anonymise: true);
+        var inventory = daemon.Get<DeviceInventory>();
+        Assert.AreEqual(DeviceInventory.MaxClients, inventory.Count, "every stored client is back, by its token");
+
+        byte[] query = RawMessage.Query("data.mistat.xiaomi.com", 1);
+        await Parallel.ForEachAsync(Enumerable.Range(Clients, 1000), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+            Assert.IsNotNull(await RawClient.UdpAsync(daemon.EndPoint, query, from: Client(i)), $"client {Client(i)} got no answer"));
+
+        Assert.IsLessThanOrEqualTo(DeviceInventory.MaxClients, inventory.Count, "new clients make room among those waiting by token");
+        Assert.IsGreaterThanOrEqualTo(1000L, inventory.Forgotten);
+        Assert.IsNotNull(inventory.Find(Client(Clients + 999).ToString()), "the newest client is known, by its token");
+        daemon.Get<InventoryStore>().Save();
+        Assert.AreEqual(inventory.Count, Rows(daemon.Get<InventoryStore>().Path), "the rows of the forgotten tokens are deleted");
+    }
+
+    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, TempDirectory data, bool anonymise) => RunningDaemon.StartAsync(
+        new TestConfig().Upstream(upstream.Address).List("xiaomi-telemetry", "telemetry.txt").Set("DataDirectory", data.Path)
+            .Set("QueryLog:AnonymizeClients", anonymise ? "true" : "false").Values,
+        new Dictionary<string, string> { ["telemetry.txt"] = "data.mistat.xiaomi.com\n" });
+
+    private static async Task FloodAsync(bool persistent, bool anonymise, TempDirectory? kept = null)
+    {
+        using var owned = kept is null ? new TempDirectory() : null;
+        TempDirectory data = kept ?? owned!;
         if (!persistent)
         {
             Directory.CreateDirectory(Path.Combine(data.Path, "inventory.db")); // no database can be opened there
         }
 
         await using var upstream = new FakeUpstream();
-        await using RunningDaemon daemon = await RunningDaemon.StartAsync(
-            new TestConfig().Upstream(upstream.Address).List("xiaomi-telemetry", "telemetry.txt").Set("DataDirectory", data.Path).Values,
-            new Dictionary<string, string> { ["telemetry.txt"] = "data.mistat.xiaomi.com\n" });
+        await using RunningDaemon daemon = await StartAsync(upstream, data, anonymise);
         var inventory = daemon.Get<DeviceInventory>();
         var store = daemon.Get<InventoryStore>();
         Assert.AreEqual(persistent, store.IsPersistent);

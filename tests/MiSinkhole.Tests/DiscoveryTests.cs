@@ -60,7 +60,7 @@ public sealed class DiscoveryTests
         using var names = new MetricCollector<long>(daemon.Get<IMeterFactory>(), "MiSinkhole", "misinkhole.unclassified.names");
         DateTimeOffset before = DateTimeOffset.UtcNow;
         await TrafficAsync(daemon);
-        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+        using HttpClient http = daemon.ApiClient();
 
         JsonElement all = await http.GetFromJsonAsync<JsonElement>("/api/unclassified");
         JsonElement phone = await http.GetFromJsonAsync<JsonElement>("/api/unclassified?device=phone");
@@ -97,7 +97,7 @@ public sealed class DiscoveryTests
         await using RunningDaemon daemon = await StartAsync(upstream, data.Path);
         await TrafficAsync(daemon);
         daemon.Get<QueryLogWriter>().Flush();
-        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+        using HttpClient http = daemon.ApiClient();
 
         JsonElement unclassified = await http.GetFromJsonAsync<JsonElement>("/api/querylog?action=unclassified");
         JsonElement everything = await http.GetFromJsonAsync<JsonElement>("/api/querylog");
@@ -124,7 +124,7 @@ public sealed class DiscoveryTests
 
         await using RunningDaemon second = await StartAsync(upstream, data.Path);
         await Dig.RunAsync(second.EndPoint, "-b", "127.0.0.2", "stats.new.xiaomi.com", "A");
-        using var http = new HttpClient { BaseAddress = second.HttpAddress };
+        using HttpClient http = second.ApiClient();
         JsonElement name = (await http.GetFromJsonAsync<JsonElement>("/api/unclassified")).GetProperty("names").EnumerateArray().Single();
 
         Assert.AreEqual(("stats.new.xiaomi.com", 3), (name.GetProperty("name").GetString(), name.GetProperty("count").GetInt32()), "two before the restart, one after");

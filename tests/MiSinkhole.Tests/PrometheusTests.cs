@@ -19,6 +19,7 @@ public sealed partial class PrometheusTests
     [TestMethod]
     public async Task DashboardAndAlertExpressions_ReturnDataFromARealPrometheus()
     {
+        const string MetricsToken = "prometheus-scrapes-with-this-token"; // /metrics closed, as config/prometheus/prometheus.yml shows how to scrape it then
         if (!File.Exists("/usr/bin/prometheus") || !File.Exists("/usr/bin/promtool"))
         {
             Assert.Inconclusive("prometheus not installed (Debian package prometheus; .ci/run installs it)");
@@ -57,9 +58,11 @@ public sealed partial class PrometheusTests
               },
               "DefaultPolicy": "strict",
               "Devices": { "old-phone": { "Match": [ "127.0.0.2" ] }, "new-phone": { "Match": [ "127.0.0.3" ], "Policy": "observe" } },
-              "QueryLog": { "Record": "All", "QueueSize": 100, "FlushInterval": "1h" }
+              "QueryLog": { "Record": "All", "QueueSize": 100, "FlushInterval": "1h" },
+              "Http": { "MetricsToken": "{{MetricsToken}}" }
             }
             """);
+        string tokenFile = dir.Write("metrics-token", MetricsToken + "\n");
         int dnsPort = DaemonProcess.FreePort();
         int httpPort = DaemonProcess.FreePort();
         int prometheusPort = DaemonProcess.FreePort();
@@ -73,6 +76,7 @@ public sealed partial class PrometheusTests
             scrape_configs:
               - job_name: misinkhole
                 static_configs: [ { targets: [ "127.0.0.1:{{httpPort}}" ] } ]
+                authorization: { credentials_file: "{{tokenFile}}" }
             """);
         using var prometheus = Process.Start(new ProcessStartInfo("prometheus",
             $"--config.file={Path.Combine(dir.Path, "prometheus.yml")} --storage.tsdb.path={Path.Combine(dir.Path, "tsdb")} --web.listen-address=127.0.0.1:{prometheusPort}")

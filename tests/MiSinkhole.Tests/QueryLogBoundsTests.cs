@@ -55,7 +55,7 @@ public sealed class QueryLogBoundsTests
         Assert.AreEqual(200, rows.Where(r => r.Client == "127.0.0.2").Sum(r => r.Count));
         Assert.AreEqual(5, rows.Where(r => r.Client == "127.0.0.3").Sum(r => r.Count), "another client is its own row");
 
-        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+        using HttpClient http = daemon.ApiClient();
         JsonElement stats = await http.GetFromJsonAsync<JsonElement>("/api/stats?since=1h");
         Assert.AreEqual(205, stats.GetProperty("total").GetInt64(), "totals count the queries, not the rows");
         JsonElement page = await http.GetFromJsonAsync<JsonElement>("/api/querylog?limit=10");

@@ -86,7 +86,7 @@ public sealed class RateLimitTests
         await BurstAsync(daemon, 40);
         await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "ads.example", "A");
         limited.RecordObservableInstruments();
-        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+        using HttpClient http = daemon.ApiClient();
         JsonElement devices = await http.GetFromJsonAsync<JsonElement>("/api/devices");
 
         var phone = limited.GetMeasurementSnapshot().Last(m => (string?)m.Tags["device"] == "phone");

@@ -38,7 +38,7 @@ public sealed partial class ReviewTests
 
     private static async Task<JsonElement> UnclassifiedAsync(RunningDaemon daemon)
     {
-        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+        using HttpClient http = daemon.ApiClient();
         return (await http.GetFromJsonAsync<JsonElement>("/api/unclassified")).GetProperty("names");
     }
 
@@ -115,9 +115,11 @@ public sealed partial class ReviewTests
         await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "other.new.mi.com", "A");
         await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "other.new.mi.com", "A");
         string http = "--Http:Listen=" + daemon.HttpAddress.Authority;
+        string data = "--DataDirectory=" + daemon.Directory.Path; // the daemon's, where its API token is (as under systemd)
 
-        (int exit, string all) = await DaemonProcess.RunAsync("review", "--list", "--config", config, http);
-        (int oneExit, string one) = await DaemonProcess.RunAsync("review", "--list", "--device", "127.0.0.3", "--config", config, http);
+        (int exit, string all) = await DaemonProcess.RunAsync("review", "--list", "--config", config, http, data);
+        (int oneExit, string one) = await DaemonProcess.RunAsync("review", "--list", "--device", "127.0.0.3", "--config", config, http, data);
+        (int noToken, string noTokenOutput) = await DaemonProcess.RunAsync("review", "--list", "--config", config, http);
         (_, string explain) = await DaemonProcess.RunAsync("explain", "other.new.mi.com", "--config", config);
 
         Assert.AreEqual(0, exit, all);
@@ -126,6 +128,8 @@ public sealed partial class ReviewTests
         Assert.AreEqual(0, oneExit, one);
         Assert.DoesNotContain("crash.new.xiaomi.com", one, "only that client's names");
         StringAssert.Contains(one, "other.new.mi.com");
+        Assert.AreEqual(1, noToken, "the config's own DataDirectory is not the daemon's: no token file there");
+        StringAssert.Contains(noTokenOutput, "cannot ask the daemon for its unclassified names: Http:ApiToken is not set, and there is no API token file at");
         StringAssert.Contains(explain, "unclassified Xiaomi name: under a zone of 'xiaomi-zones'");
         Assert.IsFalse(Directory.Exists(Path.Combine(dir.Path, "rules", "local")), "listing writes nothing; and no local file is needed to start");
     }
@@ -138,6 +142,7 @@ public sealed partial class ReviewTests
 
         (int noAs, string noAsOutput) = await DaemonProcess.RunAsync("review", NewName, "--config", config);
         (int badAs, string badAsOutput) = await DaemonProcess.RunAsync("review", NewName, "--as", "evil", "--config", config);
+        dir.Write(Path.Combine("data", "api-token"), "a-token-of-a-daemon-not-running\n");
         (int noDaemon, string noDaemonOutput) = await DaemonProcess.RunAsync("review", "--list", "--config", config, $"--Http:Listen=127.0.0.1:{DaemonProcess.FreePort()}");
         (int typo, string typoOutput) = await DaemonProcess.RunAsync("review", "--lsit", "--config", config);
 

@@ -30,6 +30,13 @@ public sealed record ClientNameOptions
     /// <summary>Lookups that may wait; when the queue is full, further unknown addresses are not looked up (until asked again).</summary>
     public int LookupQueueCapacity { get; init; } = 256;
 
+    /// <summary>
+    /// Clients are anonymised (<c>QueryLog:AnonymizeClients</c>): no names at all, since a host
+    /// name says who a client is as well as its address does (and a log line naming it beside its
+    /// address would undo the token).
+    /// </summary>
+    public bool Off { get; init; }
+
     /// <summary>Most PTR results kept; beyond it new addresses are not looked up until expired results are pruned.</summary>
     public int MaxCachedNames { get; init; } = 4096;
 }

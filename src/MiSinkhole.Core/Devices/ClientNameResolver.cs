@@ -81,6 +81,11 @@ public sealed partial class ClientNameResolver : BackgroundService, IClientNames
     /// </summary>
     public string? TryGetName(in ClientAddress address)
     {
+        if (_options.Off)
+        {
+            return null;
+        }
+
         ClientAddress key = address with { Port = 0 };
         DateTimeOffset now = _time.GetUtcNow();
         if (_leaseNames.TryGetValue(key, out LeaseEntry? lease) && lease.IsCurrent(now))

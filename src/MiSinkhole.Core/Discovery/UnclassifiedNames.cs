@@ -19,11 +19,13 @@ public sealed class UnclassifiedNames
 {
     private readonly DeviceInventory _inventory;
     private readonly ActiveConfig _config;
+    private readonly ClientAnonymizer _anonymizer;
 
-    public UnclassifiedNames(DeviceInventory inventory, ActiveConfig config, IMeterFactory meterFactory)
+    public UnclassifiedNames(DeviceInventory inventory, ActiveConfig config, IMeterFactory meterFactory, ClientAnonymizer? anonymizer = null)
     {
         _inventory = inventory;
         _config = config;
+        _anonymizer = anonymizer ?? ClientAnonymizer.Off;
         meterFactory.Create(SinkholeMeter.Name).CreateObservableGauge("misinkhole.unclassified.names", NamesPerDevice,
             description: "Distinct unclassified Xiaomi names (under Xiaomi's zones, decided by no list under the current rules) each device asked for; the names are at /api/unclassified.");
     }
@@ -31,10 +33,11 @@ public sealed class UnclassifiedNames
     /// <summary>
     /// The names, newest first. <paramref name="device"/>: only what this client asked for (a
     /// configured device name, <c>unknown</c> for every client that is no device, or such a
-    /// client's address); null: every client.
+    /// client's address, or the token it is shown by when clients are anonymised); null: every client.
     /// </summary>
     public UnclassifiedReport Report(string? device = null)
     {
+        device = device is null ? null : _anonymizer.Show(device);
         if (_config.TryGetCurrent() is not { } rules)
         {
             return new UnclassifiedReport([]);

@@ -1,7 +1,11 @@
-using System.Text.RegularExpressions;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Policies;
 using MiSinkhole.Dns;
@@ -12,26 +16,30 @@ namespace MiSinkhole.Core.Explain;
 /// <summary>
 /// Explains the decision for a name: the client is resolved by <see cref="ClientPolicyResolver"/>
 /// and the compiled set gives the verdict, exactly as a query from that client gets it now
-/// (auto policy, schedules and pauses included); then the sources of the lists involved are read
-/// again to find the lines responsible, since the compiled set keeps no rule text. For the
-/// <c>explain</c> verb and <c>/api/explain</c>.
+/// (auto policy, schedules and pauses included); the lines responsible come from an index of the
+/// rule lines of each list involved (<see cref="ListLineIndex"/>), built once per list and config
+/// snapshot, since the compiled set keeps no rule text: no list is parsed again per request.
+/// For the <c>explain</c> verb and <c>/api/explain</c>.
 /// </summary>
-public sealed class RuleExplainer
+public sealed partial class RuleExplainer
 {
     private readonly Func<ConfigSnapshot> _snapshot;
     private readonly ClientPolicyResolver _resolver;
+    private readonly ILogger _logger;
+    private readonly ConditionalWeakTable<ConfigSnapshot, Lazy<ListLineIndex>[]> _indexes = [];
 
-    public RuleExplainer(ActiveConfig config, ClientPolicyResolver resolver)
-        : this(() => config.Current, resolver)
+    [ActivatorUtilitiesConstructor]
+    public RuleExplainer(ActiveConfig config, ClientPolicyResolver resolver, ILogger<RuleExplainer> logger)
+        : this(() => config.Current, resolver, logger)
     {
     }
 
-    public RuleExplainer(Func<ConfigSnapshot> snapshot, ClientPolicyResolver resolver)
+    public RuleExplainer(Func<ConfigSnapshot> snapshot, ClientPolicyResolver resolver, ILogger? logger = null)
     {
         _snapshot = snapshot;
         _resolver = resolver;
+        _logger = logger ?? NullLogger.Instance;
     }
-
     /// <param name="device">A configured device name, "unknown", a MAC address, or a client address, resolved as queries from it would be; null: a client that is no device.</param>
     /// <exception cref="ArgumentException">The name, type or device is not valid.</exception>
     public Explanation Explain(string name, string type = "A", string? device = null)
@@ -55,25 +63,19 @@ public sealed class RuleExplainer
         RuleMatch match = snapshot.Rules.Match(DnsName.FromText(normalized), qtype);
         PolicyDecision decision = client.Decide(match);
 
-        var sink = new Sink(normalized, qtype);
+        var found = new List<MatchedRule>();
+        Lazy<ListLineIndex>[] indexes = _indexes.GetValue(snapshot, s => [.. s.Options.Lists.Take(64).Select((list, i) => new Lazy<ListLineIndex>(() => Index(list, i)))]);
         ulong involved = match.Lists | match.Exceptions;
-        for (int i = 0; i < options.Lists.Count && i < 64; i++)
+        for (int i = 0; i < indexes.Length; i++)
         {
-            if ((involved & (1UL << i)) == 0)
+            if ((involved & (1UL << i)) != 0)
             {
-                continue;
-            }
-
-            foreach (string source in options.Lists[i].Sources.Where(File.Exists))
-            {
-                sink.Begin(options.Lists[i].Name, source);
-                using var reader = new StreamReader(source);
-                RuleListParser.Parse(reader, source, sink, i, new List<RuleListError>());
+                found.AddRange(indexes[i].Value.Find(normalized, qtype));
             }
         }
 
         return new Explanation(normalized, type.ToUpperInvariant(), client.Policy.Name, decision.Action,
-            decision.ListIndex >= 0 ? snapshot.ListName(decision.ListIndex) : null, sink.Found)
+            decision.ListIndex >= 0 ? snapshot.ListName(decision.ListIndex) : null, found)
         {
             Device = client.DeviceName,
             PolicySource = client.Source,
@@ -109,55 +111,15 @@ public sealed class RuleExplainer
         throw new ArgumentException($"unknown device '{device}' ({known}; or give a client address or MAC address)");
     }
 
-    /// <summary>Collects the rules of one pass that cover the name, with their line text.</summary>
-    private sealed class Sink(string name, ushort type) : IRuleSink
+    private ListLineIndex Index(MiSinkhole.Core.Lists.ListOptions list, int listIndex)
     {
-        private string _list = "";
-        private string _source = "";
-        private string[]? _lines;
-
-        public List<MatchedRule> Found { get; } = [];
-
-        public void Begin(string list, string source)
-        {
-            _list = list;
-            _source = source;
-            _lines = null;
-        }
-
-        public void Add(in AdblockRule rule, ReadOnlySpan<char> lowerName, int listIndex, int line)
-        {
-            if (rule.IsBadFilter || !Covers(rule, lowerName))
-            {
-                return;
-            }
-
-            _lines ??= File.ReadAllLines(_source);
-            string text = line - 1 < _lines.Length ? _lines[line - 1].Trim() : lowerName.ToString();
-            RuleNotes notes = RuleNotes.Of(_lines, line);
-            Found.Add(new MatchedRule(_list, _source, line, text, rule.Scope, rule.IsException, rule.IsImportant) { Evidence = notes.Evidence, Breaks = notes.Breaks });
-        }
-
-        private bool Covers(in AdblockRule rule, ReadOnlySpan<char> ruleName)
-        {
-            if (rule.Types is not null && !rule.Types.Applies(type))
-            {
-                return false;
-            }
-
-            if (rule.Scope == RuleScope.Pattern)
-            {
-                return Regex.IsMatch(name, rule.Pattern!, AdblockRuleParser.PatternOptions);
-            }
-
-            bool atName = name.AsSpan().SequenceEqual(ruleName);
-            bool atParent = name.Length > ruleName.Length && name.AsSpan().EndsWith(ruleName) && name[name.Length - ruleName.Length - 1] == '.';
-            return rule.Scope switch
-            {
-                RuleScope.ExactName => atName,
-                RuleScope.SubdomainsOnly => atParent,
-                _ => atName || atParent,
-            };
-        }
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var index = ListLineIndex.Build(list.Name, list.Sources, listIndex);
+        long elapsedMs = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        LogIndexed(list.Name, index.Count, elapsedMs);
+        return index;
     }
+
+    [LoggerMessage(EventId = LogEventIds.Explain + 1, Level = LogLevel.Debug, Message = "Explain: indexed the rule lines of list {List} ({Rules} name rules) in {ElapsedMs} ms, for this config snapshot")]
+    private partial void LogIndexed(string list, int rules, long elapsedMs);
 }

@@ -21,6 +21,10 @@ namespace MiSinkhole.Core.Inventory;
 /// are known makes the least recently seen sixteenth room first, and each client keeps at most
 /// <see cref="InventoryEntry.MaxMatchedNames"/> matched and
 /// <see cref="InventoryEntry.MaxUnclassifiedNames"/> unclassified names.
+/// With <c>QueryLog:AnonymizeClients</c> (<see cref="ClientAnonymizer"/>) a client that is no
+/// device is keyed, shown and stored by its token, its address and MAC address as tokens and
+/// no host name; one restored from the store by its token (its address unknown until then)
+/// waits in <c>_pending</c> until a query from an address with that token arrives.
 /// </summary>
 public sealed class DeviceInventory
 {
@@ -32,6 +36,8 @@ public sealed class DeviceInventory
 
     private readonly ConcurrentDictionary<string, InventoryEntry> _devices = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<ClientKey, InventoryEntry> _clients = new();
+    private readonly ConcurrentDictionary<string, InventoryEntry> _pending = new(StringComparer.Ordinal);
+    private readonly ClientAnonymizer _anonymizer;
     private readonly XiaomiClients _xiaomi;
     private readonly ClientPolicyResolver _resolver;
     private readonly TimeProvider _time;
@@ -42,8 +48,10 @@ public sealed class DeviceInventory
     private readonly Lock _admit = new();
     private long _forgotten;
 
-    public DeviceInventory(TimeProvider time, INeighbourTable neighbours, IClientNames names, XiaomiClients xiaomi, ClientPolicyResolver resolver, IMeterFactory meterFactory)
+    public DeviceInventory(TimeProvider time, INeighbourTable neighbours, IClientNames names, XiaomiClients xiaomi, ClientPolicyResolver resolver, IMeterFactory meterFactory,
+        ClientAnonymizer? anonymizer = null)
     {
+        _anonymizer = anonymizer ?? ClientAnonymizer.Off;
         meterFactory.Create(SinkholeMeter.Name).CreateObservableGauge("misinkhole.inventory.clients", () => Count, description: "Clients in the device inventory (configured devices and others).");
         _time = time;
         _xiaomi = xiaomi;
@@ -57,9 +65,13 @@ public sealed class DeviceInventory
     /// <summary>Raised (on the query's thread: keep it short) when a client is first flagged as a probable Xiaomi device.</summary>
     public event Action<string>? XiaomiDeviceFound;
 
-    public int Count => _devices.Count + _clients.Count;
+    public int Count => _devices.Count + _clients.Count + _pending.Count;
 
-    /// <summary>Clients forgotten to stay within <see cref="MaxClients"/> since start (the store deletes them from its file when this moves).</summary>
+    /// <summary>
+    /// Clients forgotten to stay within <see cref="MaxClients"/> since start, and rows restoring
+    /// replaced (stored by address before anonymising, now kept by token): the store deletes the
+    /// rows of clients it no longer has when this moves.
+    /// </summary>
     public long Forgotten => Interlocked.Read(ref _forgotten);
 
     /// <summary>Lists whose matches count as Xiaomi evidence: by convention, those named <c>xiaomi…</c>.</summary>
@@ -76,7 +88,6 @@ public sealed class DeviceInventory
             entry.CountRateLimited();
             return;
         }
-
         ref ClientPolicy client = ref context.ClientPolicy;
         if (client.Source == PolicySource.AutoPolicy)
         {
@@ -110,22 +121,22 @@ public sealed class DeviceInventory
 
     /// <summary>Everything the inventory knows, most recently seen first.</summary>
     public IReadOnlyList<InventoryRecord> List() =>
-        [.. _devices.Values.Concat(_clients.Values).OrderByDescending(e => e.LastSeen).Select(ToRecord)];
+        [.. All().OrderByDescending(e => e.LastSeen).Select(ToRecord)];
 
     /// <summary>The clients that asked for unclassified Xiaomi names, with those names (newest first); the others are skipped without copying.</summary>
     public IReadOnlyList<ClientUnclassified> Unclassified() =>
-        [.. _devices.Values.Concat(_clients.Values).Where(e => e.HasUnclassified).Select(e => new ClientUnclassified(e.Key, e.Device, e.Unclassified(ToDate)))];
+        [.. All().Where(e => e.HasUnclassified).Select(e => new ClientUnclassified(e.Key, e.Device, e.Unclassified(ToDate)))];
 
-    /// <summary>One client by key (device name or address).</summary>
+    /// <summary>One client by key (device name, address, or the token an anonymised client is shown by).</summary>
     public InventoryRecord? Find(string key) =>
         _devices.TryGetValue(key, out InventoryEntry? device) ? ToRecord(device)
-        : _clients.Values.FirstOrDefault(e => e.Key.Equals(key, StringComparison.OrdinalIgnoreCase)) is { } client ? ToRecord(client) : null;
+        : Others(_anonymizer.Show(key)) is { } client ? ToRecord(client) : null;
 
     /// <summary>Records changed since the last call (for the store), marked as saved.</summary>
     internal IReadOnlyList<InventoryRecord> TakeChanged()
     {
         var changed = new List<InventoryRecord>();
-        foreach (InventoryEntry entry in _devices.Values.Concat(_clients.Values))
+        foreach (InventoryEntry entry in All())
         {
             if (entry.Dirty)
             {
@@ -142,15 +153,15 @@ public sealed class DeviceInventory
     {
         foreach (InventoryRecord record in records)
         {
-            if ((record.Device is string device ? _devices.GetValueOrDefault(device) : Entry(record.Key)) is InventoryEntry entry)
+            if ((record.Device is string device ? _devices.GetValueOrDefault(device) : Others(record.Key)) is InventoryEntry entry)
             {
                 entry.Dirty = true;
             }
         }
     }
 
-    /// <summary>The keys of the clients that are no device, as the store names them (their addresses).</summary>
-    internal IReadOnlyList<string> ClientKeys() => [.. _clients.Values.Select(e => e.Key)];
+    /// <summary>The keys of the clients that are no device, as the store names them (their addresses, or tokens), those waiting by token too.</summary>
+    internal IReadOnlyList<string> ClientKeys() => [.. _clients.Values.Select(e => e.Key).Concat(_pending.Keys)];
 
     /// <summary>Brings back saved records (at start, before queries arrive), the most recent <see cref="MaxClients"/> clients.</summary>
     internal void Restore(IEnumerable<InventoryRecord> records)
@@ -163,10 +174,18 @@ public sealed class DeviceInventory
             {
                 entry = _devices.GetOrAdd(device, static (d, now) => new InventoryEntry(d, d, now, 0), 0L);
             }
-            else if (_clients.Count < MaxClients && System.Net.IPAddress.TryParse(record.Key, out System.Net.IPAddress? address))
+            else if (Count - _devices.Count < MaxClients && System.Net.IPAddress.TryParse(record.Key, out System.Net.IPAddress? address))
             {
                 client = ClientAddress.FromIPAddress(address);
-                entry = _clients.GetOrAdd(ClientKey.From(client), static (k, now) => new InventoryEntry(k.ToString(), null, now, 0), 0L);
+                entry = _clients.GetOrAdd(ClientKey.From(client), static (_, state) => new InventoryEntry(state, null, 0, 0), _anonymizer.Show(client));
+                if (entry.Key != record.Key)
+                {
+                    Interlocked.Increment(ref _forgotten); // stored by address before anonymising: rewritten under its token, the old row deleted
+                }
+            }
+            else if (_anonymizer.Enabled && ClientAnonymizer.IsToken(record.Key) && Count - _devices.Count < MaxClients)
+            {
+                entry = _pending.GetOrAdd(record.Key, static k => new InventoryEntry(k, null, 0, 0));
             }
             else
             {
@@ -174,9 +193,14 @@ public sealed class DeviceInventory
             }
 
             entry.Restore(record, ToTimestamp);
-            if (entry.XiaomiSince is not null && entry.Device is null)
+            if (_anonymizer.Enabled && (Shown(record.Address) || Shown(record.Mac) || record.HostName is not null))
             {
-                _xiaomi.Flag(client, entry.Mac);
+                entry.Dirty = true; // written before anonymising: stored again, masked
+            }
+
+            if (entry.XiaomiSince is not null && entry.Device is null && client != default)
+            {
+                _xiaomi.Flag(client, entry.Mac); // one waiting by its token is flagged when it is seen again
             }
         }
     }
@@ -198,8 +222,21 @@ public sealed class DeviceInventory
 
         // First seen: the only time the neighbour table and the name lookup are asked.
         ulong mac = _neighbours.TryGetMac(context.Client, out MacAddress found) ? found.Value : 0;
-        entry = Admit(key, now, mac);
-        _ = _names.TryGetName(context.Client);
+        string shown = _anonymizer.Show(context.Client);
+        if (_anonymizer.Enabled && _pending.TryRemove(shown, out InventoryEntry? restored))
+        {
+            restored.SeenAgain(mac);
+            entry = _clients.GetOrAdd(key, restored);
+            if (ReferenceEquals(entry, restored) && restored.XiaomiSince is not null)
+            {
+                _xiaomi.Flag(context.Client, restored.Mac); // its auto policy from its next query on
+            }
+
+            return entry;
+        }
+
+        entry = Admit(key, shown, now, mac);
+        _ = _names.TryGetName(context.Client); // none when anonymising (ClientNameOptions.Off)
         return entry;
     }
 
@@ -207,7 +244,7 @@ public sealed class DeviceInventory
     /// Adds a client first seen, making room first when <see cref="MaxClients"/> are known, so the
     /// cap holds at every moment. New clients take one lock (queries of known clients never do).
     /// </summary>
-    private InventoryEntry Admit(ClientKey key, long now, ulong mac)
+    private InventoryEntry Admit(ClientKey key, string shown, long now, ulong mac)
     {
         lock (_admit)
         {
@@ -216,20 +253,35 @@ public sealed class DeviceInventory
                 return entry; // another thread admitted it meanwhile
             }
 
-            if (_clients.Count >= MaxClients)
+            if (_clients.Count + _pending.Count >= MaxClients)
             {
                 Evict(EvictionBatch);
             }
 
-            entry = new InventoryEntry(key.ToString(), null, now, mac);
+            entry = new InventoryEntry(shown, null, now, mac);
             _clients[key] = entry;
             return entry;
         }
     }
 
-    /// <summary>Forgets the <paramref name="count"/> least recently seen clients (one pass, a heap of <paramref name="count"/>). Caller holds <c>_admit</c>.</summary>
+    /// <summary>Forgets the <paramref name="count"/> least recently seen clients (those waiting by token first) (one pass, a heap of <paramref name="count"/>). Caller holds <c>_admit</c>.</summary>
     private void Evict(int count)
     {
+        // Those restored by token that have not asked since start go first.
+        foreach (KeyValuePair<string, InventoryEntry> waiting in _pending.OrderBy(c => c.Value.LastSeen).Take(count))
+        {
+            if (_pending.TryRemove(waiting))
+            {
+                count--;
+                Interlocked.Increment(ref _forgotten);
+            }
+        }
+
+        if (count <= 0)
+        {
+            return;
+        }
+
         var oldest = new PriorityQueue<ClientKey, long>(count + 1, Comparer<long>.Create(static (a, b) => b.CompareTo(a)));
         foreach (KeyValuePair<ClientKey, InventoryEntry> client in _clients)
         {
@@ -254,13 +306,30 @@ public sealed class DeviceInventory
         }
     }
 
-    private InventoryEntry? Entry(string key) =>
-        System.Net.IPAddress.TryParse(key, out System.Net.IPAddress? address) ? _clients.GetValueOrDefault(ClientKey.From(ClientAddress.FromIPAddress(address))) : null;
+    private IEnumerable<InventoryEntry> All() => _devices.Values.Concat(_clients.Values).Concat(_pending.Values);
+
+    /// <summary>A client that is no device, by the key it is shown by (its address, or its token).</summary>
+    private InventoryEntry? Others(string key) =>
+        !_anonymizer.Enabled && System.Net.IPAddress.TryParse(key, out System.Net.IPAddress? address)
+            ? _clients.GetValueOrDefault(ClientKey.From(ClientAddress.FromIPAddress(address)))
+            : _pending.GetValueOrDefault(key) ?? _clients.Values.FirstOrDefault(e => e.Key.Equals(key, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>An address or MAC address as stored in clear (not a token).</summary>
+    private static bool Shown(string? value) => value is not null && !ClientAnonymizer.IsToken(value);
 
     private InventoryRecord ToRecord(InventoryEntry entry)
     {
         ClientAddress address = entry.LastAddress;
-        return entry.ToRecord(ToDate, entry.Device is null && address != default ? _names.TryGetName(address) : null);
+        if (!_anonymizer.Enabled)
+        {
+            return entry.ToRecord(ToDate, entry.Device is null && address != default ? _names.TryGetName(address) : null);
+        }
+
+        return entry.ToRecord(ToDate, hostName: null) with
+        {
+            Address = address == default ? null : _anonymizer.Show(address),
+            Mac = entry.Mac == 0 ? null : _anonymizer.Show(new MacAddress(entry.Mac)),
+        };
     }
 
     /// <summary>

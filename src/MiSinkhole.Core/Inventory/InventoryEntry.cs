@@ -79,6 +79,18 @@ internal sealed class InventoryEntry
         set => _dirty = value;
     }
 
+    /// <summary>A client restored by its token is seen again: the MAC address the neighbour table gives now, when it has none.</summary>
+    public void SeenAgain(ulong mac)
+    {
+        lock (_lock)
+        {
+            if (Mac == 0)
+            {
+                Mac = mac;
+            }
+        }
+    }
+
     /// <summary>Counts a query. Shared fields are written only when their value changes.</summary>
     public void Touch(long now, in ClientAddress address)
     {

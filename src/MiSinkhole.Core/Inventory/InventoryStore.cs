@@ -25,6 +25,7 @@ public sealed partial class InventoryStore : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<InventoryStore> _logger;
     private readonly string _connectionString;
+    private readonly bool _secureDelete;
     private long _forgottenSaved = -1; // the first save also drops rows beyond the cap an older file held
 
     public InventoryStore(DeviceInventory inventory, SinkholeOptions options, TimeProvider time, ILogger<InventoryStore> logger)
@@ -33,6 +34,7 @@ public sealed partial class InventoryStore : BackgroundService
         _time = time;
         _logger = logger;
         Path = System.IO.Path.Combine(options.DataDirectory, "inventory.db");
+        _secureDelete = options.QueryLog.AnonymizeClients;
         _connectionString = new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString();
     }
 
@@ -46,6 +48,7 @@ public sealed partial class InventoryStore : BackgroundService
         try
         {
             Load();
+            Save(); // what restoring changed: rows stored in clear before QueryLog:AnonymizeClients was on, now masked
         }
         catch (Exception e) when (IsStorageProblem(e))
         {
@@ -248,9 +251,10 @@ public sealed partial class InventoryStore : BackgroundService
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         using SqliteCommand setup = connection.CreateCommand();
-        setup.CommandText = """
+        setup.CommandText = $"""
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = NORMAL;
+            PRAGMA secure_delete = {(_secureDelete ? "ON" : "OFF")}; -- anonymised: what a client's old row held is overwritten, not left in free pages
             CREATE TABLE IF NOT EXISTS clients (
               key TEXT PRIMARY KEY, device TEXT, address TEXT, mac TEXT, host_name TEXT,
               first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, queries INTEGER NOT NULL,

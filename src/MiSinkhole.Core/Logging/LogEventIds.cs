@@ -29,6 +29,9 @@ public static class LogEventIds
     /// <summary>Pausing and resuming blocking.</summary>
     public const int Pause = 1600;
 
+    /// <summary>Explaining decisions: the index of rule lines.</summary>
+    public const int Explain = 1700;
+
     /// <summary>The DNS server and its UDP listeners.</summary>
     public const int DnsServer = 2000;
 
@@ -43,6 +46,9 @@ public static class LogEventIds
 
     /// <summary>systemd's notify socket: readiness and the watchdog's probe of the DNS listeners.</summary>
     public const int Systemd = 2400;
+
+    /// <summary>Who may use the HTTP listener: the API token, refused requests.</summary>
+    public const int HttpAccess = 2500;
 
     /// <summary>Upstream servers.</summary>
     public const int Upstreams = 3000;

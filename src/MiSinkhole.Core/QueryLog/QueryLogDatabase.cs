@@ -1,9 +1,8 @@
-using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 
 namespace MiSinkhole.Core.QueryLog;
 
-/// <summary>The query log's SQLite file: schema, connection settings, and the anonymisation key beside it.</summary>
+/// <summary>The query log's SQLite file: schema and connection settings (the anonymisation key beside it is <see cref="Clients.ClientAnonymizer"/>'s).</summary>
 public static class QueryLogDatabase
 {
     public static SqliteConnection Open(string path, string? connectionString = null)
@@ -42,25 +41,5 @@ public static class QueryLogDatabase
             alter.CommandText = "ALTER TABLE queries ADD COLUMN count INTEGER NOT NULL DEFAULT 1";
             alter.ExecuteNonQuery();
         }
-    }
-
-    /// <summary>The HMAC key for anonymised client addresses: made once, kept next to the database.</summary>
-    public static byte[] AnonymizationKey(string databasePath)
-    {
-        string path = databasePath + ".key";
-        if (File.Exists(path) && File.ReadAllBytes(path) is { Length: 32 } existing)
-        {
-            return existing;
-        }
-
-        byte[] key = RandomNumberGenerator.GetBytes(32);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllBytes(path, key);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        return key;
     }
 }

@@ -1,10 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using System.Security.Cryptography;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Metrics;
@@ -38,15 +38,16 @@ public sealed partial class QueryLogWriter : BackgroundService
     private readonly ConcurrentQueue<QueryLogEvent> _pool = new();
     private readonly string _connectionString;
     private readonly Lock _flushLock = new();
-    private byte[]? _anonymizationKey;
+    private readonly ClientAnonymizer _anonymizer;
     private long _written;
     private readonly StripedCounter _dropped = new(); // a flood drops on every core at once
     private long _lastRetention;
     private long _deletedForBudget;
     private readonly QueryLogCollapser _collapser = new();
 
-    public QueryLogWriter(SinkholeOptions options, TimeProvider time, ILogger<QueryLogWriter> logger, IMeterFactory meterFactory)
+    public QueryLogWriter(SinkholeOptions options, TimeProvider time, ILogger<QueryLogWriter> logger, IMeterFactory meterFactory, ClientAnonymizer? anonymizer = null)
     {
+        _anonymizer = anonymizer ?? new ClientAnonymizer(options);
         Meter meter = meterFactory.Create(SinkholeMeter.Name);
         meter.CreateObservableCounter("misinkhole.querylog.written", () => Written, description: "Query-log events written to the database.");
         meter.CreateObservableCounter("misinkhole.querylog.dropped", () => Dropped, description: "Query-log events dropped because the queue was full or the database could not be written (the DNS path never waits).");
@@ -164,6 +165,11 @@ public sealed partial class QueryLogWriter : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (_anonymizer.Enabled)
+        {
+            MaskStoredClients();
+        }
+
         // Also with Record=None: rows from before it was switched off still expire.
         using var timer = new PeriodicTimer(_options.FlushInterval, _time);
         try
@@ -247,6 +253,28 @@ public sealed partial class QueryLogWriter : BackgroundService
         return rows;
     }
 
+    /// <summary>
+    /// Rows written with the client's address before <c>QueryLog:AnonymizeClients</c> was turned
+    /// on get its token instead (one pass, at start), the old text overwritten on disk
+    /// (<c>secure_delete</c>); returns how many.
+    /// </summary>
+    internal int MaskStoredClients()
+    {
+        int masked = Change(connection =>
+        {
+            connection.CreateFunction("anonymize", (string client) => _anonymizer.Show(client), isDeterministic: true);
+            using SqliteCommand update = connection.CreateCommand();
+            update.CommandText = $"PRAGMA secure_delete = ON; UPDATE queries SET client = anonymize(client) WHERE client NOT LIKE '{ClientAnonymizer.Prefix}%'";
+            return update.ExecuteNonQuery();
+        });
+        if (masked > 0)
+        {
+            LogMasked(masked);
+        }
+
+        return masked;
+    }
+
     /// <summary>Deletes rows older than <c>Retention</c> (at most every 10 minutes unless forced); returns how many.</summary>
     internal int DeleteExpired(bool force = false)
     {
@@ -257,6 +285,24 @@ public sealed partial class QueryLogWriter : BackgroundService
         }
 
         _lastRetention = now;
+        int deleted = Change(connection =>
+        {
+            using SqliteCommand delete = connection.CreateCommand();
+            delete.CommandText = "DELETE FROM queries WHERE time < $cutoff";
+            delete.Parameters.AddWithValue("$cutoff", now - (long)_options.Retention.TotalMilliseconds);
+            return delete.ExecuteNonQuery();
+        });
+        if (deleted > 0)
+        {
+            LogExpired(deleted);
+        }
+
+        return deleted;
+    }
+
+    /// <summary>One change to the rows already written (none before the file exists); the rows it changed, or 0 when the file cannot be written (logged).</summary>
+    private int Change(Func<SqliteConnection, int> change)
+    {
         if (!File.Exists(_options.Path))
         {
             return 0;
@@ -265,16 +311,7 @@ public sealed partial class QueryLogWriter : BackgroundService
         try
         {
             using SqliteConnection connection = QueryLogDatabase.Open(_options.Path, _connectionString);
-            using SqliteCommand delete = connection.CreateCommand();
-            delete.CommandText = "DELETE FROM queries WHERE time < $cutoff";
-            delete.Parameters.AddWithValue("$cutoff", now - (long)_options.Retention.TotalMilliseconds);
-            int deleted = delete.ExecuteNonQuery();
-            if (deleted > 0)
-            {
-                LogExpired(deleted);
-            }
-
-            return deleted;
+            return change(connection);
         }
         catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
         {
@@ -287,23 +324,7 @@ public sealed partial class QueryLogWriter : BackgroundService
     private static string? RuleOf(QueryLogEvent e) =>
         (e.Action == PolicyAction.None ? e.Unclassified : e.List) is string list ? e.Rules?.RuleText(e.Name, e.Type, list) : null;
 
-    private string ClientText(QueryLogEvent e)
-    {
-        if (!_options.AnonymizeClients)
-        {
-            return e.Client.ToString();
-        }
-
-        // A keyed hash: the same client gets the same token, but the address cannot be read back
-        // without the key (kept beside the database, never logged).
-        _anonymizationKey ??= QueryLogDatabase.AnonymizationKey(_options.Path);
-        Span<byte> address = stackalloc byte[17];
-        System.Buffers.Binary.BinaryPrimitives.WriteUInt128BigEndian(address, e.Client.Bits);
-        address[16] = e.Client.IsIPv4 ? (byte)4 : (byte)6;
-        Span<byte> hash = stackalloc byte[32];
-        HMACSHA256.HashData(_anonymizationKey, address, hash);
-        return "anon-" + Convert.ToHexStringLower(hash[..8]);
-    }
+    private string ClientText(QueryLogEvent e) => _anonymizer.Show(e.Client);
 
     private void Return(QueryLogEvent e)
     {
@@ -315,6 +336,9 @@ public sealed partial class QueryLogWriter : BackgroundService
 
     [LoggerMessage(EventId = LogEventIds.QueryLog + 1, Level = LogLevel.Warning, Message = "Query log {Path}: could not write {Count} events (dropped)")]
     private partial void LogWriteFailed(Exception exception, string path, int count);
+
+    [LoggerMessage(EventId = LogEventIds.QueryLog + 4, Level = LogLevel.Information, Message = "Query log: {Count} rows written with client addresses before QueryLog:AnonymizeClients was on now hold their tokens")]
+    private partial void LogMasked(int count);
 
     [LoggerMessage(EventId = LogEventIds.QueryLog + 2, Level = LogLevel.Debug, Message = "Query log: {Count} rows past the retention deleted")]
     private partial void LogExpired(int count);

@@ -9,7 +9,7 @@ using MiSinkhole.Rules;
 
 namespace MiSinkhole.Cli;
 
-/// <summary>The verbs: <c>run</c> (default), <c>check-config</c>, <c>explain</c>, <c>health</c> and <c>review</c>.</summary>
+/// <summary>The verbs: <c>run</c> (default), <c>check-config</c>, <c>explain</c>, <c>health</c>, <c>review</c> and <c>api-token</c>.</summary>
 public static class CommandLine
 {
     public static RootCommand Create()
@@ -62,6 +62,7 @@ public static class CommandLine
             explain,
             health,
             ReviewCommand.Create(configOption),
+            ApiTokenCommand.Create(configOption),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction((parse, token) => RunAsync(parse.GetValue(configOption)?.FullName, parse.UnmatchedTokens, token));
@@ -82,7 +83,18 @@ public static class CommandLine
             return 1;
         }
 
-        using IHost host = DaemonHost.Build(config.Options, configFile: configFile is null ? null : new ConfigFileSource(config.Source, overrides) { LoadedStamp = config.FileStamp });
+        IHost built;
+        try
+        {
+            built = DaemonHost.Build(config.Options, configFile: configFile is null ? null : new ConfigFileSource(config.Source, overrides) { LoadedStamp = config.FileStamp });
+        }
+        catch (IOException e)
+        {
+            await Console.Error.WriteLineAsync("misinkhole: " + e.Message).ConfigureAwait(false); // the API token file
+            return 1;
+        }
+
+        using IHost host = built;
         try
         {
             // Before anything starts: a taken or privileged port is one line and exit 2, with no

@@ -7,6 +7,7 @@ using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Discovery;
 using MiSinkhole.Core.Logging;
 using MiSinkhole.Hosting;
+using MiSinkhole.Http;
 
 namespace MiSinkhole.Cli;
 
@@ -14,7 +15,8 @@ namespace MiSinkhole.Cli;
 /// <c>misinkhole review</c>: the unclassified Xiaomi names the running daemon has seen, and the
 /// user's decision about each, written to the config's local lists (<c>rules/local/*.txt</c>),
 /// which the daemon reloads. The names come from the daemon's API (<c>/api/unclassified</c> at
-/// the config's <c>Http:Listen</c>, with <c>Http:ApiToken</c> when one is set): it is current to
+/// the config's <c>Http:Listen</c>, with <c>Http:ApiToken</c>, else the token the daemon made in its
+/// <c>DataDirectory</c>, see <see cref="ApiTokenFile"/>): it is current to
 /// the last query, and reachable the same way under systemd (on the box) and in Docker
 /// (<c>docker exec</c>), where the inventory file lags by up to 30 s and belongs to the daemon's
 /// user. The decisions are written by this process, not the daemon, since the daemon may not
@@ -52,9 +54,9 @@ public static class ReviewCommand
                 name = null;
             }
 
-            if (overrides.FirstOrDefault(o => !o.Contains(':', StringComparison.Ordinal) || !o.Contains('=', StringComparison.Ordinal)) is string unknown)
+            if (overrides.FirstOrDefault(o => !o.StartsWith("--", StringComparison.Ordinal) || !o.Contains('=', StringComparison.Ordinal)) is string unknown)
             {
-                Console.Error.WriteLine($"misinkhole: {unknown}: not an option of review, nor a --Section:Key=value override");
+                Console.Error.WriteLine($"misinkhole: {unknown}: not an option of review, nor a --Key=value or --Section:Key=value override");
                 return Task.FromResult(1);
             }
 
@@ -155,12 +157,15 @@ public static class ReviewCommand
         IPEndPoint server = MiSinkhole.Hosting.DnsProbe.Reachable(listen);
         string host = server.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{server.Address}]" : server.Address.ToString();
         var url = new Uri($"http://{host}:{server.Port}/api/unclassified" + (device is null ? "" : "?device=" + Uri.EscapeDataString(device)));
+        (string? apiToken, string? noToken) = ApiTokenFile.ForClient(options);
+        if (apiToken is null)
+        {
+            return (null, "cannot ask the daemon for its unclassified names: " + noToken);
+        }
+
         using var http = new HttpClient { Timeout = Timeout };
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        if (options.Http.ApiToken is string apiToken)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiToken);
-        }
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiToken);
 
         try
         {
@@ -171,7 +176,7 @@ public static class ReviewCommand
                 return (null, $"{url}: {(int)response.StatusCode} {body}");
             }
 
-            return (JsonSerializer.Deserialize(body, Http.ApiJsonContext.Default.UnclassifiedReport), null);
+            return (JsonSerializer.Deserialize(body, ApiJsonContext.Default.UnclassifiedReport), null);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
         {

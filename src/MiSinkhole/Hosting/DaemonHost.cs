@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using MiSinkhole.Core;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Metrics;
+using MiSinkhole.Http;
 using MiSinkhole.Transport;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -35,6 +36,11 @@ public static class DaemonHost
 
         WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ContentRootPath = options.BaseDirectory });
         AddDaemon(builder.Services, builder.Logging, options, configureLogging, configFile);
+        // Before anything listens: the API token (made in DataDirectory at the first start).
+        builder.Services.AddSingleton(ApiCredentials.Resolve(options));
+        builder.Services.AddSingleton(options.Http);
+        builder.Services.AddSingleton<HttpAccess>();
+        builder.Services.AddSingleton<CostlyReads>();
         // Bound before the host starts (BindListeners), handed to Kestrel here.
         var httpSocket = new HttpListenSocket(http);
         builder.Services.AddSingleton(httpSocket);
@@ -44,9 +50,9 @@ public static class DaemonHost
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(json =>
         {
-            json.SerializerOptions.TypeInfoResolverChain.Insert(0, MiSinkhole.Http.ApiJsonContext.Default);
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
             // The context's converters (camelCase enums) apply only to its own options: add them to these.
-            foreach (System.Text.Json.Serialization.JsonConverter converter in MiSinkhole.Http.ApiJsonContext.Default.Options.Converters)
+            foreach (System.Text.Json.Serialization.JsonConverter converter in ApiJsonContext.Default.Options.Converters)
             {
                 json.SerializerOptions.Converters.Add(converter);
             }
@@ -65,14 +71,18 @@ public static class DaemonHost
         WebApplication app = builder.Build();
         // Its gauge (unclassified names per device) is scraped from the start, not only once the API has been asked.
         app.Services.GetRequiredService<MiSinkhole.Core.Discovery.UnclassifiedNames>();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        // Every request, after routing has picked its endpoint and before that runs: Host, Origin, token.
+        HttpAccess access = app.Services.GetRequiredService<HttpAccess>();
+        app.Use(access.InvokeAsync);
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireAccess(HttpAccessLevel.Metrics);
         HealthEndpoints.Map(app);
-        MiSinkhole.Http.ApiEndpoints.Map(app, options.Http);
+        ApiEndpoints.Map(app);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MiSinkhole.Http");
             string addresses = string.Join(", ", app.Urls);
             DaemonHostLog.ServingHttp(logger, addresses);
+            access.LogStart();
         });
         return app;
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Devices;
@@ -16,19 +17,23 @@ namespace MiSinkhole.Http;
 /// <summary>
 /// The JSON API under <c>/api</c>: stats and the query log (from the SQLite query log), the
 /// device inventory and its unclassified Xiaomi names, explain, and pausing blocking. Parameters are checked here; a bad one gets
-/// 400 with a problem body naming it. Changing endpoints go through <see cref="ApiAuthorization"/>.
+/// 400 with a problem body naming it. Every endpoint needs the API token (<see cref="HttpAccess"/>, before any of them runs);
+/// the reads that cost CPU run a few at a time (<see cref="CostlyReads"/>).
 /// </summary>
 public static class ApiEndpoints
 {
     private const int MaxLimit = 1000;
     private const int MaxPauseMinutes = 24 * 60;
 
-    public static void Map(IEndpointRouteBuilder endpoints, HttpOptions options)
+    public static void Map(IEndpointRouteBuilder endpoints)
     {
-        RouteGroupBuilder api = endpoints.MapGroup("/api");
+        RouteGroupBuilder api = endpoints.MapGroup("/api").RequireAccess(HttpAccessLevel.Api);
+        CostlyReads costly = endpoints.ServiceProvider.GetRequiredService<CostlyReads>();
         api.MapGet("/stats", (string? since, QueryLogReader log, TimeProvider time) =>
-            ParseSince(since, time, out DateTimeOffset from, out IResult? bad) ? Results.Ok(log.Stats(from)) : bad!);
-        api.MapGet("/querylog", QueryLog);
+            ParseSince(since, time, out DateTimeOffset from, out IResult? bad) ? Results.Ok(log.Stats(from)) : bad!)
+            .AddEndpointFilter(new CostlyReadFilter(costly));
+        // By name it scans the log (names under it too); the other filters use its indexes.
+        api.MapGet("/querylog", QueryLog).AddEndpointFilter(new CostlyReadFilter(costly, http => http.Request.Query.ContainsKey("name")));
         api.MapGet("/devices", Devices);
         api.MapGet("/unclassified", (string? device, UnclassifiedNames unclassified) => Results.Ok(unclassified.Report(string.IsNullOrWhiteSpace(device) ? null : device.Trim())));
         api.MapGet("/explain", (string? name, string? device, string? type, RuleExplainer explainer) =>
@@ -46,8 +51,7 @@ public static class ApiEndpoints
             {
                 return BadRequest(device is not null && e.Message.Contains("device", StringComparison.Ordinal) ? "device" : "name or type", e.Message);
             }
-        });
-        var authorization = new ApiAuthorization(options);
+        }).AddEndpointFilter(new CostlyReadFilter(costly));
         api.MapPost("/devices/{name}/pause", (string name, string? minutes, BlockingPause pause, ActiveConfig config) =>
         {
             if (!name.Equals("unknown", StringComparison.OrdinalIgnoreCase) && config.Current.Devices.Find(name) is null)
@@ -56,10 +60,9 @@ public static class ApiEndpoints
             }
 
             return ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused(name, pause.Pause(name, TimeSpan.FromMinutes(duration)), duration) : bad!;
-        }).AddEndpointFilter(authorization);
+        });
         api.MapPost("/pause", (string? minutes, BlockingPause pause) =>
-            ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused("*", pause.PauseAll(TimeSpan.FromMinutes(duration)), duration) : bad!)
-            .AddEndpointFilter(authorization);
+            ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused("*", pause.PauseAll(TimeSpan.FromMinutes(duration)), duration) : bad!);
     }
 
     private static IResult QueryLog(string? device, string? action, string? name, string? since, string? limit, string? cursor, QueryLogReader log, TimeProvider time)

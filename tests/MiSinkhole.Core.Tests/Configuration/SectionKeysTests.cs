@@ -13,7 +13,7 @@ public sealed class SectionKeysTests
     [DataRow("RateLimit:Bogus", "RateLimit:Bogus: unknown key (known: Rate, Burst, IPv4Prefix, IPv6Prefix, Exempt, Action, UpstreamShare)")]
     [DataRow("Upstreams:Bogus", "Upstreams:Bogus: unknown key (known: Servers, AttemptTimeout, Timeout)")]
     [DataRow("Cache:Bogus", "Cache:Bogus: unknown key (known: MaxEntries, MaxBytes, MinTtl, MaxTtl, MaxNegativeTtl)")]
-    [DataRow("Http:Bogus", "Http:Bogus: unknown key (known: Listen, ApiToken)")]
+    [DataRow("Http:Bogus", "Http:Bogus: unknown key (known: Listen, ApiToken, TrustLoopback, MetricsToken, AllowedHosts)")]
     [DataRow("QueryLog:Bogus", "QueryLog:Bogus: unknown key (known: Path, Record, AnonymizeClients, Retention, FlushInterval, QueueSize, MaxBytes, Collapse)")]
     [DataRow("Logging:Bogus", "Logging:Bogus: unknown key (known: LogLevel)")]
     [DataRow("Lists:l:Bogus", "Lists:l:Bogus: unknown key (known: Sources, RefreshInterval, Enabled, BlockResponse, Optional, AllowHttp)")]

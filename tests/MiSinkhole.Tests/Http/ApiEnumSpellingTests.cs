@@ -30,7 +30,7 @@ public sealed class ApiEnumSpellingTests
         await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
         await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "data.mistat.xiaomi.com", "A");
         daemon.Get<QueryLogWriter>().Flush();
-        using var http = new HttpClient { BaseAddress = daemon.HttpAddress };
+        using HttpClient http = daemon.ApiClient();
 
         JsonElement log = await http.GetFromJsonAsync<JsonElement>("/api/querylog");
         JsonElement devices = await http.GetFromJsonAsync<JsonElement>("/api/devices");
