@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
@@ -34,6 +35,8 @@ public sealed class AnonymizeClientsTests
             {
               "Lists": { "xiaomi-telemetry": { "Sources": [ "telemetry.txt" ] }, "xiaomi-zones": { "Sources": [ "zones.txt" ] } },
               "Discovery": { "Zones": [ "xiaomi-zones" ] },
+              "Dns": { "TcpMaxConnectionsPerClient": 1 },
+              "RateLimit": { "Exempt": [] },
               "Policies": { "strict": { "Block": [ "xiaomi-telemetry" ] } },
               "Devices": { "phone": { "Match": [ "127.0.0.2" ] }, "NameServer": "{{upstream.Address}}" },
               "QueryLog": { "Record": "All", "AnonymizeClients": true, "FlushInterval": "50ms" },
@@ -51,6 +54,14 @@ public sealed class AnonymizeClientsTests
         await Dig.RunAsync(dns, "-b", Stranger, "new.xiaomi.com", "A");
         await Dig.RunAsync(dns, "-b", Stranger, "example.org", "A");
         await Dig.RunAsync(dns, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
+        using (var held = new TcpClient(new IPEndPoint(IPAddress.Parse(Stranger), 0)))
+        using (var overCap = new TcpClient(new IPEndPoint(IPAddress.Parse(Stranger), 0)))
+        {
+            await held.ConnectAsync(dns);
+            await overCap.ConnectAsync(dns); // past the per-client cap: closed, and logged (at Debug) by token
+            await daemon.WaitForOutputAsync("TCP connection from anon-", TimeSpan.FromSeconds(30));
+        }
+
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", Token) } };
         JsonElement log = default;
         var polled = Stopwatch.StartNew();

@@ -264,7 +264,7 @@ public sealed class DeviceInventory
         }
     }
 
-    /// <summary>Forgets the <paramref name="count"/> least recently seen clients (those waiting by token first) (one pass, a heap of <paramref name="count"/>). Caller holds <c>_admit</c>.</summary>
+    /// <summary>Forgets the <paramref name="count"/> least recently seen clients, those waiting by token first (one pass, a heap of <paramref name="count"/>). Caller holds <c>_admit</c>.</summary>
     private void Evict(int count)
     {
         // Those restored by token that have not asked since start go first.

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Pipeline;
@@ -26,9 +27,11 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     private bool _bound;
 
     private readonly QueryMetrics _metrics;
+    private readonly ClientAnonymizer _anonymizer;
 
-    public DnsServer(SinkholeOptions options, QueryPipeline pipeline, ActiveConfig config, ILogger<DnsServer> logger, QueryMetrics metrics)
+    public DnsServer(SinkholeOptions options, QueryPipeline pipeline, ActiveConfig config, ILogger<DnsServer> logger, QueryMetrics metrics, ClientAnonymizer anonymizer)
     {
+        _anonymizer = anonymizer;
         _metrics = metrics;
         _options = options;
         _pipeline = pipeline;
@@ -140,7 +143,7 @@ public sealed partial class DnsServer : IHostedService, IDisposable
 
             try
             {
-                TcpDnsListener tcp = new(udp.LocalEndPoint, _pipeline, _tcpPool, _options, _logger);
+                TcpDnsListener tcp = new(udp.LocalEndPoint, _pipeline, _tcpPool, _options, _logger, _anonymizer);
                 return (udp, tcp);
             }
             catch (System.Net.Sockets.SocketException) when (endPoint.Port == 0 && attempt < 20)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Net;
@@ -24,13 +25,15 @@ public sealed partial class TcpDnsListener : IDisposable
     private readonly RateLimitOptions _limits;
     private readonly Dictionary<(UInt128, bool), int> _perClient = [];
     private readonly ILogger _logger;
+    private readonly ClientAnonymizer _anonymizer;
     private readonly Socket _socket;
     private readonly CancellationTokenSource _stopping = new();
     private int _connections;
     private Task _acceptLoop = Task.CompletedTask;
 
-    public TcpDnsListener(IPEndPoint endPoint, QueryPipeline pipeline, QueryContextPool pool, SinkholeOptions options, ILogger logger)
+    public TcpDnsListener(IPEndPoint endPoint, QueryPipeline pipeline, QueryContextPool pool, SinkholeOptions options, ILogger logger, ClientAnonymizer anonymizer)
     {
+        _anonymizer = anonymizer;
         _pipeline = pipeline;
         _pool = pool;
         _options = options.Dns;
@@ -127,7 +130,13 @@ public sealed partial class TcpDnsListener : IDisposable
             if (group is { } key && !TryCountClient(key))
             {
                 Interlocked.Decrement(ref _connections);
-                LogClientConnectionRefused(address, _options.TcpMaxConnectionsPerClient);
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+#pragma warning disable CA1873 // guarded by the IsEnabled check above, which the analyzer does not see through
+                    LogClientConnectionRefused(_anonymizer.Show(address), _options.TcpMaxConnectionsPerClient); // a token when anonymising
+#pragma warning restore CA1873
+                }
+
                 client.Dispose();
                 continue;
             }
@@ -211,7 +220,7 @@ public sealed partial class TcpDnsListener : IDisposable
     private partial void LogConnectionRefused(int limit);
 
     [LoggerMessage(EventId = LogEventIds.Tcp + 4, Level = LogLevel.Debug, Message = "TCP connection from {Client} closed: it holds its {Limit} connections already")]
-    private partial void LogClientConnectionRefused(ClientAddress client, int limit);
+    private partial void LogClientConnectionRefused(string client, int limit);
 
     [LoggerMessage(EventId = LogEventIds.Tcp + 3, Level = LogLevel.Debug, Message = "TCP connection ended with an error")]
     private partial void LogConnectionFailed(Exception exception);
