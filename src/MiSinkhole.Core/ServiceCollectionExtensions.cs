@@ -55,6 +55,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<MiSinkhole.Core.Lists.ListRefreshService>();
         services.AddSingleton<DnsCache>();
         services.AddSingleton<IUdpExchange>(_ => EpollUdpExchange.IsSupported ? new EpollUdpExchange() : new SocketUdpExchange());
+        services.AddSingleton<UpstreamFactory>();
         services.AddSingleton<UpstreamResolver>();
         services.AddSingleton<ClientLimiter>();
         services.AddMetrics();

@@ -70,7 +70,7 @@ public sealed partial class MetricsTests
             Assert.AreEqual(5, Value(metrics, "misinkhole_cache_misses_total", ""), "update.miui.com, the logged name, the unclassified one, example.org TXT and TYPE65280");
             Assert.IsGreaterThan(0, Value(metrics, "misinkhole_cache_size_bytes", ""), "what the cached answers hold, as Cache:MaxBytes counts it");
             Assert.AreEqual(1, Value(metrics, "misinkhole_rules_loaded", "list=\"xiaomi-telemetry\""));
-            Assert.AreEqual(5, Value(metrics, "misinkhole_upstream_queries_total", $"result=\"ok\",upstream=\"{upstream.Address}\""));
+            Assert.AreEqual(5, Value(metrics, "misinkhole_upstream_queries_total", $"protocol=\"udp\",result=\"ok\",upstream=\"{upstream.Address}\""));
             Assert.AreEqual(1, Value(metrics, "misinkhole_unclassified_queries_total", "device=\"old-phone\""));
             Assert.AreEqual(1, Value(metrics, "misinkhole_unclassified_names", "device=\"old-phone\""));
             Assert.DoesNotContain("unclassified.xiaomi.com", metrics, "names are never labels");

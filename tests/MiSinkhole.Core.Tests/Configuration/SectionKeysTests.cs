@@ -11,7 +11,7 @@ public sealed class SectionKeysTests
     [DataRow("Bogus", "Bogus: unknown key (known: DataDirectory, Lists, Discovery, Schedules, Policies, DefaultPolicy, Devices, Dns, RateLimit, Upstreams, Cache, Http, QueryLog, Logging)")]
     [DataRow("Dns:Bogus", "Dns:Bogus: unknown key (known: Listen, AllowedClients, UdpThreads, MaxInFlight, MaxUdpSize, TcpIdleTimeout, TcpMaxConnections, TcpMaxPipelined, TcpMaxConnectionsPerClient, TcpMaxWriteBuffer)")]
     [DataRow("RateLimit:Bogus", "RateLimit:Bogus: unknown key (known: Rate, Burst, IPv4Prefix, IPv6Prefix, Exempt, Action, UpstreamShare)")]
-    [DataRow("Upstreams:Bogus", "Upstreams:Bogus: unknown key (known: Servers, AttemptTimeout, Timeout)")]
+    [DataRow("Upstreams:Bogus", "Upstreams:Bogus: unknown key (known: Servers, AttemptTimeout, Timeout, Bootstrap, CaFile, Strategy, Conditional)")]
     [DataRow("Cache:Bogus", "Cache:Bogus: unknown key (known: MaxEntries, MaxBytes, MinTtl, MaxTtl, MaxNegativeTtl)")]
     [DataRow("Http:Bogus", "Http:Bogus: unknown key (known: Listen, ApiToken, TrustLoopback, MetricsToken, AllowedHosts)")]
     [DataRow("QueryLog:Bogus", "QueryLog:Bogus: unknown key (known: Path, Record, AnonymizeClients, Retention, FlushInterval, QueueSize, MaxBytes, Collapse)")]

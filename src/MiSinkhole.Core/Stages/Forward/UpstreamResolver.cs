@@ -1,8 +1,6 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Logging;
@@ -13,10 +11,9 @@ using MiSinkhole.Dns;
 namespace MiSinkhole.Core.Stages.Forward;
 
 /// <summary>
-/// Asks the configured upstream servers, in order, over UDP (TCP when the answer is truncated).
-/// Each attempt uses a new socket, so the kernel picks a fresh random source port; an answer
-/// counts only if it comes from that server's address and port, carries our random ID and
-/// echoes our question. A server that times out, fails or answers SERVFAIL/REFUSED hands over to the
+/// Asks the configured upstream servers (<see cref="IUpstream"/>: plain DNS, DoT or DoH), in
+/// order. An answer counts only if it comes from the server asked, carries our ID and echoes our
+/// question (each upstream checks). A server that times out, fails or answers SERVFAIL/REFUSED hands over to the
 /// next; after the overall budget the query fails (SERVFAIL to the client). Identical queries in
 /// flight (name, type, class, DO, CD) share one upstream exchange.
 /// </summary>
@@ -25,22 +22,20 @@ public sealed partial class UpstreamResolver
     private readonly UpstreamOptions _options;
     private readonly ILogger<UpstreamResolver> _logger;
     private readonly ConcurrentDictionary<ulong, InFlight> _inFlight = new();
-    private readonly IUdpExchange _udp;
+    private readonly IUpstream[] _upstreams;
     private readonly Counter<long> _exchanges;
     private readonly Histogram<double> _exchangeDuration;
-    private readonly Dictionary<IPEndPoint, string> _labels;
-    private readonly Dictionary<IPEndPoint, UpstreamHealth> _health;
+    private readonly Dictionary<IUpstream, UpstreamHealth> _health;
 
-    public UpstreamResolver(UpstreamOptions options, IUdpExchange udp, ILogger<UpstreamResolver> logger, IMeterFactory meterFactory)
+    public UpstreamResolver(UpstreamOptions options, UpstreamFactory factory, ILogger<UpstreamResolver> logger, IMeterFactory meterFactory)
     {
         _options = options;
-        _udp = udp;
+        _upstreams = [.. options.Servers.DistinctBy(s => s.Label).Select(factory.Create)];
         _logger = logger;
         Meter meter = meterFactory.Create(SinkholeMeter.Name);
         _exchanges = meter.CreateCounter<long>("misinkhole.upstream.queries", description: "Exchanges with upstream servers, by upstream and result.");
         _exchangeDuration = meter.CreateHistogram<double>("misinkhole.upstream.duration", unit: "s", description: "Duration of upstream exchanges, by upstream and result.");
-        _labels = options.Servers.Distinct().ToDictionary(s => s, s => s.ToString());
-        _health = options.Servers.Distinct().ToDictionary(s => s, _ => new UpstreamHealth());
+        _health = _upstreams.ToDictionary(u => u, _ => new UpstreamHealth());
     }
 
     /// <summary>Resolves one question; null when every server failed within the budget.</summary>
@@ -90,7 +85,7 @@ public sealed partial class UpstreamResolver
     private async Task<DnsAnswer?> ExchangeAllAsync(byte[] name, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled)
     {
         long deadline = Environment.TickCount64 + (long)_options.Timeout.TotalMilliseconds;
-        foreach (IPEndPoint server in _options.Servers)
+        foreach (IUpstream upstream in _upstreams)
         {
             long remaining = deadline - Environment.TickCount64;
             if (remaining <= 0)
@@ -99,37 +94,21 @@ public sealed partial class UpstreamResolver
             }
 
             TimeSpan timeout = TimeSpan.FromMilliseconds(Math.Min(remaining, _options.AttemptTimeout.TotalMilliseconds));
-            ushort id = UpstreamQuery.NewId();
-            byte[] query = UpstreamQuery.Build(id, name, type, @class, dnssecOk, checkingDisabled);
+            UpstreamServer server = upstream.Server;
             long started = Stopwatch.GetTimestamp();
             string result = "error";
             try
             {
-                DnsAnswer? answer = await _udp.ExchangeAsync(server, query, id, name, type, @class, timeout).ConfigureAwait(false);
-                if (answer is { Truncated: true })
-                {
-                    remaining = deadline - Environment.TickCount64;
-                    if (remaining <= 0)
-                    {
-                        result = "truncated";
-                        break;
-                    }
-
-                    id = UpstreamQuery.NewId();
-                    query = UpstreamQuery.Build(id, name, type, @class, dnssecOk, checkingDisabled);
-                    timeout = TimeSpan.FromMilliseconds(Math.Min(remaining, _options.AttemptTimeout.TotalMilliseconds));
-                    answer = await ExchangeTcpAsync(server, query, id, name, type, @class, timeout).ConfigureAwait(false);
-                }
-
+                DnsAnswer? answer = await upstream.ExchangeAsync(name, type, @class, dnssecOk, checkingDisabled, timeout).ConfigureAwait(false);
                 if (answer is null)
                 {
                     result = "timeout";
                     LogAttemptFailed(server, "timeout");
-                    NoAnswer(server, "timeout", started);
+                    NoAnswer(upstream, "timeout", started);
                     continue;
                 }
 
-                Answered(server);
+                Answered(upstream);
 
                 if (answer.Rcode is DnsResponseCode.ServFail or DnsResponseCode.Refused || answer.ExtendedRcode != 0)
                 {
@@ -144,18 +123,25 @@ public sealed partial class UpstreamResolver
             catch (SocketException e)
             {
                 result = "error";
-                LogAttemptFailed(server, e.SocketErrorCode);
-                NoAnswer(server, e.SocketErrorCode.ToString(), started);
+                string reason = e.SocketErrorCode.ToString();
+                LogAttemptFailed(server, reason);
+                NoAnswer(upstream, reason, started);
             }
             catch (OperationCanceledException)
             {
                 result = "timeout";
                 LogAttemptFailed(server, "timeout");
-                NoAnswer(server, "timeout", started);
+                NoAnswer(upstream, "timeout", started);
+            }
+            catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException or HttpRequestException)
+            {
+                result = "error";
+                LogAttemptFailed(server, e.Message);
+                NoAnswer(upstream, e.Message, started);
             }
             finally
             {
-                RecordExchange(_labels.GetValueOrDefault(server) ?? "other", result, Stopwatch.GetElapsedTime(started).TotalSeconds);
+                RecordExchange(server.Label, server.Protocol, result, Stopwatch.GetElapsedTime(started).TotalSeconds);
             }
         }
 
@@ -163,76 +149,44 @@ public sealed partial class UpstreamResolver
     }
 
     /// <summary>An attempt got no answer: once enough have in a row, say (once) that the server is down.</summary>
-    private void NoAnswer(IPEndPoint server, string reason, long timestamp)
+    private void NoAnswer(IUpstream upstream, string reason, long timestamp)
     {
-        if (_health.TryGetValue(server, out UpstreamHealth? health) && health.Failed(timestamp))
+        if (_health.TryGetValue(upstream, out UpstreamHealth? health) && health.Failed(timestamp))
         {
-            LogDown(server, UpstreamHealth.DownAfter, reason);
+            LogDown(upstream.Server, UpstreamHealth.DownAfter, reason);
         }
     }
 
     /// <summary>The server answered (also SERVFAIL or REFUSED: it is there): if it was down, say (once) that it is back.</summary>
-    private void Answered(IPEndPoint server)
+    private void Answered(IUpstream upstream)
     {
-        if (_health.TryGetValue(server, out UpstreamHealth? health) && health.Answered(out long downSince, out int failures))
+        if (_health.TryGetValue(upstream, out UpstreamHealth? health) && health.Answered(out long downSince, out int failures))
         {
             TimeSpan down = TimeSpan.FromSeconds(Math.Round(Stopwatch.GetElapsedTime(downSince).TotalSeconds));
-            LogUp(server, down, failures);
+            LogUp(upstream.Server, down, failures);
         }
     }
 
-    private static async Task<DnsAnswer?> ExchangeTcpAsync(IPEndPoint server, byte[] query, ushort id, byte[] name, ushort type, ushort @class, TimeSpan timeout)
+    /// <summary>Records one upstream exchange: result is ok, timeout, servfail, refused or error.</summary>
+    private void RecordExchange(string upstream, UpstreamProtocol protocol, string result, double seconds)
     {
-        using var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        using var cts = new CancellationTokenSource(timeout);
-        await socket.ConnectAsync(server, cts.Token).ConfigureAwait(false);
-        byte[] framed = new byte[query.Length + 2];
-        BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)query.Length);
-        query.CopyTo(framed, 2);
-        await socket.SendAsync(framed, SocketFlags.None, cts.Token).ConfigureAwait(false);
-        byte[] prefix = new byte[2];
-        await ReceiveExactlyAsync(socket, prefix, cts.Token).ConfigureAwait(false);
-        byte[] buffer = new byte[BinaryPrimitives.ReadUInt16BigEndian(prefix)];
-        await ReceiveExactlyAsync(socket, buffer, cts.Token).ConfigureAwait(false);
-        return buffer.Length >= DnsHeader.Size && DnsHeader.ReadId(buffer) == id
-            ? DnsAnswer.TryParse(buffer, name, type, @class)
-            : null;
-    }
-
-    private static async Task ReceiveExactlyAsync(Socket socket, Memory<byte> buffer, CancellationToken token)
-    {
-        while (!buffer.IsEmpty)
-        {
-            int read = await socket.ReceiveAsync(buffer, SocketFlags.None, token).ConfigureAwait(false);
-            if (read == 0)
-            {
-                throw new SocketException((int)SocketError.ConnectionReset);
-            }
-
-            buffer = buffer[read..];
-        }
-    }
-
-    /// <summary>Records one upstream exchange: result is ok, timeout, servfail, refused, error or truncated.</summary>
-    private void RecordExchange(string upstream, string result, double seconds)
-    {
-        var tags = new TagList { { "upstream", upstream }, { "result", result } };
+        var tags = new TagList { { "upstream", upstream }, { "protocol", Protocols[(int)protocol] }, { "result", result } };
         _exchanges.Add(1, tags);
         _exchangeDuration.Record(seconds, tags);
     }
+
+    /// <summary>The <c>protocol</c> label of each <see cref="UpstreamProtocol"/>.</summary>
+    private static readonly string[] Protocols = ["udp", "tls", "https"];
 
     [LoggerMessage(EventId = LogEventIds.Upstreams + 3, Level = LogLevel.Error, Message = "Upstream exchange failed unexpectedly")]
     private partial void LogExchangeFailed(Exception exception);
 
     [LoggerMessage(EventId = LogEventIds.Upstreams + 1, Level = LogLevel.Debug, Message = "Upstream {Server} failed: {Reason}")]
-    private partial void LogAttemptFailed(IPEndPoint server, string reason);
-
-    [LoggerMessage(EventId = LogEventIds.Upstreams + 2, Level = LogLevel.Debug, Message = "Upstream {Server} failed: {Error}")]
-    private partial void LogAttemptFailed(IPEndPoint server, SocketError error);
+    private partial void LogAttemptFailed(UpstreamServer server, string reason);
 
     [LoggerMessage(EventId = LogEventIds.Upstreams + 4, Level = LogLevel.Warning, Message = "Upstream {Server} is not answering ({Attempts} attempts in a row, last: {Reason}): queries go to the next server, or get SERVFAIL when none answers")]
-    private partial void LogDown(IPEndPoint server, int attempts, string reason);
+    private partial void LogDown(UpstreamServer server, int attempts, string reason);
 
     [LoggerMessage(EventId = LogEventIds.Upstreams + 5, Level = LogLevel.Information, Message = "Upstream {Server} answers again (down for {Duration}, {Failures} attempts without an answer)")]
-    private partial void LogUp(IPEndPoint server, TimeSpan duration, int failures);
+    private partial void LogUp(UpstreamServer server, TimeSpan duration, int failures);
 }

@@ -15,11 +15,11 @@ public sealed class ForwardStageTests
     {
         var options = new UpstreamOptions
         {
-            Servers = [System.Net.IPEndPoint.Parse(upstream)],
+            Servers = [UpstreamServer.Plain(System.Net.IPEndPoint.Parse(upstream))],
             AttemptTimeout = TimeSpan.FromMilliseconds(200),
             Timeout = TimeSpan.FromMilliseconds(400),
         };
-        var resolver = new UpstreamResolver(options, new SocketUdpExchange(), NullLogger<UpstreamResolver>.Instance, meters);
+        var resolver = new UpstreamResolver(options, new UpstreamFactory(new SocketUdpExchange()), NullLogger<UpstreamResolver>.Instance, meters);
         return (new ForwardStage(resolver, new DnsCache(new CacheOptions(), new FakeTimeProvider(), meters), new MiSinkhole.Core.Stages.RateLimit.ClientLimiter(new MiSinkhole.Core.Configuration.SinkholeOptions(), TimeProvider.System)), resolver);
     }
 
