@@ -20,7 +20,7 @@ public sealed class UpstreamHealthLogTests
         await using var upstream = new FakeUpstream();
         var logger = new FakeLogger<UpstreamResolver>();
         var options = new UpstreamOptions { Servers = [UpstreamServer.Plain(upstream.EndPoint)], AttemptTimeout = TimeSpan.FromMilliseconds(100), Timeout = TimeSpan.FromMilliseconds(200) };
-        var resolver = new UpstreamResolver(options, new UpstreamFactory(new SocketUdpExchange()), logger, TestMeters.Factory());
+        await using var resolver = new UpstreamResolver(options, new UpstreamFactory(new SocketUdpExchange()), logger, TestMeters.Factory());
 
         Assert.IsNotNull(await AskAsync(resolver, "before.example"));
         upstream.Handler = _ => FakeReply.Drop;
@@ -54,7 +54,7 @@ public sealed class UpstreamHealthLogTests
         await using var upstream = new FakeUpstream();
         var logger = new FakeLogger<UpstreamResolver>();
         var options = new UpstreamOptions { Servers = [UpstreamServer.Plain(upstream.EndPoint)], AttemptTimeout = TimeSpan.FromMilliseconds(100), Timeout = TimeSpan.FromMilliseconds(200) };
-        var resolver = new UpstreamResolver(options, new UpstreamFactory(new SocketUdpExchange()), logger, TestMeters.Factory());
+        await using var resolver = new UpstreamResolver(options, new UpstreamFactory(new SocketUdpExchange()), logger, TestMeters.Factory());
 
         for (int round = 0; round < 3; round++)
         {
