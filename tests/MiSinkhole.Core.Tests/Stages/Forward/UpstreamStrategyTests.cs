@@ -81,7 +81,9 @@ public sealed class UpstreamStrategyTests
     {
         await using var first = new FakeUpstream { Handler = _ => FakeReply.Drop };
         await using var second = new FakeUpstream { Handler = _ => FakeReply.Drop };
-        await using UpstreamResolver resolver = Create(UpstreamStrategy.Failover, null, first, second);
+        var meters = TestMeters.Factory();
+        using var healthy = new MetricCollector<int>(meters, "MiSinkhole", "misinkhole.upstream.healthy");
+        await using UpstreamResolver resolver = Create(UpstreamStrategy.Failover, meters, first, second);
 
         for (int i = 0; i < UpstreamHealth.DownAfter; i++)
         {
@@ -89,6 +91,8 @@ public sealed class UpstreamStrategyTests
         }
 
         Assert.IsFalse(Healthy(resolver, first) || Healthy(resolver, second));
+        healthy.RecordObservableInstruments();
+        CollectionAssert.AreEqual(new[] { 0, 0 }, healthy.GetMeasurementSnapshot().Where(m => Equals(m.Tags["group"], "default")).Select(m => m.Value).ToArray(), "the gauge shows both down");
         second.Handler = FakeUpstream.DefaultAnswer;
 
         Assert.IsNotNull(await AskAsync(resolver, "still.example"), "with every server down, all are still tried");
