@@ -42,9 +42,6 @@ public sealed class UpstreamGroup
 
     public UpstreamStrategy Strategy { get; }
 
-    /// <summary>The mask with every server set: all tried.</summary>
-    public ulong All => Upstreams.Length == MaxServers ? ulong.MaxValue : (1UL << Upstreams.Length) - 1;
-
     /// <summary>
     /// The next server to ask (its index, marked in <paramref name="tried"/>), or -1 when all were.
     /// Failover takes healthy servers in the configured order. LoadBalance and ParallelBest draw the

@@ -26,9 +26,15 @@ public sealed class UpstreamRoutes
             table[Key(zone.WireName)] = zone;
         }
 
+        Span<byte> wire = stackalloc byte[DnsConstants.MaxNameLength];
         foreach (UpstreamGroup group in conditional)
         {
-            table[Key(DnsName.FromText(group.Name))] = group; // a conditional domain replaces a private zone of the same name
+            // A conditional domain replaces a private zone of the same name. One that is no DNS
+            // name (a space, a non-ASCII letter) could match no query; it is left out, not fatal.
+            if (DnsName.TryFromText(group.Name, wire, out int length))
+            {
+                table[Key(wire[..length].ToArray())] = group;
+            }
         }
 
         _lookup = table.GetAlternateLookup<ReadOnlySpan<char>>();
