@@ -56,4 +56,24 @@ public sealed class ForwardStageTests
         Assert.AreEqual(2, harness.ResponseCode, "SERVFAIL");
         Assert.AreEqual("timeout", exchanges.LastMeasurement?.Tags["result"]);
     }
+
+    [TestMethod]
+    public async Task PrivateReverseLookup_IsAnsweredInTheStage_AsNxdomain_WithoutAskingUpstream()
+    {
+        await using var upstream = new FakeUpstream();
+        var meters = TestMeters.Factory();
+        (ForwardStage stage, UpstreamResolver resolver) = Create(upstream.Address, meters);
+        await using (resolver)
+        {
+            var harness = new StageHarness().Query(RawMessage.Query("5.1.168.192.IN-ADDR.arpa", 12, id: 0x5151, edns: true));
+
+            await stage.InvokeAsync(harness.Context, harness.Next);
+
+            Assert.AreEqual(Outcome.Forwarded, harness.Context.Outcome, "served like an upstream answer, so the cache keeps it");
+            Assert.AreEqual(3, harness.ResponseCode, "NXDOMAIN");
+            Assert.AreEqual(0x5151, System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(harness.Context.Response));
+            Assert.AreEqual(10800u, harness.Context.Answer?.CacheTtl);
+            Assert.AreEqual(0, upstream.Count);
+        }
+    }
 }

@@ -20,7 +20,7 @@ public sealed class UpstreamHealthLogTests
         await using var upstream = new FakeUpstream();
         var logger = new FakeLogger<UpstreamResolver>();
         var options = new UpstreamOptions { Servers = [UpstreamServer.Plain(upstream.EndPoint)], AttemptTimeout = TimeSpan.FromMilliseconds(100), Timeout = TimeSpan.FromMilliseconds(200) };
-        var resolver = new UpstreamResolver(options, new UpstreamFactory(new SocketUdpExchange()), logger, TestMeters.Factory());
+        await using var resolver = new UpstreamResolver(options, new UpstreamFactory(new SocketUdpExchange()), logger, TestMeters.Factory());
 
         Assert.IsNotNull(await AskAsync(resolver, "before.example"));
         upstream.Handler = _ => FakeReply.Drop;
@@ -54,7 +54,7 @@ public sealed class UpstreamHealthLogTests
         await using var upstream = new FakeUpstream();
         var logger = new FakeLogger<UpstreamResolver>();
         var options = new UpstreamOptions { Servers = [UpstreamServer.Plain(upstream.EndPoint)], AttemptTimeout = TimeSpan.FromMilliseconds(100), Timeout = TimeSpan.FromMilliseconds(200) };
-        var resolver = new UpstreamResolver(options, new UpstreamFactory(new SocketUdpExchange()), logger, TestMeters.Factory());
+        await using var resolver = new UpstreamResolver(options, new UpstreamFactory(new SocketUdpExchange()), logger, TestMeters.Factory());
 
         for (int round = 0; round < 3; round++)
         {
@@ -70,5 +70,32 @@ public sealed class UpstreamHealthLogTests
         }
 
         Assert.IsEmpty(logger.Collector.GetSnapshot().Where(r => r.Level >= LogLevel.Information).Select(r => r.Message));
+    }
+
+    [TestMethod]
+    public async Task DownServer_IsBroughtBackByTheProbe_WithoutAClientQuery_LoggedOnce()
+    {
+        await using var upstream = new FakeUpstream { Handler = _ => FakeReply.Drop };
+        var logger = new FakeLogger<UpstreamResolver>();
+        var options = new UpstreamOptions { Servers = [UpstreamServer.Plain(upstream.EndPoint)], AttemptTimeout = TimeSpan.FromMilliseconds(100), Timeout = TimeSpan.FromMilliseconds(200) };
+        await using var resolver = new UpstreamResolver(options, new UpstreamFactory(new SocketUdpExchange()), logger, TestMeters.Factory());
+        for (int i = 0; i < UpstreamHealth.DownAfter; i++)
+        {
+            Assert.IsNull(await AskAsync(resolver, $"down{i}.example"));
+        }
+
+        upstream.Handler = FakeUpstream.DefaultAnswer;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!resolver.Status().Single().Healthy)
+        {
+            Assert.IsLessThan(20, clock.Elapsed.TotalSeconds, "the probe should bring it back");
+            await Task.Delay(20);
+        }
+
+        List<FakeLogRecord> records = [.. logger.Collector.GetSnapshot().Where(r => r.Level >= LogLevel.Information)];
+        Assert.HasCount(2, records, string.Join("\n", records.Select(r => r.Message)));
+        Assert.AreEqual(LogEventIds.Upstreams + 5, records[1].Id.Id);
+        StringAssert.Contains(records[1].Message, $"{UpstreamHealth.DownAfter} attempts without an answer", "probes are not counted as client attempts");
+        Assert.AreEqual(UpstreamHealth.DownAfter, upstream.Received.Count(q => q.Name.StartsWith("down", StringComparison.Ordinal)));
     }
 }
