@@ -129,4 +129,21 @@ public sealed class ServeStaleTests
         Assert.IsTrue(stale.GetMeasurementSnapshot().Any(m => (string?)m.Tags["reason"] == "timeout"), "served because no upstream answered within the client wait");
         Assert.IsTrue(upstream.Received.Count(q => q.Name == "up.example") >= 2, "the refresh was asked upstream");
     }
+
+    [TestMethod]
+    public async Task SlowUpstream_TheExchangeTheClientStoppedWaitingFor_RefreshesTheCache()
+    {
+        await using var upstream = new FakeUpstream { Handler = q => ShortLived(q) };
+        await using RunningDaemon daemon = await StartAsync(upstream, ("Upstreams:Timeout", "20s"), ("Upstreams:AttemptTimeout", "20s"));
+        Assert.AreEqual("NOERROR", (await Dig.RunAsync(daemon.EndPoint, "up.example", "A")).Status);
+        upstream.Handler = q => new FakeReply(ShortLived(q, ttl: 300).Bytes, Delay: TimeSpan.FromSeconds(2.5));
+
+        DigResult stale = await DigUntilAsync(daemon, d => d.Output.Contains(Stale, StringComparison.Ordinal) || d.Status is null, "up.example", "A");
+        DigResult fresh = await DigUntilAsync(daemon, d => d.Status == "NOERROR" && !d.Output.Contains("EDE:", StringComparison.Ordinal), "up.example", "A");
+
+        StringAssert.Contains(stale.Output, Stale, "the upstream answers after the client wait");
+        Assert.DoesNotContain("EDE:", fresh.Output);
+        Assert.IsGreaterThan(30, Ttl(fresh.Answers.Single()), "the refreshed answer, not the stale one");
+        Assert.AreEqual(2, upstream.Received.Count(q => q.Name == "up.example"), "the first query, then the one exchange that went on after the stale answer and refreshed the cache");
+    }
 }
