@@ -21,8 +21,8 @@ namespace MiSinkhole.Core.Stages.Forward;
 /// question, it is served (TTL <c>Cache:StaleTtl</c>, Extended DNS Error 3, <see cref="Outcome.Stale"/>)
 /// instead of SERVFAIL when every upstream fails, and instead of waiting when none has answered
 /// within <see cref="StaleClientWait"/>; the exchange goes on and its answer is stored when it comes.
-/// After a failed refresh the entry is served stale at once for <see cref="DnsCache.FailureRecheck"/>
-/// while a background refresh (<see cref="CacheRefresher"/>) tries again.
+/// After a failed refresh the entry is served stale at once for <see cref="DnsCache.FailureRecheck"/>,
+/// taking no place in the upstream budget, while a background refresh (<see cref="CacheRefresher"/>) tries again.
 /// </para>
 /// </summary>
 public sealed partial class ForwardStage : IQueryStage
@@ -59,20 +59,20 @@ public sealed partial class ForwardStage : IQueryStage
 
     public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
     {
-        int slot = _limits.TryEnterUpstream(context.Client, context.Transport);
-        if (slot < ClientLimiter.Untracked)
-        {
-            TurnAway(context, slot);
-            return default;
-        }
-
         ref DnsQuery query = ref context.Query;
         CacheEntry? stale = _cache.ServeStale ? _cache.FindStale(context.QueryName, query.Type, query.Class, query.DnssecOk, query.CheckingDisabled) : null;
         if (stale is not null && _cache.FailedRecently(stale) && ServeStale(context, stale, timedOut: false))
         {
-            // Upstreams just failed to refresh this: answer at once, try again in the background.
-            _limits.ExitUpstream(slot, context.Transport);
+            // Upstreams just failed to refresh this: answer at once, without a place in the
+            // upstream budget (an outage fills it), and try again in the background.
             _refresher?.TryStart(context.QueryName, query.Type, query.Class, query.DnssecOk, query.CheckingDisabled, RefreshReason.Stale, stale);
+            return default;
+        }
+
+        int slot = _limits.TryEnterUpstream(context.Client, context.Transport);
+        if (slot < ClientLimiter.Untracked)
+        {
+            TurnAway(context, slot);
             return default;
         }
 
