@@ -57,6 +57,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IUdpExchange>(_ => EpollUdpExchange.IsSupported ? new EpollUdpExchange() : new SocketUdpExchange());
         services.AddSingleton<UpstreamFactory>();
         services.AddSingleton<UpstreamResolver>();
+        services.AddSingleton<CacheRefresher>();
         services.AddSingleton<ClientLimiter>();
         services.AddMetrics();
         services.AddSingleton<QueryMetrics>();

@@ -178,10 +178,22 @@ public sealed class DnsAnswer
     /// when the client sent EDNS. Returns the length, or -1 when the destination (or a 65535-byte
     /// DNS message) is too small.
     /// </summary>
-    public int WriteTo(Span<byte> destination, ReadOnlySpan<byte> request, in DnsQuery query, uint elapsedSeconds, uint minTtl, uint maxTtl)
+    public int WriteTo(Span<byte> destination, ReadOnlySpan<byte> request, in DnsQuery query, uint elapsedSeconds, uint minTtl, uint maxTtl) =>
+        Write(destination, request, query, elapsedSeconds, minTtl, maxTtl, 0);
+
+    /// <summary>
+    /// Writes this answer, expired, as a stale answer (RFC 8767): every TTL is
+    /// <paramref name="staleTtl"/>, and a client that sent EDNS gets Extended DNS Error 3 (Stale
+    /// Answer), or 19 (Stale NXDOMAIN Answer) for an NXDOMAIN (RFC 8914). Returns the length, or -1
+    /// as <see cref="WriteTo"/>.
+    /// </summary>
+    public int WriteStaleTo(Span<byte> destination, ReadOnlySpan<byte> request, in DnsQuery query, uint staleTtl) =>
+        Write(destination, request, query, 0, staleTtl, staleTtl, Rcode == DnsResponseCode.NxDomain ? DnsConstants.EdeStaleNxDomainAnswer : DnsConstants.EdeStaleAnswer);
+
+    private int Write(Span<byte> destination, ReadOnlySpan<byte> request, in DnsQuery query, uint elapsedSeconds, uint minTtl, uint maxTtl, ushort edeCode)
     {
         byte[] message = Message;
-        int needed = message.Length + (query.HasEdns ? 11 : 0);
+        int needed = message.Length + (query.HasEdns ? (edeCode > 0 ? 17 : 11) : 0);
         if (needed > destination.Length || needed > DnsConstants.MaxMessageSize || query.QuestionLength != QuestionLength)
         {
             return -1; // does not fit (not even a TCP frame can carry more than 65535 bytes)
@@ -210,7 +222,7 @@ public sealed class DnsAnswer
         int length = message.Length;
         if (query.HasEdns)
         {
-            length = DnsResponseWriter.AppendOpt(destination, length, query, 0, 0, default);
+            length = DnsResponseWriter.AppendOpt(destination, length, query, 0, edeCode, default);
         }
 
         return length;

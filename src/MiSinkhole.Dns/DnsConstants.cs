@@ -16,6 +16,12 @@ public static class DnsConstants
     /// <summary>EDNS option code of Extended DNS Errors (RFC 8914).</summary>
     public const ushort EdeOptionCode = 15;
 
+    /// <summary>EDE info code 3: Stale Answer (RFC 8767: served past its TTL because no upstream answered in time).</summary>
+    public const ushort EdeStaleAnswer = 3;
+
+    /// <summary>EDE info code 19: Stale NXDOMAIN Answer (RFC 8914: a cached NXDOMAIN served past its TTL).</summary>
+    public const ushort EdeStaleNxDomainAnswer = 19;
+
     /// <summary>EDE info code 15: Blocked.</summary>
     public const ushort EdeBlocked = 15;
 

@@ -18,22 +18,26 @@ public sealed class FakeUpstream : IAsyncDisposable
     private readonly Task _udpLoop;
     private readonly Task _tcpLoop;
 
-    public FakeUpstream(string address = "127.0.0.1")
+    /// <param name="address">The loopback address to listen on.</param>
+    /// <param name="port">0 for a free port; a given one to come back where a stopped upstream was (an upstream that recovers).</param>
+    public FakeUpstream(string address = "127.0.0.1", int port = 0)
     {
+        int wanted = port;
         for (int attempt = 0; ; attempt++)
         {
-            var udp = new UdpClient(new IPEndPoint(IPAddress.Parse(address), 0));
-            int port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
+            var udp = new UdpClient(new IPEndPoint(IPAddress.Parse(address), wanted));
+            port = ((IPEndPoint)udp.Client.LocalEndPoint!).Port;
             try
             {
                 var tcp = new TcpListener(IPAddress.Parse(address), port);
+                tcp.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
                 tcp.Start();
                 _udp = udp;
                 _tcp = tcp;
                 EndPoint = new IPEndPoint(IPAddress.Parse(address), port);
                 break;
             }
-            catch (SocketException) when (attempt < 20)
+            catch (SocketException) when (attempt < 20 && wanted == 0)
             {
                 udp.Dispose();
             }

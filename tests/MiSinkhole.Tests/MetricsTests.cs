@@ -9,7 +9,7 @@ namespace MiSinkhole.Tests;
 public sealed partial class MetricsTests
 {
     private static readonly string[] QueryTypes = ["A", "AAAA", "HTTPS", "SVCB", "CNAME", "MX", "TXT", "PTR", "SRV", "NS", "SOA", "ANY", "other"];
-    private static readonly string[] Outcomes = ["blocked", "cached", "forwarded", "failed", "refused", "formerr", "notimp", "dropped"];
+    private static readonly string[] Outcomes = ["blocked", "cached", "forwarded", "failed", "refused", "formerr", "notimp", "dropped", "stale"];
 
     /// <summary>
     /// Runs the daemon as its own process (metrics are per process: daemons hosted side by side

@@ -53,6 +53,9 @@ public static class LogEventIds
     /// <summary>Upstream servers.</summary>
     public const int Upstreams = 3000;
 
+    /// <summary>The answer cache's serve-stale and background refreshes (prefetch).</summary>
+    public const int Cache = 3600;
+
     /// <summary>Size of each owner's block.</summary>
     public const int BlockSize = 100;
 }

@@ -21,6 +21,7 @@ public static class MetricLabels
         Pipeline.Outcome.NotImp => "notimp",
         Pipeline.Outcome.Dropped => "dropped",
         Pipeline.Outcome.Limited => "limited",
+        Pipeline.Outcome.Stale => "stale",
         _ => "none",
     };
 

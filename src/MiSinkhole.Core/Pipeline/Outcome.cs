@@ -15,4 +15,7 @@ public enum Outcome
 
     /// <summary>Turned away by the <c>RateLimit</c> section (<see cref="QueryContext.Limit"/> says why): dropped, truncated or refused.</summary>
     Limited,
+
+    /// <summary>An expired cached answer served because no upstream answered in time (RFC 8767 serve-stale; TTL <c>Cache:StaleTtl</c>, EDE 3).</summary>
+    Stale,
 }

@@ -12,7 +12,7 @@ public sealed class SectionKeysTests
     [DataRow("Dns:Bogus", "Dns:Bogus: unknown key (known: Listen, AllowedClients, UdpThreads, MaxInFlight, MaxUdpSize, TcpIdleTimeout, TcpMaxConnections, TcpMaxPipelined, TcpMaxConnectionsPerClient, TcpMaxWriteBuffer)")]
     [DataRow("RateLimit:Bogus", "RateLimit:Bogus: unknown key (known: Rate, Burst, IPv4Prefix, IPv6Prefix, Exempt, Action, UpstreamShare)")]
     [DataRow("Upstreams:Bogus", "Upstreams:Bogus: unknown key (known: Servers, AttemptTimeout, Timeout, Bootstrap, CaFile, Strategy, Conditional)")]
-    [DataRow("Cache:Bogus", "Cache:Bogus: unknown key (known: MaxEntries, MaxBytes, MinTtl, MaxTtl, MaxNegativeTtl)")]
+    [DataRow("Cache:Bogus", "Cache:Bogus: unknown key (known: MaxEntries, MaxBytes, MinTtl, MaxTtl, MaxNegativeTtl, ServeStale, StaleTtl, StaleMaxAge, Prefetch)")]
     [DataRow("Http:Bogus", "Http:Bogus: unknown key (known: Listen, ApiToken, TrustLoopback, MetricsToken, AllowedHosts)")]
     [DataRow("QueryLog:Bogus", "QueryLog:Bogus: unknown key (known: Path, Record, AnonymizeClients, Retention, FlushInterval, QueueSize, MaxBytes, Collapse)")]
     [DataRow("Logging:Bogus", "Logging:Bogus: unknown key (known: LogLevel)")]

@@ -23,7 +23,10 @@ internal sealed class CacheShard
     /// <summary>The bytes its entries hold (<see cref="CacheEntry.Bytes"/>); read without the lock.</summary>
     public long Bytes => Volatile.Read(ref _bytes);
 
-    /// <summary>Finds a live entry and marks it recently used; removes it when expired. Caller holds the lock.</summary>
+    /// <summary>
+    /// Finds a live entry and marks it recently used. An expired one is not found; it stays (for
+    /// <see cref="FindStale"/>) until past <see cref="CacheEntry.StaleUntil"/>, then it is removed. Caller holds the lock.
+    /// </summary>
     public CacheEntry? Find(ulong key, long now)
     {
         if (!_entries.TryGetValue(key, out CacheEntry? entry))
@@ -33,16 +36,33 @@ internal sealed class CacheShard
 
         if (now >= entry.ExpiresAt)
         {
+            if (now >= entry.StaleUntil)
+            {
+                Remove(entry);
+            }
+
+            return null;
+        }
+
+        Touch(entry);
+        return entry;
+    }
+
+    /// <summary>Finds an entry that may still be served stale (expired or not) and marks it recently used. Caller holds the lock.</summary>
+    public CacheEntry? FindStale(ulong key, long now)
+    {
+        if (!_entries.TryGetValue(key, out CacheEntry? entry))
+        {
+            return null;
+        }
+
+        if (now >= entry.StaleUntil)
+        {
             Remove(entry);
             return null;
         }
 
-        if (_head != entry)
-        {
-            Unlink(entry);
-            PushFront(entry);
-        }
-
+        Touch(entry);
         return entry;
     }
 
@@ -51,6 +71,11 @@ internal sealed class CacheShard
     {
         if (_entries.TryGetValue(entry.Key, out CacheEntry? old))
         {
+            if (old.Matches(entry.Name, entry.Type, entry.Class, entry.Flags))
+            {
+                entry.TakeHits(old);
+            }
+
             Remove(old);
         }
 
@@ -60,6 +85,15 @@ internal sealed class CacheShard
         while ((_entries.Count > _capacity || _bytes > _maxBytes) && _tail is not null)
         {
             Remove(_tail);
+        }
+    }
+
+    private void Touch(CacheEntry entry)
+    {
+        if (_head != entry)
+        {
+            Unlink(entry);
+            PushFront(entry);
         }
     }
 

@@ -8,17 +8,28 @@ namespace MiSinkhole.Core.Stages.Cache;
 /// <summary>
 /// After policy and inspection, before forwarding: a hit is answered here on the receive thread
 /// (ID and question case patched, TTLs counted down, zero allocations); a miss goes on and the
-/// forwarded answer is stored on the way back.
+/// forwarded answer is stored on the way back. A hit that finds a popular entry about to expire
+/// starts its prefetch (<see cref="CacheRefresher"/>), unless a CNAME target of the answer is
+/// blocked for this client (the inspect stage turns such a hit into a sinkhole answer: a name whose
+/// answers are blocked is not asked again upstream on its behalf).
 /// </summary>
 public sealed class CacheStage : IQueryStage
 {
     private readonly DnsCache _cache;
+    private readonly CacheRefresher? _refresher;
     private readonly StripedCounter _hits = new();
     private readonly StripedCounter _misses = new();
 
+    /// <summary>Without prefetch.</summary>
     public CacheStage(DnsCache cache, IMeterFactory meterFactory)
+        : this(cache, meterFactory, null)
+    {
+    }
+
+    public CacheStage(DnsCache cache, IMeterFactory meterFactory, CacheRefresher? refresher)
     {
         _cache = cache;
+        _refresher = refresher;
         Meter meter = meterFactory.Create(SinkholeMeter.Name);
         meter.CreateObservableCounter("misinkhole.cache.hits", () => _hits.Value, description: "Queries answered from the cache.");
         meter.CreateObservableCounter("misinkhole.cache.misses", () => _misses.Value, description: "Queries the cache could not answer (forwarded upstream).");
@@ -27,7 +38,7 @@ public sealed class CacheStage : IQueryStage
     public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
     {
         ref DnsQuery query = ref context.Query;
-        if (_cache.TryGet(context.QueryName, query.Type, query.Class, query.DnssecOk, query.CheckingDisabled, out DnsAnswer? answer, out uint elapsed))
+        if (_cache.TryGet(context.QueryName, query.Type, query.Class, query.DnssecOk, query.CheckingDisabled, out DnsAnswer? answer, out uint elapsed, out bool prefetch))
         {
             context.EnsureResponseCapacity(answer!.Message.Length + 16);
             (uint minTtl, uint maxTtl) = _cache.TtlBounds(answer);
@@ -38,6 +49,11 @@ public sealed class CacheStage : IQueryStage
                 context.Answer = answer;
                 context.Outcome = Outcome.Cached;
                 _hits.Increment();
+                if (prefetch)
+                {
+                    Prefetch(context, answer);
+                }
+
                 return default;
             }
         }
@@ -53,6 +69,36 @@ public sealed class CacheStage : IQueryStage
         return default;
     }
 
+    private void Prefetch(QueryContext context, DnsAnswer answer)
+    {
+        if (_refresher is null || CnameTargetBlocked(context, answer))
+        {
+            return;
+        }
+
+        ref DnsQuery query = ref context.Query;
+        _refresher.TryStart(context.QueryName, query.Type, query.Class, query.DnssecOk, query.CheckingDisabled, RefreshReason.Prefetch);
+    }
+
+    /// <summary>What the inspect stage will decide of this hit: a CNAME target blocked for this client (a name the policy allows is not inspected).</summary>
+    private static bool CnameTargetBlocked(QueryContext context, DnsAnswer answer)
+    {
+        if (answer.CnameTargets.Length == 0 || context.PolicyAction == PolicyAction.Allowed || context.Config is not { } config)
+        {
+            return false;
+        }
+
+        foreach (byte[] target in answer.CnameTargets)
+        {
+            if (context.ClientPolicy.Decide(config.Rules.Match(target, context.Query.Type)).Action == PolicyAction.Blocked)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private async ValueTask AwaitAndStore(ValueTask pending, QueryContext context)
     {
         await pending.ConfigureAwait(false);
@@ -61,7 +107,7 @@ public sealed class CacheStage : IQueryStage
 
     private void Store(QueryContext context)
     {
-        if (context.Outcome is Outcome.Forwarded or Outcome.Failed)
+        if (context.Outcome is Outcome.Forwarded or Outcome.Failed or Outcome.Stale)
         {
             _misses.Increment();
         }

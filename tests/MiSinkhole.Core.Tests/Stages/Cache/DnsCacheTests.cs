@@ -27,7 +27,7 @@ public sealed class DnsCacheTests
         return DnsAnswer.TryParse(response.ToArray(), DnsName.FromText(name), 1, 1)!;
     }
 
-    private static (DnsCache Cache, FakeTimeProvider Time) Create(int maxEntries = 100, int minTtl = 0, int maxTtl = 86400, long maxBytes = 32 << 20, int maxNegativeTtl = 3600)
+    private static (DnsCache Cache, FakeTimeProvider Time) Create(int maxEntries = 100, int minTtl = 0, int maxTtl = 86400, long maxBytes = 32 << 20, int maxNegativeTtl = 3600, bool serveStale = true)
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-24T12:00:00Z", System.Globalization.CultureInfo.InvariantCulture));
         var options = new CacheOptions
@@ -37,6 +37,7 @@ public sealed class DnsCacheTests
             MinTtl = TimeSpan.FromSeconds(minTtl),
             MaxTtl = TimeSpan.FromSeconds(maxTtl),
             MaxNegativeTtl = TimeSpan.FromSeconds(maxNegativeTtl),
+            ServeStale = serveStale,
         };
         return (new DnsCache(options, time, TestMeters.Factory()), time);
     }
@@ -55,7 +56,7 @@ public sealed class DnsCacheTests
     [TestMethod]
     public void PositiveAnswer_LivesForItsTtl_AndReportsElapsedSeconds()
     {
-        (DnsCache cache, FakeTimeProvider time) = Create();
+        (DnsCache cache, FakeTimeProvider time) = Create(serveStale: false);
         Assert.IsTrue(cache.Set(Name, 1, 1, false, false, Answer(60)));
 
         time.Advance(TimeSpan.FromSeconds(59.5));
@@ -65,7 +66,7 @@ public sealed class DnsCacheTests
 
         time.Advance(TimeSpan.FromSeconds(0.5));
         Assert.IsFalse(cache.TryGet(Name, 1, 1, false, false, out _, out _));
-        Assert.AreEqual(0, cache.Count, "expired entries are removed when found");
+        Assert.AreEqual(0, cache.Count, "without serve-stale, expired entries are removed when found");
     }
 
     [TestMethod]
@@ -154,7 +155,7 @@ public sealed class DnsCacheTests
     [TestMethod]
     public void Bytes_CountTheWholeEntry_AndAreGivenBackOnEviction()
     {
-        (DnsCache cache, FakeTimeProvider time) = Create();
+        (DnsCache cache, FakeTimeProvider time) = Create(serveStale: false);
         DnsAnswer answer = BigAnswer("www.example.com", 20);
         cache.Set(Name, 1, 1, false, false, answer);
 
