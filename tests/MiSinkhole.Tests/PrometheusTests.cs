@@ -30,9 +30,15 @@ public sealed partial class PrometheusTests
         Assert.AreEqual(0, await RunAsync("promtool", "check", "config", RepositoryPaths.File("config", "prometheus", "prometheus.yml")), "promtool check config");
         Assert.AreEqual(0, await RunAsync("promtool", "check", "config", RepositoryPaths.File("config", "prometheus", "compose.yml")), "promtool check config (compose)");
 
+        int staleAnswered = 0;
         await using var upstream = new FakeUpstream
         {
-            Handler = q => q.Name.StartsWith("fail", StringComparison.Ordinal) ? RawMessage.ResponseTo(q.Raw, rcode: 2).ToArray() : FakeUpstream.DefaultAnswer(q),
+            // "stale…" is answered once with a 1 s TTL, then SERVFAIL: the expired answer is served stale.
+            Handler = q => q.Name.StartsWith("fail", StringComparison.Ordinal)
+                || (q.Name.StartsWith("stale", StringComparison.Ordinal) && Interlocked.Exchange(ref staleAnswered, 1) == 1)
+                ? (FakeReply)RawMessage.ResponseTo(q.Raw, rcode: 2).ToArray()
+                : q.Name.StartsWith("stale", StringComparison.Ordinal) ? (FakeReply)RawMessage.ResponseTo(q.Raw).A(null, 1, "192.0.2.9").ToArray()
+                : FakeUpstream.DefaultAnswer(q),
         };
         using var goodList = new FakeListServer { Body = "ads.example.net\nmore.ads.example.net\n" };
         using var badList = new FakeListServer { Status = 500 };
@@ -127,6 +133,7 @@ public sealed partial class PrometheusTests
         {
             await RawClient.UdpAsync(server, RawMessage.Query(names[i % names.Length], 1, i), TimeSpan.FromSeconds(1), clients[i % clients.Length]);
             await RawClient.UdpAsync(server, RawMessage.Query($"unique{i}.example.org", 28, i), TimeSpan.FromSeconds(1), clients[i % clients.Length]);
+            await RawClient.UdpAsync(server, RawMessage.Query(i % 2 == 0 ? "stale.example.org" : "4.3.2.10.in-addr.arpa", (ushort)(i % 2 == 0 ? 1 : 12), i), TimeSpan.FromSeconds(1), clients[i % clients.Length]);
             if (i % 20 == 0)
             {
                 await Task.Delay(50, CancellationToken.None);
