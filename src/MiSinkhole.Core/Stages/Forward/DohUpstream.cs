@@ -64,12 +64,7 @@ public sealed partial class DohUpstream : IUpstream
                 AllowTlsResume = true,
             },
         };
-        _client = new HttpClient(handler)
-        {
-            Timeout = Timeout.InfiniteTimeSpan,
-            DefaultRequestVersion = HttpVersion.Version20,
-            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-        };
+        _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     public UpstreamServer Server { get; }
@@ -80,6 +75,8 @@ public sealed partial class DohUpstream : IUpstream
         byte[] query = UpstreamQuery.Build(0, name, type, @class, dnssecOk, checkingDisabled);
         using var request = new HttpRequestMessage(HttpMethod.Post, _url)
         {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             Content = new ByteArrayContent(query) { Headers = { ContentType = DnsMessage } },
             Headers = { Accept = { new MediaTypeWithQualityHeaderValue("application/dns-message") } },
         };
@@ -120,6 +117,7 @@ public sealed partial class DohUpstream : IUpstream
         {
             return null; // out of time
         }
+
     }
 
     /// <summary>Reads the body (at most <see cref="MaxAnswer"/> bytes) and validates it: ID 0 and our question.</summary>
