@@ -104,6 +104,7 @@ public sealed class DotTests
         await using UnboundTlsServer unbound = await UnboundTlsServer.StartAsync(setup.Authoritative, setup.Server, idleTimeout: TimeSpan.FromMilliseconds(500));
         await using RunningDaemon daemon = await RunningDaemon.StartAsync(setup.Config(unbound.TlsUpstream(TlsUpstreamSetup.TlsName)).Values);
         using var connections = TlsUpstreamSetup.Counter(daemon, "misinkhole.upstream.connections");
+        using var resumed = TlsUpstreamSetup.Counter(daemon, "misinkhole.upstream.tls_resumed");
         DotUpstream dot = daemon.Get<UpstreamFactory>().Created.OfType<DotUpstream>().Single();
 
         Assert.AreEqual("NOERROR", (await Dig.RunAsync(daemon.EndPoint, "first.example", "A")).Status);
@@ -117,6 +118,7 @@ public sealed class DotTests
         Assert.AreEqual("NOERROR", second.Status, second.Output);
         Assert.AreEqual(2, TlsUpstreamSetup.Sum(connections));
         Assert.AreEqual(1, await unbound.StatAsync("num.query.tls.resume"), "the second connection resumed the first one's TLS session");
+        Assert.AreEqual(1, TlsUpstreamSetup.Sum(resumed), "and the daemon saw it resume (the first handshake was a full one)");
     }
 
     [TestMethod]

@@ -161,7 +161,13 @@ public sealed partial class DohUpstream : IUpstream
             System.Net.Sockets.Socket socket = await UpstreamSockets.ConnectAsync(Server, _bootstrap, token).ConfigureAwait(false);
             _metrics.ConnectionOpened(Server);
             context.InitialRequestMessage.Options.Set(OpenedConnection, true);
-            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            return new ObservedStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: true), resumed =>
+            {
+                if (resumed)
+                {
+                    _metrics.Resumed(Server);
+                }
+            });
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

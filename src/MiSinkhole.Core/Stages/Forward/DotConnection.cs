@@ -72,7 +72,14 @@ internal sealed class DotConnection : IAsyncDisposable
     {
         Socket socket = await UpstreamSockets.ConnectAsync(server, bootstrap, token).ConfigureAwait(false);
         metrics.ConnectionOpened(server);
-        var tls = new SslStream(new NetworkStream(socket, ownsSocket: true), leaveInnerStreamOpen: false);
+        var observed = new ObservedStream(new NetworkStream(socket, ownsSocket: true), resumed =>
+        {
+            if (resumed)
+            {
+                metrics.Resumed(server);
+            }
+        });
+        var tls = new SslStream(observed, leaveInnerStreamOpen: false);
         try
         {
             await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions

@@ -7,7 +7,7 @@ namespace MiSinkhole.Core.Stages.Forward;
 /// <summary>
 /// The connection instruments of DoT and DoH upstreams, labelled by upstream and protocol:
 /// connections opened, queries sent on a connection that was already open (reuses), TLS
-/// handshakes, and queries asked again on a fresh connection after a pooled one died.
+/// handshakes (and those the server resumed), and queries asked again on a fresh connection after a pooled one died.
 /// </summary>
 public sealed class UpstreamTransportMetrics
 {
@@ -15,12 +15,14 @@ public sealed class UpstreamTransportMetrics
     private readonly Counter<long> _reuses;
     private readonly Counter<long> _handshakes;
     private readonly Counter<long> _retries;
+    private readonly Counter<long> _resumed;
 
     public UpstreamTransportMetrics(Meter meter)
     {
         _connections = meter.CreateCounter<long>("misinkhole.upstream.connections", description: "Connections opened to DoT and DoH upstreams, by upstream and protocol.");
         _reuses = meter.CreateCounter<long>("misinkhole.upstream.connection_reuses", description: "Queries sent to DoT and DoH upstreams on a connection that was already open, by upstream and protocol.");
         _handshakes = meter.CreateCounter<long>("misinkhole.upstream.tls_handshakes", description: "TLS handshakes with DoT and DoH upstreams, by upstream, protocol and result (ok or failed).");
+        _resumed = meter.CreateCounter<long>("misinkhole.upstream.tls_resumed", description: "TLS handshakes with DoT and DoH upstreams in which the server resumed an earlier session, by upstream and protocol.");
         _retries = meter.CreateCounter<long>("misinkhole.upstream.retries", description: "Queries asked again on a fresh connection because the pooled one was dead, by upstream and protocol.");
     }
 
@@ -34,6 +36,9 @@ public sealed class UpstreamTransportMetrics
         tags.Add("result", ok ? "ok" : "failed");
         _handshakes.Add(1, tags);
     }
+
+    /// <summary>The server resumed a session (seen in its ServerHello, <see cref="TlsResumption"/>).</summary>
+    public void Resumed(UpstreamServer server) => _resumed.Add(1, Tags(server));
 
     public void Retried(UpstreamServer server) => _retries.Add(1, Tags(server));
 
