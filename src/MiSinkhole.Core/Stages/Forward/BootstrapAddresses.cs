@@ -62,14 +62,12 @@ public sealed partial class BootstrapAddresses : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
-            await _loop.ConfigureAwait(false);
+            await _loop.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
         {
-            // stopping
+            // stopping (a question still out ends with its own timeout)
         }
-
-        _stop.Dispose();
     }
 
     private async Task RunAsync()

@@ -56,7 +56,7 @@ public sealed partial class DohUpstream : IUpstream
             {
                 RemoteCertificateValidationCallback = (_, certificate, chain, errors) =>
                 {
-                    bool ok = certificates.Validate(certificate, chain, errors);
+                    bool ok = certificates.Validate(Server, certificate, chain, errors);
                     _metrics.Handshake(Server, ok);
                     return ok;
                 },

@@ -85,7 +85,7 @@ internal sealed class DotConnection : IAsyncDisposable
             await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
             {
                 TargetHost = server.TlsName,
-                RemoteCertificateValidationCallback = (_, certificate, chain, errors) => certificates.Validate(certificate, chain, errors),
+                RemoteCertificateValidationCallback = (_, certificate, chain, errors) => certificates.Validate(server, certificate, chain, errors),
                 CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
                 AllowTlsResume = true,
                 EnabledSslProtocols = SslProtocols.None,

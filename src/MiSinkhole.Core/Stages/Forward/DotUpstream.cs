@@ -135,8 +135,6 @@ public sealed partial class DotUpstream : IUpstream
         {
             await connection.DisposeAsync().ConfigureAwait(false);
         }
-
-        _disposed.Dispose();
     }
 
     /// <summary>

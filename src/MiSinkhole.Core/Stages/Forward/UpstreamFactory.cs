@@ -28,7 +28,7 @@ public sealed class UpstreamFactory : IAsyncDisposable, IDisposable
         _options = options ?? new UpstreamOptions();
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _meterFactory = meterFactory;
-        _certificates = new(() => new UpstreamCertificates(_options.CaFile));
+        _certificates = new(() => new UpstreamCertificates(_options.CaFile, _loggerFactory.CreateLogger<UpstreamCertificates>()));
         _metrics = new(() => new UpstreamTransportMetrics(UpstreamTransportMetrics.CreateMeter(_meterFactory)));
     }
 
