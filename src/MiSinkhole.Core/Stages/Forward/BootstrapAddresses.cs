@@ -30,8 +30,12 @@ public sealed partial class BootstrapAddresses : IAsyncDisposable
     private readonly Task _loop;
     private volatile IPAddress[] _current = [];
 
-    public BootstrapAddresses(string host, IReadOnlyList<IPEndPoint> bootstrap, IUdpExchange udp, ILogger logger)
+    private readonly TimeSpan _minRefresh;
+
+    /// <param name="minRefresh">The floor of the TTL (<see cref="MinRefresh"/> unless a test asks for less).</param>
+    public BootstrapAddresses(string host, IReadOnlyList<IPEndPoint> bootstrap, IUdpExchange udp, ILogger logger, TimeSpan? minRefresh = null)
     {
+        _minRefresh = minRefresh ?? MinRefresh;
         Host = host;
         _name = DnsName.FromText(host.ToLowerInvariant());
         _servers = [.. bootstrap.Select(b => new PlainUpstream(UpstreamServer.Plain(b), udp))];
@@ -81,7 +85,7 @@ public sealed partial class BootstrapAddresses : IAsyncDisposable
             {
                 bool changed = !addresses.SequenceEqual(_current);
                 _current = addresses;
-                wait = TimeSpan.FromSeconds(Math.Clamp(ttl, MinRefresh.TotalSeconds, MaxRefresh.TotalSeconds));
+                wait = TimeSpan.FromSeconds(Math.Clamp(ttl, _minRefresh.TotalSeconds, MaxRefresh.TotalSeconds));
                 retry = FirstRetry;
                 if (changed)
                 {
