@@ -28,7 +28,12 @@ internal sealed class TlsUpstreamSetup : IAsyncDisposable
 
     public FakeUpstream Authoritative { get; } = new();
 
-    public TestConfig Config(params string[] upstreams) => new TestConfig().Upstream(upstreams).Set("Upstreams:CaFile", Certificates.CaFile);
+    /// <summary>
+    /// The upstreams, the test CA as <c>Upstreams:CaFile</c>, and a 2 s attempt (a handshake on a
+    /// loaded test machine takes longer than on a router; still less than dig's 3 s wait).
+    /// </summary>
+    public TestConfig Config(params string[] upstreams) => new TestConfig().Upstream(upstreams).Set("Upstreams:CaFile", Certificates.CaFile)
+        .Set("Upstreams:AttemptTimeout", "2s").Set("Upstreams:Timeout", "2s");
 
     /// <summary>The sum of one of the daemon's counters (e.g. <c>misinkhole.upstream.connections</c>) since <paramref name="collector"/> began.</summary>
     public static long Sum(MetricCollector<long> collector, string? result = null) =>
