@@ -34,6 +34,22 @@ public sealed class DohTests
     }
 
     [TestMethod]
+    public async Task RestartedUpstream_IsReconnected()
+    {
+        await using var setup = new TlsUpstreamSetup();
+        await using UnboundTlsServer unbound = await UnboundTlsServer.StartAsync(setup.Authoritative, setup.Server);
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(setup.Config(unbound.HttpsUpstream()).Values);
+        using var connections = TlsUpstreamSetup.Counter(daemon, "misinkhole.upstream.connections");
+        Assert.AreEqual("NOERROR", (await Dig.RunAsync(daemon.EndPoint, "before.example", "A")).Status);
+
+        await unbound.RestartAsync();
+        DigResult after = await Dig.RunAsync(daemon.EndPoint, "after.example", "A");
+
+        Assert.AreEqual("NOERROR", after.Status, after.Output);
+        Assert.AreEqual(2, TlsUpstreamSetup.Sum(connections), "the dead connection was replaced");
+    }
+
+    [TestMethod]
     public async Task WrongName_IsRefused()
     {
         await using var setup = new TlsUpstreamSetup();
