@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -34,8 +35,8 @@ public sealed class FakeDohServer : IAsyncDisposable
     /// <summary>The HTTP versions requests came in (e.g. HTTP/2).</summary>
     public ConcurrentQueue<string> Protocols { get; } = new();
 
-    /// <summary>What to answer a query with (the answer's bytes).</summary>
-    public Func<byte[], byte[]> Handler { get; set; } = query => FakeUpstream.DefaultAnswer(FakeQuery.Parse(query, tcp: true, new IPEndPoint(IPAddress.Loopback, 0))).Bytes!;
+    /// <summary>What to answer a query with (the answer's bytes); null closes the whole connection instead (TCP, not just the stream).</summary>
+    public Func<byte[], byte[]?> Handler { get; set; } = query => FakeUpstream.DefaultAnswer(FakeQuery.Parse(query, tcp: true, new IPEndPoint(IPAddress.Loopback, 0))).Bytes!;
 
     public string Url(string host = "127.0.0.1") => $"https://{host}:{Port}/dns-query";
 
@@ -57,7 +58,13 @@ public sealed class FakeDohServer : IAsyncDisposable
             byte[] query = body.ToArray();
             server!.Received.Enqueue(query);
             server.Protocols.Enqueue(context.Request.Protocol);
-            byte[] answer = server.Handler(query);
+            byte[]? answer = server.Handler(query);
+            if (answer is null)
+            {
+                context.Features.Get<IConnectionLifetimeFeature>()!.Abort();
+                return;
+            }
+
             context.Response.ContentType = "application/dns-message";
             context.Response.ContentLength = answer.Length;
             await context.Response.Body.WriteAsync(answer);

@@ -50,6 +50,28 @@ public sealed class DohTests
     }
 
     [TestMethod]
+    public async Task PooledConnectionDyingUnderAQuery_CostsOneRetry()
+    {
+        await using var setup = new TlsUpstreamSetup();
+        await using FakeDohServer doh = await FakeDohServer.StartAsync(setup.Server.Certificate);
+        Func<byte[], byte[]?> answer = doh.Handler;
+        int killed = 0;
+        doh.Handler = query => FakeQuery.Parse(query, tcp: true, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0)).Name == "dying.example"
+            && Interlocked.Exchange(ref killed, 1) == 0 ? null : answer(query);
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(setup.Config(doh.Url()).Values);
+        using var retries = TlsUpstreamSetup.Counter(daemon, "misinkhole.upstream.retries");
+        using var connections = TlsUpstreamSetup.Counter(daemon, "misinkhole.upstream.connections");
+        Assert.AreEqual("NOERROR", (await Dig.RunAsync(daemon.EndPoint, "pooled.example", "A")).Status);
+
+        DigResult dig = await Dig.RunAsync(daemon.EndPoint, "dying.example", "A");
+
+        Assert.AreEqual("dying.example. 300 IN A 192.0.2.1", dig.Answers.SingleOrDefault(), dig.Output);
+        Assert.AreEqual(1, TlsUpstreamSetup.Sum(retries));
+        Assert.AreEqual(2, TlsUpstreamSetup.Sum(connections), "asked again on a fresh connection");
+        Assert.AreEqual(3, doh.Received.Count);
+    }
+
+    [TestMethod]
     public async Task WrongName_IsRefused()
     {
         await using var setup = new TlsUpstreamSetup();

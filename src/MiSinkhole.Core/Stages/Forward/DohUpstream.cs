@@ -73,21 +73,9 @@ public sealed partial class DohUpstream : IUpstream
     {
         using var cts = new CancellationTokenSource(timeout);
         byte[] query = UpstreamQuery.Build(0, name, type, @class, dnssecOk, checkingDisabled);
-        using var request = new HttpRequestMessage(HttpMethod.Post, _url)
-        {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(query) { Headers = { ContentType = DnsMessage } },
-            Headers = { Accept = { new MediaTypeWithQualityHeaderValue("application/dns-message") } },
-        };
         try
         {
-            using HttpResponseMessage response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
-            if (!request.Options.TryGetValue(OpenedConnection, out bool opened) || !opened)
-            {
-                _metrics.ConnectionReused(Server);
-            }
-
+            using HttpResponseMessage response = await SendAsync(query, cts.Token).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 throw new HttpRequestException($"HTTP {(int)response.StatusCode}", null, response.StatusCode);
@@ -117,7 +105,42 @@ public sealed partial class DohUpstream : IUpstream
         {
             return null; // out of time
         }
+    }
 
+    /// <summary>
+    /// POSTs the query. When the pooled connection it went out on turns out dead (closed or reset
+    /// under it, which the handler does not retry once the request was sent), it is sent once more:
+    /// the handler puts it on a live connection, or opens a fresh one.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(byte[] query, CancellationToken token)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, _url)
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                Content = new ByteArrayContent(query) { Headers = { ContentType = DnsMessage } },
+                Headers = { Accept = { new MediaTypeWithQualityHeaderValue("application/dns-message") } },
+            };
+            try
+            {
+                HttpResponseMessage response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
+                if (!request.Options.TryGetValue(OpenedConnection, out bool opened) || !opened)
+                {
+                    _metrics.ConnectionReused(Server);
+                }
+
+                return response;
+            }
+            catch (HttpRequestException e) when (attempt == 0 && !token.IsCancellationRequested
+                && (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded || e.InnerException is IOException)
+                && !request.Options.TryGetValue(OpenedConnection, out _))
+            {
+                _metrics.Retried(Server);
+                LogRetry(Server, e.Message);
+            }
+        }
     }
 
     /// <summary>Reads the body (at most <see cref="MaxAnswer"/> bytes) and validates it: ID 0 and our question.</summary>
@@ -171,10 +194,14 @@ public sealed partial class DohUpstream : IUpstream
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            context.InitialRequestMessage.Options.Set(OpenedConnection, false); // not a dead pooled connection: no retry
             LogConnectFailed(Server, e.Message);
             throw;
         }
     }
+
+    [LoggerMessage(EventId = LogEventIds.UpstreamTransport + 21, Level = LogLevel.Debug, Message = "DoH {Server}: the pooled connection was dead ({Reason}); asking again")]
+    private partial void LogRetry(UpstreamServer server, string reason);
 
     [LoggerMessage(EventId = LogEventIds.UpstreamTransport + 20, Level = LogLevel.Debug, Message = "DoH {Server}: connecting failed: {Reason}")]
     private partial void LogConnectFailed(UpstreamServer server, string reason);
