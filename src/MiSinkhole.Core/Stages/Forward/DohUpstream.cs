@@ -48,9 +48,10 @@ public sealed partial class DohUpstream : IUpstream
             AutomaticDecompression = DecompressionMethods.None,
             EnableMultipleHttp2Connections = true,
             MaxResponseHeadersLength = 16,
-            KeepAlivePingDelay = TimeSpan.FromSeconds(15),
+            // An open connection that stopped answering is found by its PING within 15 s, idle or not.
+            KeepAlivePingDelay = TimeSpan.FromSeconds(10),
             KeepAlivePingTimeout = TimeSpan.FromSeconds(5),
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
             ConnectCallback = ConnectAsync,
             SslOptions = new SslClientAuthenticationOptions
             {
