@@ -29,13 +29,15 @@ public sealed partial class DotUpstream : IUpstream
     private readonly UpstreamTransportMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeSpan _connectTimeout;
+    private readonly TimeSpan _idleLimit;
     private readonly List<DotConnection> _connections = [];
     private readonly CancellationTokenSource _disposed = new();
     private Task<DotConnection>? _opening;
 
     public DotUpstream(UpstreamServer server, BootstrapAddresses? bootstrap, UpstreamCertificates certificates, UpstreamTransportMetrics metrics,
-        ILogger logger, TimeSpan connectTimeout)
+        ILogger logger, TimeSpan connectTimeout, TimeSpan? idleLimit = null)
     {
+        _idleLimit = idleLimit ?? IdleLimit;
         Server = server.Protocol == UpstreamProtocol.Tls ? server : throw new ArgumentException("not a tls:// upstream", nameof(server));
         _bootstrap = bootstrap;
         _certificates = certificates;
@@ -139,7 +141,7 @@ public sealed partial class DotUpstream : IUpstream
 
     /// <summary>
     /// The least busy open connection (unless <paramref name="fresh"/>), else the one being opened,
-    /// else a new one. Drops ended connections and closes those idle past <see cref="IdleLimit"/>.
+    /// else a new one. Drops ended connections and closes those idle past the idle limit.
     /// </summary>
     private async Task<DotConnection> GetConnectionAsync(bool fresh, CancellationToken token)
     {
@@ -151,7 +153,7 @@ public sealed partial class DotUpstream : IUpstream
             for (int i = _connections.Count - 1; i >= 0; i--)
             {
                 DotConnection connection = _connections[i];
-                if (connection.IsDead || (connection.InFlight == 0 && (connection.IsSuspect || connection.Idle >= IdleLimit)))
+                if (connection.IsDead || (connection.InFlight == 0 && (connection.IsSuspect || connection.Idle >= _idleLimit)))
                 {
                     _connections.RemoveAt(i);
                     (closing ??= []).Add(connection);
