@@ -53,6 +53,9 @@ public static class LogEventIds
     /// <summary>Upstream servers.</summary>
     public const int Upstreams = 3000;
 
+    /// <summary>DoT and DoH connections to upstreams, and the bootstrap of their addresses.</summary>
+    public const int UpstreamTransport = 3100;
+
     /// <summary>The answer cache's serve-stale and background refreshes (prefetch).</summary>
     public const int Cache = 3600;
 

@@ -63,7 +63,7 @@ public sealed class SinkholeConfigReaderTests
         {
             ["Dns:Listen:0"] = "localhost:53",
             ["Dns:Lisen:0"] = "0.0.0.0:53",
-            ["Upstreams:Servers:0"] = "https://dns.quad9.net/dns-query",
+            ["Upstreams:Servers:0"] = "quic://dns.quad9.net",
             ["Upstreams:Servers:1"] = "not-an-ip",
             ["Cache:MaxEntries"] = "lots",
             ["Lists:ads:Sources:0"] = "does-not-exist.txt",

@@ -40,7 +40,7 @@ public sealed record UpstreamOptions
         { "AttemptTimeout", (s, o) => o with { AttemptTimeout = s.Duration("AttemptTimeout", o.AttemptTimeout) } },
         { "Timeout", (s, o) => o with { Timeout = s.Duration("Timeout", o.Timeout) } },
         { "Bootstrap", ReadBootstrap },
-        { "CaFile", (s, o) => s["CaFile"] is { Length: > 0 } file ? o with { CaFile = s.FullPath(file) } : o },
+        { "CaFile", ReadCaFile },
         { "Strategy", (s, o) => o with { Strategy = s.Enum("Strategy", o.Strategy, "Failover, ParallelBest or LoadBalance") } },
         { "Conditional", ReadConditional },
     };
@@ -63,6 +63,26 @@ public sealed record UpstreamOptions
         return section.Section("Bootstrap").Value is not null || servers.Count > 0 ? options with { Bootstrap = servers } : options;
     }
 
+    private static UpstreamOptions ReadCaFile(ConfigSection section, UpstreamOptions options)
+    {
+        if (section["CaFile"] is not { Length: > 0 } file)
+        {
+            return options;
+        }
+
+        string path = section.FullPath(file);
+        try
+        {
+            _ = UpstreamCertificates.Load(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            section.Error("CaFile", $"'{file}': not a readable PEM file of CA certificates ({e.Message})");
+        }
+
+        return options with { CaFile = path };
+    }
+
     private static UpstreamOptions ReadConditional(ConfigSection section, UpstreamOptions options)
     {
         var routes = new Dictionary<string, IReadOnlyList<UpstreamServer>>(StringComparer.Ordinal);
@@ -82,10 +102,6 @@ public sealed record UpstreamOptions
                 if (!UpstreamServer.TryParse(value, out UpstreamServer server, out string error))
                 {
                     section.Error(key[(section.Path.Length + 1)..], error);
-                }
-                else if (server.Protocol != UpstreamProtocol.Plain)
-                {
-                    section.Error(key[(section.Path.Length + 1)..], $"'{value}': DoT and DoH upstreams are not supported in this version");
                 }
                 else
                 {
@@ -113,10 +129,6 @@ public sealed record UpstreamOptions
             if (!UpstreamServer.TryParse(value, out UpstreamServer server, out string error))
             {
                 section.Error(key, error);
-            }
-            else if (server.Protocol != UpstreamProtocol.Plain)
-            {
-                section.Error(key, $"'{value}': DoT and DoH upstreams are not supported in this version");
             }
             else
             {

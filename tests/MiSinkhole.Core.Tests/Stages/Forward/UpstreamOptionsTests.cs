@@ -33,7 +33,6 @@ public sealed class UpstreamOptionsTests
         {
             ["Upstreams:Strategy"] = "parallelbest",
             ["Upstreams:Bootstrap:0"] = "127.0.0.1:5353",
-            ["Upstreams:CaFile"] = "ca.pem",
             ["Upstreams:Conditional:LAN."] = "192.168.1.1",
             ["Upstreams:Conditional:1.168.192.in-addr.arpa:0"] = "192.168.1.1",
             ["Upstreams:Conditional:1.168.192.in-addr.arpa:1"] = "192.168.1.2:5353",
@@ -42,7 +41,6 @@ public sealed class UpstreamOptionsTests
         Assert.IsEmpty(problems, string.Join("\n", problems));
         Assert.AreEqual(UpstreamStrategy.ParallelBest, options.Strategy);
         Assert.AreEqual("127.0.0.1:5353", options.Bootstrap.Single().ToString());
-        Assert.AreEqual(Path.GetFullPath("/etc/misinkhole/ca.pem"), options.CaFile, "relative to the config file's folder");
         Assert.AreEqual("192.168.1.1:53", options.Conditional["lan"].Single().Label, "lowercase, no trailing dot, a single value or a list");
         CollectionAssert.AreEqual(new[] { "192.168.1.1:53", "192.168.1.2:5353" }, options.Conditional["1.168.192.in-addr.arpa"].Select(s => s.Label).ToArray());
     }

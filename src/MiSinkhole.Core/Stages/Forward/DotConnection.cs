@@ -1,0 +1,298 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Threading.Channels;
+using MiSinkhole.Dns;
+
+namespace MiSinkhole.Core.Stages.Forward;
+
+/// <summary>
+/// One TLS connection to a DoT upstream (RFC 7858): queries are written as they come (those
+/// waiting are coalesced into one TLS write), answers are read as they come and matched to their
+/// query by message ID (random, unique on the connection) and question, in any order. When the
+/// connection ends (EOF, reset, a write that fails) every query still waiting fails with an
+/// <see cref="IOException"/>, and it takes no new ones.
+/// </summary>
+internal sealed class DotConnection : IAsyncDisposable
+{
+    private const int MaxCoalesced = 16 * 1024;
+
+    private readonly Socket _socket;
+    private readonly SslStream _tls;
+    private readonly Dictionary<ushort, DotPending> _pending = [];
+    private readonly Channel<byte[]> _outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+    private readonly Task _reader;
+    private volatile bool _dead;
+    private volatile bool _suspect;
+    private long _lastActivity = Environment.TickCount64;
+    private long _lastReceive;
+    private long _sent;
+
+    private DotConnection(Socket socket, SslStream tls)
+    {
+        _socket = socket;
+        _tls = tls;
+        OpenedAt = Environment.TickCount64;
+        _writer = Task.Run(WriteLoopAsync);
+        _reader = Task.Run(ReadLoopAsync);
+    }
+
+    /// <summary>When the handshake completed (<see cref="Environment.TickCount64"/>).</summary>
+    public long OpenedAt { get; }
+
+    /// <summary>Ended: takes no queries.</summary>
+    public bool IsDead => _dead;
+
+    /// <summary>Still open, but a query on it got nothing while nothing else arrived either: takes no new queries.</summary>
+    public bool IsSuspect => _suspect;
+
+    public int InFlight
+    {
+        get
+        {
+            lock (_pending)
+            {
+                return _pending.Count;
+            }
+        }
+    }
+
+    /// <summary>How long nothing was sent or received, when nothing is in flight; zero while queries are.</summary>
+    public TimeSpan Idle => InFlight > 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastActivity));
+
+    /// <summary>Something arrived on the connection after <paramref name="tick"/>.</summary>
+    public bool ReceivedSince(long tick) => Interlocked.Read(ref _lastReceive) > tick;
+
+    /// <summary>Opens a TCP connection and completes the TLS handshake (name and chain verified by <paramref name="certificates"/>).</summary>
+    public static async Task<DotConnection> OpenAsync(UpstreamServer server, BootstrapAddresses? bootstrap, UpstreamCertificates certificates,
+        UpstreamTransportMetrics metrics, CancellationToken token)
+    {
+        Socket socket = await UpstreamSockets.ConnectAsync(server, bootstrap, token).ConfigureAwait(false);
+        metrics.ConnectionOpened(server);
+        var observed = new ObservedStream(new NetworkStream(socket, ownsSocket: true), resumed =>
+        {
+            if (resumed)
+            {
+                metrics.Resumed(server);
+            }
+        });
+        var tls = new SslStream(observed, leaveInnerStreamOpen: false);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = server.TlsName,
+                RemoteCertificateValidationCallback = (_, certificate, chain, errors) => certificates.Validate(server, certificate, chain, errors),
+                CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+                AllowTlsResume = true,
+                EnabledSslProtocols = SslProtocols.None,
+            }, token).ConfigureAwait(false);
+            metrics.Handshake(server, ok: true);
+        }
+        catch
+        {
+            metrics.Handshake(server, ok: false);
+            await tls.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return new DotConnection(socket, tls);
+    }
+
+    /// <summary>
+    /// Queues one query; false when the connection has ended or is suspect (ask another).
+    /// <paramref name="first"/> says whether it is the connection's first query (else a reuse).
+    /// </summary>
+    public bool TrySend(byte[] name, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled, out DotPending pending, out bool first)
+    {
+        pending = null!;
+        first = false;
+        lock (_pending)
+        {
+            if (_dead || _suspect || _pending.Count >= ushort.MaxValue / 2)
+            {
+                return false;
+            }
+
+            ushort id;
+            do
+            {
+                id = UpstreamQuery.NewId();
+            }
+            while (_pending.ContainsKey(id));
+
+            pending = new DotPending(id, name, type, @class);
+            _pending.Add(id, pending);
+            first = _sent++ == 0;
+        }
+
+        byte[] query = UpstreamQuery.Build(pending.Id, name, type, @class, dnssecOk, checkingDisabled);
+        byte[] framed = new byte[query.Length + 2];
+        BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)query.Length);
+        query.CopyTo(framed, 2);
+        Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
+        if (!_outgoing.Writer.TryWrite(framed))
+        {
+            Forget(pending);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Stops waiting for <paramref name="pending"/> (its time ran out): a late answer is dropped.</summary>
+    public void Forget(DotPending pending)
+    {
+        lock (_pending)
+        {
+            if (_pending.TryGetValue(pending.Id, out DotPending? current) && current == pending)
+            {
+                _pending.Remove(pending.Id);
+            }
+        }
+    }
+
+    /// <summary>Takes no new queries; closes once those in flight are done (or on dispose).</summary>
+    public void MarkSuspect() => _suspect = true;
+
+    public async ValueTask DisposeAsync()
+    {
+        End(new IOException("connection closed"));
+        try
+        {
+            await Task.WhenAll(_reader, _writer).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // they end with the stream
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        byte[] buffer = new byte[MaxCoalesced];
+        try
+        {
+            while (await _outgoing.Reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                int length = 0;
+                while (_outgoing.Reader.TryPeek(out byte[]? next) && (length == 0 || length + next.Length <= buffer.Length))
+                {
+                    _outgoing.Reader.TryRead(out _);
+                    if (next.Length > buffer.Length)
+                    {
+                        await _tls.WriteAsync(next).ConfigureAwait(false);
+                        continue;
+                    }
+
+                    next.CopyTo(buffer, length);
+                    length += next.Length;
+                }
+
+                if (length > 0)
+                {
+                    await _tls.WriteAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        {
+            End(e);
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        byte[] prefix = new byte[2];
+        try
+        {
+            while (true)
+            {
+                await _tls.ReadExactlyAsync(prefix).ConfigureAwait(false);
+                int length = BinaryPrimitives.ReadUInt16BigEndian(prefix);
+                byte[] message = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                try
+                {
+                    await _tls.ReadExactlyAsync(message.AsMemory(0, length)).ConfigureAwait(false);
+                    long now = Environment.TickCount64;
+                    Interlocked.Exchange(ref _lastReceive, now);
+                    Interlocked.Exchange(ref _lastActivity, now);
+                    Deliver(message.AsSpan(0, length));
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(message);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or NotSupportedException or AuthenticationException)
+        {
+            End(e);
+        }
+    }
+
+    /// <summary>Completes the query this answer is for (by ID; its question must match); an answer nobody waits for is dropped.</summary>
+    private void Deliver(ReadOnlySpan<byte> message)
+    {
+        if (message.Length < DnsHeader.Size)
+        {
+            return;
+        }
+
+        DotPending? pending;
+        lock (_pending)
+        {
+            if (!_pending.Remove(DnsHeader.ReadId(message), out pending))
+            {
+                return; // late (its query gave up) or not ours
+            }
+        }
+
+        DnsAnswer? answer = DnsAnswer.TryParse(message, pending.Name, pending.Type, pending.Class);
+        if (answer is null)
+        {
+            pending.Answer.TrySetException(new IOException("the answer did not echo the question (or was malformed)"));
+        }
+        else
+        {
+            pending.Answer.TrySetResult(answer);
+        }
+    }
+
+    private void End(Exception reason)
+    {
+        DotPending[] waiting;
+        lock (_pending)
+        {
+            if (_dead)
+            {
+                return;
+            }
+
+            _dead = true;
+            waiting = [.. _pending.Values];
+            _pending.Clear();
+        }
+
+        _outgoing.Writer.TryComplete();
+        var failure = reason as IOException ?? new IOException("connection ended: " + reason.Message, reason);
+        foreach (DotPending pending in waiting)
+        {
+            pending.Answer.TrySetException(failure);
+        }
+
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // already gone
+        }
+
+        _tls.Dispose();
+    }
+}

@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace MiSinkhole.TestKit;
+
+/// <summary>
+/// A DoH server of our own (Kestrel, HTTPS, HTTP/2 only) on 127.0.0.1 at <c>/dns-query</c>: it
+/// records every request body exactly as it arrived, and answers with <see cref="Handler"/> (by
+/// default the <see cref="FakeUpstream"/> answer to the query), as <c>application/dns-message</c>.
+/// </summary>
+public sealed class FakeDohServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private FakeDohServer(WebApplication app)
+    {
+        _app = app;
+        Port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()).Port;
+    }
+
+    public int Port { get; }
+
+    /// <summary>The request bodies, as sent.</summary>
+    public ConcurrentQueue<byte[]> Received { get; } = new();
+
+    /// <summary>The HTTP versions requests came in (e.g. HTTP/2).</summary>
+    public ConcurrentQueue<string> Protocols { get; } = new();
+
+    /// <summary>What to answer a query with (the answer's bytes); null closes the whole connection instead (TCP, not just the stream).</summary>
+    public Func<byte[], byte[]?> Handler { get; set; } = query => FakeUpstream.DefaultAnswer(FakeQuery.Parse(query, tcp: true, new IPEndPoint(IPAddress.Loopback, 0))).Bytes!;
+
+    public string Url(string host = "127.0.0.1") => $"https://{host}:{Port}/dns-query";
+
+    public static async Task<FakeDohServer> StartAsync(X509Certificate2 certificate)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            listen.UseHttps(certificate);
+        }));
+        WebApplication app = builder.Build();
+        FakeDohServer? server = null;
+        app.MapPost("/dns-query", async context =>
+        {
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            byte[] query = body.ToArray();
+            server!.Received.Enqueue(query);
+            server.Protocols.Enqueue(context.Request.Protocol);
+            byte[]? answer = server.Handler(query);
+            if (answer is null)
+            {
+                context.Features.Get<IConnectionLifetimeFeature>()!.Abort();
+                return;
+            }
+
+            context.Response.ContentType = "application/dns-message";
+            context.Response.ContentLength = answer.Length;
+            await context.Response.Body.WriteAsync(answer);
+        });
+        await app.StartAsync();
+        server = new FakeDohServer(app);
+        return server;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
