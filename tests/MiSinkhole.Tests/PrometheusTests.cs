@@ -43,6 +43,12 @@ public sealed partial class PrometheusTests
         using var goodList = new FakeListServer { Body = "ads.example.net\nmore.ads.example.net\n" };
         using var badList = new FakeListServer { Status = 500 };
         using var dir = new TempDirectory();
+        // An encrypted upstream too (unbound with DoT and DoH in front of its own authoritative),
+        // for the names under dot.example and doh.example, so the connection panels get data.
+        using var certificates = new TestCertificates(dir.Path);
+        ServerCertificate certificate = certificates.Issue("upstream", ["upstream.test"], [IPAddress.Loopback]);
+        await using var authoritative = new FakeUpstream();
+        await using UnboundTlsServer unbound = await UnboundTlsServer.StartAsync(authoritative, certificate);
         dir.Write("telemetry.txt", "||mistat.xiaomi.com^\n");
         dir.Write("essential.txt", "update.miui.com\n");
         dir.Write("bypass.txt", "|dns.google^\n");
@@ -65,6 +71,10 @@ public sealed partial class PrometheusTests
               "DefaultPolicy": "strict",
               "Devices": { "old-phone": { "Match": [ "127.0.0.2" ] }, "new-phone": { "Match": [ "127.0.0.3" ], "Policy": "observe" } },
               "QueryLog": { "Record": "All", "QueueSize": 100, "FlushInterval": "1h" },
+              "Upstreams": {
+                "CaFile": "{{certificates.CaFile}}", "AttemptTimeout": "2s",
+                "Conditional": { "dot.example": [ "{{unbound.TlsUpstream("upstream.test")}}" ], "doh.example": [ "{{unbound.HttpsUpstream()}}" ] }
+              },
               "Http": { "MetricsToken": "{{MetricsToken}}" }
             }
             """);
@@ -134,6 +144,7 @@ public sealed partial class PrometheusTests
             await RawClient.UdpAsync(server, RawMessage.Query(names[i % names.Length], 1, i), TimeSpan.FromSeconds(1), clients[i % clients.Length]);
             await RawClient.UdpAsync(server, RawMessage.Query($"unique{i}.example.org", 28, i), TimeSpan.FromSeconds(1), clients[i % clients.Length]);
             await RawClient.UdpAsync(server, RawMessage.Query(i % 2 == 0 ? "stale.example.org" : "4.3.2.10.in-addr.arpa", (ushort)(i % 2 == 0 ? 1 : 12), i), TimeSpan.FromSeconds(1), clients[i % clients.Length]);
+            await RawClient.UdpAsync(server, RawMessage.Query($"n{i}.{(i % 2 == 0 ? "dot" : "doh")}.example", 1, i), TimeSpan.FromSeconds(3), clients[i % clients.Length]);
             if (i % 20 == 0)
             {
                 await Task.Delay(50, CancellationToken.None);
