@@ -125,7 +125,7 @@ ours() { # NAME SERVER
   wait_udp 5411
   run "$name" 5411 "$pid"
   local opened reused
-  opened=$(metric misinkhole_upstream_connections_opened_total)
+  opened=$(metric misinkhole_upstream_connections_total)
   reused=$(metric misinkhole_upstream_connection_reuses_total)
   python3 -c "import sys; o, r = int(sys.argv[1] or 0), int(sys.argv[2] or 0); print(f'{\"\":<22} upstream connections opened {o}, queries on a reused connection {r}: reuse ratio {r / (o + r) if o + r else 0:.4f}')" "$opened" "$reused"
   kill "$pid"; wait "$pid" 2>/dev/null || true

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -25,6 +24,7 @@ internal sealed class DotConnection : IAsyncDisposable
     private readonly Channel<byte[]> _outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private readonly Task _reader;
+    private readonly Timer _silence;
     private volatile bool _dead;
     private volatile bool _suspect;
     private long _lastActivity = Environment.TickCount64;
@@ -38,7 +38,11 @@ internal sealed class DotConnection : IAsyncDisposable
         OpenedAt = Environment.TickCount64;
         _writer = Task.Run(WriteLoopAsync);
         _reader = Task.Run(ReadLoopAsync);
+        _silence = new Timer(static state => ((DotConnection)state!).FailSilent(), this, SilenceCheck, SilenceCheck);
     }
+
+    /// <summary>How often the connection looks for queries it has been silent on (one timer per connection, not one per query).</summary>
+    private static readonly TimeSpan SilenceCheck = TimeSpan.FromMilliseconds(50);
 
     /// <summary>When the handshake completed (<see cref="Environment.TickCount64"/>).</summary>
     public long OpenedAt { get; }
@@ -62,9 +66,6 @@ internal sealed class DotConnection : IAsyncDisposable
 
     /// <summary>How long nothing was sent or received, when nothing is in flight; zero while queries are.</summary>
     public TimeSpan Idle => InFlight > 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastActivity));
-
-    /// <summary>Something arrived on the connection after <paramref name="tick"/>.</summary>
-    public bool ReceivedSince(long tick) => Interlocked.Read(ref _lastReceive) > tick;
 
     /// <summary>Opens a TCP connection and completes the TLS handshake (name and chain verified by <paramref name="certificates"/>).</summary>
     public static async Task<DotConnection> OpenAsync(UpstreamServer server, BootstrapAddresses? bootstrap, UpstreamCertificates certificates,
@@ -106,7 +107,7 @@ internal sealed class DotConnection : IAsyncDisposable
     /// Queues one query; false when the connection has ended or is suspect (ask another).
     /// <paramref name="first"/> says whether it is the connection's first query (else a reuse).
     /// </summary>
-    public bool TrySend(byte[] name, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled, out DotPending pending, out bool first)
+    public bool TrySend(byte[] name, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled, long silentAfter, out DotPending pending, out bool first)
     {
         pending = null!;
         first = false;
@@ -124,7 +125,7 @@ internal sealed class DotConnection : IAsyncDisposable
             }
             while (_pending.ContainsKey(id));
 
-            pending = new DotPending(id, name, type, @class);
+            pending = new DotPending(id, name, type, @class) { SilentAfter = silentAfter };
             _pending.Add(id, pending);
             first = _sent++ == 0;
         }
@@ -155,8 +156,43 @@ internal sealed class DotConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Takes no new queries; closes once those in flight are done (or on dispose).</summary>
-    public void MarkSuspect() => _suspect = true;
+    /// <summary>
+    /// Fails, with <see cref="DotSilentException"/>, each query past its <see cref="DotPending.SilentAfter"/>
+    /// when nothing has arrived since it was sent, and takes the connection out of the pool: it is
+    /// half-open, or its server stopped reading. Queries still within their time keep waiting.
+    /// </summary>
+    private void FailSilent()
+    {
+        long now = Environment.TickCount64;
+        long received = Interlocked.Read(ref _lastReceive);
+        List<DotPending>? silent = null;
+        lock (_pending)
+        {
+            foreach (DotPending pending in _pending.Values)
+            {
+                if (pending.SilentAfter <= now && received <= pending.SentAt)
+                {
+                    (silent ??= []).Add(pending);
+                }
+            }
+
+            if (silent is null)
+            {
+                return;
+            }
+
+            _suspect = true;
+            foreach (DotPending pending in silent)
+            {
+                _pending.Remove(pending.Id);
+            }
+        }
+
+        foreach (DotPending pending in silent)
+        {
+            pending.Answer.TrySetException(new DotSilentException());
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -206,25 +242,42 @@ internal sealed class DotConnection : IAsyncDisposable
 
     private async Task ReadLoopAsync()
     {
-        byte[] prefix = new byte[2];
+        // One buffer for many framed answers: each read takes what TLS has decrypted, and every
+        // whole message in it is delivered before the next read.
+        byte[] buffer = new byte[2 + ushort.MaxValue + MaxCoalesced];
+        int start = 0;
+        int end = 0;
         try
         {
             while (true)
             {
-                await _tls.ReadExactlyAsync(prefix).ConfigureAwait(false);
-                int length = BinaryPrimitives.ReadUInt16BigEndian(prefix);
-                byte[] message = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-                try
+                while (end - start < 2 || end - start < 2 + BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(start)))
                 {
-                    await _tls.ReadExactlyAsync(message.AsMemory(0, length)).ConfigureAwait(false);
+                    if (start > 0 && buffer.Length - start < 2 + ushort.MaxValue)
+                    {
+                        buffer.AsSpan(start, end - start).CopyTo(buffer);
+                        end -= start;
+                        start = 0;
+                    }
+
+                    int read = await _tls.ReadAsync(buffer.AsMemory(end)).ConfigureAwait(false);
+                    if (read == 0)
+                    {
+                        throw new IOException("the server closed the connection");
+                    }
+
+                    end += read;
                     long now = Environment.TickCount64;
                     Interlocked.Exchange(ref _lastReceive, now);
                     Interlocked.Exchange(ref _lastActivity, now);
-                    Deliver(message.AsSpan(0, length));
                 }
-                finally
+
+                int length = BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(start));
+                Deliver(buffer.AsSpan(start + 2, length));
+                start += 2 + length;
+                if (start == end)
                 {
-                    ArrayPool<byte>.Shared.Return(message);
+                    start = end = 0;
                 }
             }
         }
@@ -234,7 +287,6 @@ internal sealed class DotConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Completes the query this answer is for (by ID; its question must match); an answer nobody waits for is dropped.</summary>
     private void Deliver(ReadOnlySpan<byte> message)
     {
         if (message.Length < DnsHeader.Size)
@@ -278,6 +330,7 @@ internal sealed class DotConnection : IAsyncDisposable
         }
 
         _outgoing.Writer.TryComplete();
+        _silence.Dispose();
         var failure = reason as IOException ?? new IOException("connection ended: " + reason.Message, reason);
         foreach (DotPending pending in waiting)
         {

@@ -24,5 +24,12 @@ internal sealed class DotPending
     /// <summary>When it was queued (<see cref="Environment.TickCount64"/>).</summary>
     public long SentAt { get; } = Environment.TickCount64;
 
+    /// <summary>
+    /// The tick after which, if nothing at all has arrived on the connection since this query was
+    /// sent, the connection counts as silent (half-open) and this query fails over to a fresh one;
+    /// <see cref="long.MaxValue"/> for a query on a connection opened for it.
+    /// </summary>
+    public long SilentAfter { get; init; } = long.MaxValue;
+
     public TaskCompletionSource<DnsAnswer?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

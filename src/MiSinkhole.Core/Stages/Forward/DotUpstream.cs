@@ -72,7 +72,13 @@ public sealed partial class DotUpstream : IUpstream
             while (true)
             {
                 DotConnection connection = await GetConnectionAsync(fresh, cts.Token).ConfigureAwait(false);
-                if (!connection.TrySend(name, type, @class, dnssecOk, checkingDisabled, out DotPending pending, out bool first))
+                // A connection that was open before this query started may have died unseen; one
+                // opened for it (or while it waited) has just proved itself in the handshake. On a
+                // pooled one, the query fails over to a fresh connection once half its time has
+                // passed with nothing at all arriving (the connection watches for that).
+                bool pooled = connection.OpenedAt < started && !fresh;
+                long silentAfter = pooled ? Environment.TickCount64 + Math.Max(1, (deadline - Environment.TickCount64) / 2) : long.MaxValue;
+                if (!connection.TrySend(name, type, @class, dnssecOk, checkingDisabled, silentAfter, out DotPending pending, out bool first))
                 {
                     continue; // it ended or turned suspect just now: pick again
                 }
@@ -82,26 +88,9 @@ public sealed partial class DotUpstream : IUpstream
                     _metrics.ConnectionReused(Server);
                 }
 
-                // A connection that was open before this query started may have died unseen; one
-                // opened for it (or while it waited) has just proved itself in the handshake.
-                bool pooled = connection.OpenedAt < started && !fresh;
                 try
                 {
-                    if (!pooled)
-                    {
-                        return await pending.Answer.Task.WaitAsync(cts.Token).ConfigureAwait(false);
-                    }
-
-                    long half = Math.Max(1, (deadline - Environment.TickCount64) / 2);
-                    Task done = await Task.WhenAny(pending.Answer.Task, Task.Delay(TimeSpan.FromMilliseconds(half), cts.Token)).ConfigureAwait(false);
-                    if (done == pending.Answer.Task || connection.ReceivedSince(pending.SentAt))
-                    {
-                        return await pending.Answer.Task.WaitAsync(cts.Token).ConfigureAwait(false);
-                    }
-
-                    connection.MarkSuspect(); // silent: half-open, or a server that stopped reading
-                    connection.Forget(pending);
-                    LogRetry(Server, "no answer and nothing else arrived on the pooled connection");
+                    return await pending.Answer.Task.WaitAsync(cts.Token).ConfigureAwait(false);
                 }
                 catch (IOException e) when (pooled && !cts.IsCancellationRequested)
                 {
