@@ -120,6 +120,9 @@ internal sealed class CacheEntry
         return true;
     }
 
+    /// <summary>The prefetch this entry's <see cref="Hit"/> asked for did not start: a later hit may ask again. Caller holds the shard's lock.</summary>
+    public void PrefetchNotStarted() => Prefetched = false;
+
     public bool Matches(ReadOnlySpan<byte> name, ushort type, ushort @class, byte flags) =>
         Type == type && Class == @class && Flags == flags && name.SequenceEqual(Name);
 

@@ -77,7 +77,10 @@ public sealed class CacheStage : IQueryStage
         }
 
         ref DnsQuery query = ref context.Query;
-        _refresher.TryStart(context.QueryName, query.Type, query.Class, query.DnssecOk, query.CheckingDisabled, RefreshReason.Prefetch);
+        if (!_refresher.TryStart(context.QueryName, query.Type, query.Class, query.DnssecOk, query.CheckingDisabled, RefreshReason.Prefetch))
+        {
+            _cache.PrefetchNotStarted(context.QueryName, query.Type, query.Class, query.DnssecOk, query.CheckingDisabled);
+        }
     }
 
     /// <summary>What the inspect stage will decide of this hit: a CNAME target blocked for this client (a name the policy allows is not inspected).</summary>

@@ -125,6 +125,25 @@ public sealed class DnsCache
     }
 
     /// <summary>
+    /// A prefetch the hit asked for could not start (the refresher was busy): the
+    /// entry may ask again at its next hit, so a popular name is not left to expire into a miss.
+    /// </summary>
+    internal void PrefetchNotStarted(ReadOnlySpan<byte> lowerName, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled)
+    {
+        ulong key = CacheKey.Compute(lowerName, type, @class, dnssecOk, checkingDisabled);
+        byte flags = CacheKey.Flags(dnssecOk, checkingDisabled);
+        CacheShard shard = ShardOf(key);
+        lock (shard.Lock)
+        {
+            CacheEntry? entry = shard.Find(key, _time.GetTimestamp());
+            if (entry is not null && entry.Matches(lowerName, type, @class, flags))
+            {
+                entry.PrefetchNotStarted();
+            }
+        }
+    }
+
+    /// <summary>
     /// The entry for this question that may be served stale (expired less than <c>StaleMaxAge</c>
     /// ago, or refreshed since); null without one or without <c>ServeStale</c>. Marks it recently used.
     /// </summary>

@@ -36,9 +36,10 @@ internal sealed class DotConnection : IAsyncDisposable
         _socket = socket;
         _tls = tls;
         OpenedAt = Environment.TickCount64;
+        // Before the loops: a connection the server ends at once is ended by a loop, which stops the timer.
+        _silence = new Timer(static state => ((DotConnection)state!).FailSilent(), this, SilenceCheck, SilenceCheck);
         _writer = Task.Run(WriteLoopAsync);
         _reader = Task.Run(ReadLoopAsync);
-        _silence = new Timer(static state => ((DotConnection)state!).FailSilent(), this, SilenceCheck, SilenceCheck);
     }
 
     /// <summary>How often the connection looks for queries it has been silent on (one timer per connection, not one per query).</summary>
@@ -234,9 +235,9 @@ internal sealed class DotConnection : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or NotSupportedException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            End(e);
+            End(e); // whatever ended the loop ends the connection, so no query waits on a loop that is gone
         }
     }
 
@@ -281,9 +282,9 @@ internal sealed class DotConnection : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException or NotSupportedException or AuthenticationException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            End(e);
+            End(e); // whatever ended the loop ends the connection, so no query waits on a loop that is gone
         }
     }
 

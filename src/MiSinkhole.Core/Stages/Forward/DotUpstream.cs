@@ -191,10 +191,22 @@ public sealed partial class DotUpstream : IUpstream
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(_disposed.Token);
             cts.CancelAfter(_connectTimeout);
             DotConnection connection = await DotConnection.OpenAsync(Server, _bootstrap, _certificates, _metrics, cts.Token).ConfigureAwait(false);
+            bool disposed;
             lock (_connections)
             {
-                _connections.Add(connection);
+                disposed = _disposed.IsCancellationRequested;
+                if (!disposed)
+                {
+                    _connections.Add(connection);
+                }
+
                 _opening = null;
+            }
+
+            if (disposed)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false); // finished while the upstream was being disposed
+                throw new ObjectDisposedException(nameof(DotUpstream));
             }
 
             return connection;

@@ -256,6 +256,15 @@ public sealed partial class UpstreamResolver : IAsyncDisposable, IDisposable
             NoAnswer(group, index, e.Message, started);
             return null;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Anything else an upstream throws (disposed under us, a certificate check that threw)
+            // is still that server's failure: the next one is tried and its health counts it.
+            result = "error";
+            LogExchangeFailed(e);
+            NoAnswer(group, index, e.GetType().Name, started);
+            return null;
+        }
         finally
         {
             RecordExchange(server.Label, server.Protocol, result, Stopwatch.GetElapsedTime(started).TotalSeconds);

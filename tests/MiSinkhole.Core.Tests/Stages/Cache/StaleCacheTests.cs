@@ -99,6 +99,24 @@ public sealed class StaleCacheTests
     }
 
     [TestMethod]
+    public void APrefetchThatCouldNotStart_IsAskedForAgainAtTheNextHit()
+    {
+        (DnsCache cache, FakeTimeProvider time) = Create();
+        cache.Set(Name, 1, 1, false, false, Answer(100));
+        for (int i = 0; i < DnsCache.PopularHits; i++)
+        {
+            Hit(cache, out _);
+        }
+
+        time.Advance(TimeSpan.FromSeconds(91));
+        Assert.IsTrue(Hit(cache, out bool due) && due);
+        cache.PrefetchNotStarted(Name, 1, 1, false, false); // the refresher was busy
+
+        Assert.IsTrue(Hit(cache, out bool again));
+        Assert.IsTrue(again, "a popular name is not left to expire into a miss because the refresher was busy once");
+    }
+
+    [TestMethod]
     public void PopularEntry_IsDueForPrefetch_OnceInTheLastTenthOfItsTtl()
     {
         (DnsCache cache, FakeTimeProvider time) = Create();
