@@ -17,11 +17,19 @@ public sealed class SilentTlsServer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private readonly List<TcpClient> _clients = [];
+    private readonly TimeSpan? _lateBy;
     private int _accepted;
 
-    public SilentTlsServer(X509Certificate2 certificate)
+    /// <param name="certificate">The server's certificate.</param>
+    /// <param name="lateBy">
+    /// Null: the first connection answers its first query and then nothing. Set: the first
+    /// connection answers every later query only after this long (slow, not dead), and every
+    /// other connection reads and never answers.
+    /// </param>
+    public SilentTlsServer(X509Certificate2 certificate, TimeSpan? lateBy = null)
     {
         _certificate = certificate;
+        _lateBy = lateBy;
         _listener.Start();
         _loop = Task.Run(AcceptLoopAsync);
     }
@@ -72,12 +80,13 @@ public sealed class SilentTlsServer : IAsyncDisposable
             }
 
             int index = Interlocked.Increment(ref _accepted) - 1;
-            _ = ServeAsync(client, silentAfterFirst: index == 0);
+            _ = ServeAsync(client, silentAfterFirst: index == 0, first: index == 0);
         }
     }
 
-    private async Task ServeAsync(TcpClient client, bool silentAfterFirst)
+    private async Task ServeAsync(TcpClient client, bool silentAfterFirst, bool first)
     {
+        int answered = 0;
         try
         {
             await using var tls = new SslStream(client.GetStream());
@@ -90,8 +99,19 @@ public sealed class SilentTlsServer : IAsyncDisposable
                     return;
                 }
 
+                if (_lateBy is { } late && (!first || answered > 0))
+                {
+                    if (!first)
+                    {
+                        continue; // reads, never answers
+                    }
+
+                    await Task.Delay(late, _stop.Token);
+                }
+
                 await tls.WriteAsync(RawClient.Frame(FakeUpstream.DefaultAnswer(FakeQuery.Parse(query, tcp: true, (IPEndPoint)client.Client.RemoteEndPoint!)).Bytes!), _stop.Token);
-                if (silentAfterFirst)
+                answered++;
+                if (silentAfterFirst && _lateBy is null)
                 {
                     await Task.Delay(Timeout.Infinite, _stop.Token); // open, reading nothing, answering nothing
                 }

@@ -153,4 +153,21 @@ public sealed class DotTests
         Assert.AreEqual(1, TlsUpstreamSetup.Sum(retries));
         Assert.AreEqual(2, silent.Accepted, "the retry went to a fresh connection");
     }
+
+    /// <summary>
+    /// A pooled connection that is only slow (its answer comes after the silence limit) is not
+    /// thrown away: the query waits on both it and the retry, and here only the slow one answers.
+    /// </summary>
+    [TestMethod]
+    public async Task SlowPooledConnection_ItsLateAnswerStillCounts()
+    {
+        await using var setup = new TlsUpstreamSetup();
+        await using var slow = new SilentTlsServer(setup.Server.Certificate, lateBy: TimeSpan.FromMilliseconds(1400));
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(setup.Config($"tls://127.0.0.1:{slow.Port}#{TlsUpstreamSetup.TlsName}").Values);
+        Assert.AreEqual("NOERROR", (await Dig.RunAsync(daemon.EndPoint, "pooled.example", "A")).Status);
+
+        DigResult dig = await Dig.RunAsync(daemon.EndPoint, "slow.example", "A");
+
+        Assert.AreEqual("slow.example. 300 IN A 192.0.2.1", dig.Answers.SingleOrDefault(), dig.Output);
+    }
 }

@@ -159,8 +159,10 @@ internal sealed class DotConnection : IAsyncDisposable
 
     /// <summary>
     /// Fails, with <see cref="DotSilentException"/>, each query past its <see cref="DotPending.SilentAfter"/>
-    /// when nothing has arrived since it was sent, and takes the connection out of the pool: it is
-    /// half-open, or its server stopped reading. Queries still within their time keep waiting.
+    /// when nothing has arrived since it was sent, and takes the connection out of the pool: it may be
+    /// half-open, or its server stopped reading. The query stays registered here with a
+    /// <see cref="DotPending.Late"/> answer, so a server that was only slow still answers it, and
+    /// anything arriving puts the connection back in the pool.
     /// </summary>
     private void FailSilent()
     {
@@ -185,7 +187,8 @@ internal sealed class DotConnection : IAsyncDisposable
             _suspect = true;
             foreach (DotPending pending in silent)
             {
-                _pending.Remove(pending.Id);
+                pending.SilentAfter = long.MaxValue; // signalled once
+                pending.Late = new TaskCompletionSource<DnsAnswer?>(TaskCreationOptions.RunContinuationsAsynchronously);
             }
         }
 
@@ -268,6 +271,7 @@ internal sealed class DotConnection : IAsyncDisposable
                     }
 
                     end += read;
+                    _suspect = false; // it answers: not half-open after all
                     long now = Environment.TickCount64;
                     Interlocked.Exchange(ref _lastReceive, now);
                     Interlocked.Exchange(ref _lastActivity, now);
@@ -307,11 +311,14 @@ internal sealed class DotConnection : IAsyncDisposable
         DnsAnswer? answer = DnsAnswer.TryParse(message, pending.Name, pending.Type, pending.Class);
         if (answer is null)
         {
-            pending.Answer.TrySetException(new IOException("the answer did not echo the question (or was malformed)"));
+            var wrong = new IOException("the answer did not echo the question (or was malformed)");
+            pending.Answer.TrySetException(wrong);
+            pending.Late?.TrySetException(wrong);
         }
         else
         {
             pending.Answer.TrySetResult(answer);
+            pending.Late?.TrySetResult(answer);
         }
     }
 
@@ -336,6 +343,7 @@ internal sealed class DotConnection : IAsyncDisposable
         foreach (DotPending pending in waiting)
         {
             pending.Answer.TrySetException(failure);
+            pending.Late?.TrySetException(failure);
         }
 
         try

@@ -29,7 +29,13 @@ internal sealed class DotPending
     /// sent, the connection counts as silent (half-open) and this query fails over to a fresh one;
     /// <see cref="long.MaxValue"/> for a query on a connection opened for it.
     /// </summary>
-    public long SilentAfter { get; init; } = long.MaxValue;
+    public long SilentAfter { get; set; } = long.MaxValue;
+
+    /// <summary>
+    /// Made when the query was failed over for silence: its answer, should the slow connection
+    /// answer after all (it is kept waiting there), so the first of the two answers wins.
+    /// </summary>
+    public TaskCompletionSource<DnsAnswer?>? Late { get; set; }
 
     public TaskCompletionSource<DnsAnswer?> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

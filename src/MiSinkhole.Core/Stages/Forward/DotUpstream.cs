@@ -67,6 +67,8 @@ public sealed partial class DotUpstream : IUpstream
         long started = Environment.TickCount64;
         long deadline = started + (long)timeout.TotalMilliseconds;
         bool fresh = false;
+        DotPending? silentOne = null; // a query failed over for silence, still waiting on its old connection
+        DotConnection? silentOn = null;
         try
         {
             while (true)
@@ -90,10 +92,26 @@ public sealed partial class DotUpstream : IUpstream
 
                 try
                 {
+                    if (silentOne?.Late is { } late)
+                    {
+                        // The first answer wins: the retry's, or the slow connection's after all.
+                        Task done = await Task.WhenAny(pending.Answer.Task, late.Task).WaitAsync(cts.Token).ConfigureAwait(false);
+                        if (done == late.Task && late.Task.IsCompletedSuccessfully)
+                        {
+                            connection.Forget(pending);
+                            return late.Task.Result;
+                        }
+                    }
+
                     return await pending.Answer.Task.WaitAsync(cts.Token).ConfigureAwait(false);
                 }
                 catch (IOException e) when (pooled && !cts.IsCancellationRequested)
                 {
+                    if (e is DotSilentException)
+                    {
+                        (silentOne, silentOn) = (pending, connection);
+                    }
+
                     LogRetry(Server, e.Message);
                 }
                 catch (OperationCanceledException)
@@ -109,6 +127,13 @@ public sealed partial class DotUpstream : IUpstream
         catch (OperationCanceledException) when (!_disposed.IsCancellationRequested)
         {
             return null; // out of time
+        }
+        finally
+        {
+            if (silentOne is not null)
+            {
+                silentOn!.Forget(silentOne);
+            }
         }
     }
 
