@@ -104,6 +104,10 @@ public sealed class DohTests
         byte[] wire = doh.Received.Single();
         Assert.AreEqual(0, BinaryPrimitives.ReadUInt16BigEndian(wire), "RFC 8484: ID 0 on the wire");
         Assert.AreEqual("HTTP/2", doh.Protocols.Single());
+        Assert.AreEqual(0, wire.Length % 128, "padded to a multiple of 128 bytes (RFC 8467)");
+        ARSoft.Tools.Net.Dns.DnsMessage parsed = ARSoft.Tools.Net.Dns.DnsMessage.Parse(wire);
+        Assert.IsTrue(parsed.IsEDnsEnabled);
+        Assert.AreEqual("id.example", parsed.Questions.Single().Name.ToString().TrimEnd('.'), "a valid message, as an independent decoder reads it");
     }
 
     [TestMethod]

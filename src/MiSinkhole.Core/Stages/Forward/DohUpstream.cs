@@ -73,7 +73,7 @@ public sealed partial class DohUpstream : IUpstream
     public async Task<DnsAnswer?> ExchangeAsync(byte[] name, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled, TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
-        byte[] query = UpstreamQuery.Build(0, name, type, @class, dnssecOk, checkingDisabled);
+        byte[] query = UpstreamQuery.Build(0, name, type, @class, dnssecOk, checkingDisabled, UpstreamQuery.EncryptedPadBlock);
         try
         {
             using HttpResponseMessage response = await SendAsync(query, cts.Token).ConfigureAwait(false);

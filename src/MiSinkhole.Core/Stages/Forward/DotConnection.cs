@@ -131,7 +131,7 @@ internal sealed class DotConnection : IAsyncDisposable
             first = _sent++ == 0;
         }
 
-        byte[] query = UpstreamQuery.Build(pending.Id, name, type, @class, dnssecOk, checkingDisabled);
+        byte[] query = UpstreamQuery.Build(pending.Id, name, type, @class, dnssecOk, checkingDisabled, UpstreamQuery.EncryptedPadBlock);
         byte[] framed = new byte[query.Length + 2];
         BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)query.Length);
         query.CopyTo(framed, 2);

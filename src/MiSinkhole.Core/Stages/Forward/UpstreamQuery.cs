@@ -4,9 +4,19 @@ using MiSinkhole.Dns;
 
 namespace MiSinkhole.Core.Stages.Forward;
 
-/// <summary>Builds the query we send upstream: fresh random ID, RD, the client's CD, our OPT with its DO.</summary>
+/// <summary>
+/// Builds the query we send upstream: fresh random ID, RD, the client's CD, our OPT with its DO;
+/// over an encrypted transport padded (EDNS option 12, RFC 7830) to a multiple of
+/// <see cref="EncryptedPadBlock"/> bytes, as RFC 8467 recommends for queries, so the length of
+/// what travels encrypted does not give the name away.
+/// </summary>
 public static class UpstreamQuery
 {
+    /// <summary>RFC 8467 §4.1: pad queries to the closest multiple of 128 octets.</summary>
+    public const int EncryptedPadBlock = 128;
+
+    private const ushort PaddingOption = 12;
+
     public static ushort NewId()
     {
         Span<byte> random = stackalloc byte[2];
@@ -14,9 +24,11 @@ public static class UpstreamQuery
         return BinaryPrimitives.ReadUInt16BigEndian(random);
     }
 
-    public static byte[] Build(ushort id, ReadOnlySpan<byte> lowerName, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled)
+    public static byte[] Build(ushort id, ReadOnlySpan<byte> lowerName, ushort type, ushort @class, bool dnssecOk, bool checkingDisabled, int padBlock = 0)
     {
-        var message = new byte[DnsHeader.Size + lowerName.Length + 4 + 11];
+        int length = DnsHeader.Size + lowerName.Length + 4 + 11;
+        int padding = padBlock > 0 ? (padBlock - ((length + 4) % padBlock)) % padBlock : -4; // option data after its 4-byte header; -4: no option
+        var message = new byte[length + 4 + padding];
         DnsHeader.WriteId(message, id);
         DnsHeader.WriteFlags(message, (ushort)(DnsHeader.RdFlag | (checkingDisabled ? DnsHeader.CdFlag : 0)));
         DnsHeader.WriteCount(message, DnsSection.Question, 1);
@@ -30,6 +42,13 @@ public static class UpstreamQuery
         BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(position + 1), DnsRecordType.OPT);
         BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(position + 3), DnsConstants.OurEdnsPayloadSize);
         message[position + 7] = dnssecOk ? (byte)0x80 : (byte)0;
+        if (padding >= 0)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(position + 9), (ushort)(4 + padding)); // RDLENGTH
+            BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(position + 11), PaddingOption);
+            BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(position + 13), (ushort)padding); // then zeros
+        }
+
         return message;
     }
 }
