@@ -11,11 +11,12 @@ namespace MiSinkhole.Core.Stages.Forward;
 /// </summary>
 public sealed class LocalZone
 {
-    public LocalZone(string name, bool loopback = false)
+    public LocalZone(string name, bool loopback = false, bool lan = false)
     {
         Name = name;
         WireName = DnsName.FromText(name);
         Loopback = loopback;
+        Lan = lan;
         Tag = new KeyValuePair<string, object?>("zone", name);
     }
 
@@ -27,6 +28,13 @@ public sealed class LocalZone
 
     /// <summary><c>localhost</c>: every name in it has A 127.0.0.1 and AAAA ::1.</summary>
     public bool Loopback { get; }
+
+    /// <summary>
+    /// A zone a resolver on the LAN can know (reverse zones of RFC 1918, CGNAT, link-local and
+    /// ULA addresses; <c>home.arpa</c>): the router that hands out the leases answers them. Such
+    /// zones go to the default servers that are on LAN addresses, when there are any.
+    /// </summary>
+    public bool Lan { get; }
 
     /// <summary>The <c>zone</c> label of <c>misinkhole.upstream.local_answers</c>, made once.</summary>
     internal KeyValuePair<string, object?> Tag { get; }

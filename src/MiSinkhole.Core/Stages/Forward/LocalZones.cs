@@ -33,14 +33,15 @@ public static class LocalZones
 
     private static LocalZone[] Build()
     {
-        var zones = new List<LocalZone> { new("10.in-addr.arpa") };
+        var zones = new List<LocalZone> { new("10.in-addr.arpa", lan: true) };
         for (int second = 16; second <= 31; second++)
         {
-            zones.Add(new($"{second}.172.in-addr.arpa"));
+            zones.Add(new($"{second}.172.in-addr.arpa", lan: true));
         }
 
-        zones.Add(new("168.192.in-addr.arpa"));
-        foreach (string name in (string[])["0.in-addr.arpa", "127.in-addr.arpa", "254.169.in-addr.arpa", "2.0.192.in-addr.arpa",
+        zones.Add(new("168.192.in-addr.arpa", lan: true));
+        zones.Add(new("254.169.in-addr.arpa", lan: true));
+        foreach (string name in (string[])["0.in-addr.arpa", "127.in-addr.arpa", "2.0.192.in-addr.arpa",
             "100.51.198.in-addr.arpa", "113.0.203.in-addr.arpa", "255.255.255.255.in-addr.arpa"])
         {
             zones.Add(new(name));
@@ -49,18 +50,19 @@ public static class LocalZones
         string zeros = string.Concat(Enumerable.Repeat("0.", 31));
         zones.Add(new($"0.{zeros}ip6.arpa")); // ::
         zones.Add(new($"1.{zeros}ip6.arpa")); // ::1
-        foreach (string name in (string[])["d.f.ip6.arpa", "8.e.f.ip6.arpa", "9.e.f.ip6.arpa", "a.e.f.ip6.arpa", "b.e.f.ip6.arpa", "8.b.d.0.1.0.0.2.ip6.arpa"])
+        foreach (string name in (string[])["d.f.ip6.arpa", "8.e.f.ip6.arpa", "9.e.f.ip6.arpa", "a.e.f.ip6.arpa", "b.e.f.ip6.arpa"])
         {
-            zones.Add(new(name));
+            zones.Add(new(name, lan: true));
         }
 
+        zones.Add(new("8.b.d.0.1.0.0.2.ip6.arpa"));
         for (int second = 64; second <= 127; second++)
         {
-            zones.Add(new($"{second}.100.in-addr.arpa"));
+            zones.Add(new($"{second}.100.in-addr.arpa", lan: true));
         }
 
         zones.Add(new("local"));
-        zones.Add(new("home.arpa"));
+        zones.Add(new("home.arpa", lan: true));
         zones.Add(new("invalid"));
         zones.Add(new("localhost", loopback: true));
         zones.Add(new("onion"));

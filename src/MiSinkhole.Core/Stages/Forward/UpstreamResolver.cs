@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Logging;
+using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Metrics;
 using MiSinkhole.Core.Stages.Cache;
 using MiSinkhole.Dns;
@@ -49,8 +50,17 @@ public sealed partial class UpstreamResolver : IAsyncDisposable, IDisposable
             groups.Add(new UpstreamGroup(domain, [.. servers.DistinctBy(s => s.Label).Take(UpstreamGroup.MaxServers).Select(factory.Create)], options.Strategy));
         }
 
+        // Default servers on LAN addresses (a router: RFC 1918, CGNAT, link-local, ULA; not
+        // loopback, which is a recursive resolver on this box) answer the private reverse zones.
+        UpstreamServer[] lan = [.. options.Servers.DistinctBy(s => s.Label).Where(IsOnTheLan)];
+        UpstreamGroup? lanGroup = lan.Length == 0 ? null : new UpstreamGroup("lan", [.. lan.Select(factory.Create)], options.Strategy);
+        if (lanGroup is not null)
+        {
+            groups.Add(lanGroup);
+        }
+
         _groups = [.. groups];
-        _routes = new UpstreamRoutes(_groups[0], _groups.Skip(1));
+        _routes = new UpstreamRoutes(_groups[0], _groups.Skip(1).Where(g => g != lanGroup), lanGroup);
         Meter meter = meterFactory.Create(SinkholeMeter.Name);
         _exchanges = meter.CreateCounter<long>("misinkhole.upstream.queries", description: "Exchanges with upstream servers, by upstream and result.");
         _exchangeDuration = meter.CreateHistogram<double>("misinkhole.upstream.duration", unit: "s", description: "Duration of upstream exchanges, by upstream and result.");
@@ -112,6 +122,12 @@ public sealed partial class UpstreamResolver : IAsyncDisposable, IDisposable
 
         return status;
     }
+
+    private static readonly AddressSet Lan = new(AddressSet.PrivateRanges.Where(r => r is not ("127.0.0.0/8" or "::1/128"))
+        .Select(r => IpNetwork.TryParse(r, out IpNetwork network) ? network : throw new InvalidOperationException(r)));
+
+    private static bool IsOnTheLan(UpstreamServer server) =>
+        server.Protocol == UpstreamProtocol.Plain && server.Address is { } address && Lan.Contains(ClientAddress.FromIPAddress(address));
 
     public async ValueTask DisposeAsync()
     {

@@ -15,11 +15,15 @@ public sealed class UpstreamRoutes
 {
     private readonly Dictionary<string, object>.AlternateLookup<ReadOnlySpan<char>> _lookup;
 
+    private readonly UpstreamGroup? _lan;
+
     /// <param name="defaults">The group of <c>Upstreams:Servers</c>.</param>
     /// <param name="conditional">One group per conditional domain, named by it (lowercase, no trailing dot).</param>
-    public UpstreamRoutes(UpstreamGroup defaults, IEnumerable<UpstreamGroup> conditional)
+    /// <param name="lan">The default servers on LAN addresses (a router), which the <see cref="LocalZone.Lan"/> zones go to; null for none.</param>
+    public UpstreamRoutes(UpstreamGroup defaults, IEnumerable<UpstreamGroup> conditional, UpstreamGroup? lan = null)
     {
         Default = defaults;
+        _lan = lan;
         var table = new Dictionary<string, object>(StringComparer.Ordinal);
         foreach (LocalZone zone in LocalZones.All)
         {
@@ -74,6 +78,12 @@ public sealed class UpstreamRoutes
 
                 zone ??= (LocalZone)route;
             }
+        }
+
+        if (zone is { Lan: true } && _lan is not null)
+        {
+            zone = null;
+            return _lan; // the router knows its leases, and asking it leaks nothing
         }
 
         return zone is null ? Default : null;
