@@ -20,9 +20,6 @@ namespace MiSinkhole.Core.Stages.Forward;
 /// </summary>
 internal sealed partial class UpstreamProber : IDisposable
 {
-    /// <summary>The <c>protocol</c> label of each <see cref="UpstreamProtocol"/>.</summary>
-    internal static readonly string[] Protocols = ["udp", "tls", "https"];
-
     private static readonly byte[] Root = [0];
 
     private readonly TimeSpan _timeout;
@@ -123,7 +120,7 @@ internal sealed partial class UpstreamProber : IDisposable
         }
         finally
         {
-            _probes.Add(1, new TagList { { "upstream", upstream.Server.Label }, { "protocol", Protocols[(int)upstream.Server.Protocol] }, { "result", result } });
+            _probes.Add(1, new TagList { { "upstream", upstream.Server.Label }, { "protocol", upstream.Server.ProtocolLabel }, { "result", result } });
         }
     }
 

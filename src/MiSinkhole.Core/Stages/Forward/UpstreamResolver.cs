@@ -123,7 +123,7 @@ public sealed partial class UpstreamResolver : IAsyncDisposable, IDisposable
         return status;
     }
 
-    private static readonly AddressSet Lan = new(AddressSet.PrivateRanges.Where(r => r is not ("127.0.0.0/8" or "::1/128"))
+    private static readonly AddressSet Lan = new(AddressSet.LanRanges
         .Select(r => IpNetwork.TryParse(r, out IpNetwork network) ? network : throw new InvalidOperationException(r)));
 
     private static bool IsOnTheLan(UpstreamServer server) =>
@@ -283,7 +283,7 @@ public sealed partial class UpstreamResolver : IAsyncDisposable, IDisposable
         }
         finally
         {
-            RecordExchange(server.Label, server.Protocol, result, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            RecordExchange(server, result, Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
     }
 
@@ -308,9 +308,9 @@ public sealed partial class UpstreamResolver : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Records one upstream exchange: result is ok, timeout, servfail, refused or error.</summary>
-    private void RecordExchange(string upstream, UpstreamProtocol protocol, string result, double seconds)
+    private void RecordExchange(UpstreamServer server, string result, double seconds)
     {
-        var tags = new TagList { { "upstream", upstream }, { "protocol", UpstreamProber.Protocols[(int)protocol] }, { "result", result } };
+        var tags = new TagList { { "upstream", server.Label }, { "protocol", server.ProtocolLabel }, { "result", result } };
         _exchanges.Add(1, tags);
         _exchangeDuration.Record(seconds, tags);
     }
@@ -341,7 +341,7 @@ public sealed partial class UpstreamResolver : IAsyncDisposable, IDisposable
     private static TagList Labels(UpstreamGroup group, int index)
     {
         UpstreamServer server = group.Upstreams[index].Server;
-        return new TagList { { "upstream", server.Label }, { "protocol", UpstreamProber.Protocols[(int)server.Protocol] }, { "group", group.Name } };
+        return new TagList { { "upstream", server.Label }, { "protocol", server.ProtocolLabel }, { "group", group.Name } };
     }
 
     [LoggerMessage(EventId = LogEventIds.Upstreams + 3, Level = LogLevel.Error, Message = "Upstream exchange failed unexpectedly")]

@@ -23,6 +23,14 @@ public sealed record UpstreamServer
 
     public UpstreamProtocol Protocol { get; }
 
+    /// <summary>The <c>protocol</c> label of its metrics: <c>udp</c> (plain, TCP on truncation included), <c>tls</c> or <c>https</c>.</summary>
+    public string ProtocolLabel => Protocol switch
+    {
+        UpstreamProtocol.Tls => "tls",
+        UpstreamProtocol.Https => "https",
+        _ => "udp",
+    };
+
     /// <summary>The host as written: a name, or an address literal (without brackets).</summary>
     public string Host { get; }
 

@@ -43,7 +43,7 @@ public sealed class UpstreamTransportMetrics
     public void Retried(UpstreamServer server) => _retries.Add(1, Tags(server));
 
     private static TagList Tags(UpstreamServer server) =>
-        new() { { "upstream", server.Label }, { "protocol", server.Protocol == UpstreamProtocol.Tls ? "tls" : "https" } };
+        new() { { "upstream", server.Label }, { "protocol", server.ProtocolLabel } };
 
     /// <summary>The meter these instruments live on, from the daemon's factory (or a meter of its own without one).</summary>
     public static Meter CreateMeter(IMeterFactory? factory) => factory?.Create(SinkholeMeter.Name) ?? new Meter(SinkholeMeter.Name);
