@@ -38,6 +38,15 @@ public sealed class FakeDohServer : IAsyncDisposable
     /// <summary>What to answer a query with (the answer's bytes); null closes the whole connection instead (TCP, not just the stream).</summary>
     public Func<byte[], byte[]?> Handler { get; set; } = query => FakeUpstream.DefaultAnswer(FakeQuery.Parse(query, tcp: true, new IPEndPoint(IPAddress.Loopback, 0))).Bytes!;
 
+    /// <summary>Queries it takes and never answers (the stream stays open, the connection sends nothing more), until the server stops.</summary>
+    public Func<byte[], bool> Hang { get; set; } = _ => false;
+
+    /// <summary>The status of every response (200 unless a test says otherwise).</summary>
+    public int Status { get; set; } = 200;
+
+    /// <summary>The content type of every response.</summary>
+    public string ContentType { get; set; } = "application/dns-message";
+
     public string Url(string host = "127.0.0.1") => $"https://{host}:{Port}/dns-query";
 
     public static async Task<FakeDohServer> StartAsync(X509Certificate2 certificate)
@@ -58,6 +67,12 @@ public sealed class FakeDohServer : IAsyncDisposable
             byte[] query = body.ToArray();
             server!.Received.Enqueue(query);
             server.Protocols.Enqueue(context.Request.Protocol);
+            if (server.Hang(query))
+            {
+                await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
+                return;
+            }
+
             byte[]? answer = server.Handler(query);
             if (answer is null)
             {
@@ -65,7 +80,8 @@ public sealed class FakeDohServer : IAsyncDisposable
                 return;
             }
 
-            context.Response.ContentType = "application/dns-message";
+            context.Response.StatusCode = server.Status;
+            context.Response.ContentType = server.ContentType;
             context.Response.ContentLength = answer.Length;
             await context.Response.Body.WriteAsync(answer);
         });

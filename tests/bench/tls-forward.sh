@@ -14,6 +14,8 @@
 # - Each server under test listens on plain UDP. dnsperf sends it unique names (n1.bench.example, …),
 #   so every query is forwarded: no cache hits on either side.
 # - The server under test is pinned to core 0; dnsperf and the upstream share core 1.
+# - Each server, once it answers, gets 5 s of the same load unmeasured (JIT tiering for ours;
+#   the shared harness warms every peer the same way), then the measured run.
 #
 # Printed per run:
 # - the queries completed and the server's CPU seconds (utime + stime from /proc);
@@ -80,7 +82,7 @@ EOF
 taskset -c 1 unbound -d -c upstream.conf & pids+=($!)
 python3 - > names.txt <<'PY'
 import sys
-for i in range(1, 4_000_001):
+for i in range(1, 6_000_001):
     sys.stdout.write(f"n{i}.bench.example A\n")
 PY
 
@@ -98,6 +100,12 @@ cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 tick=$(getconf CLK_TCK)
 offset=1
 metric() { curl -s http://127.0.0.1:9170/metrics | awk -v m="$1" '$1 ~ "^"m"(\\{|$)" {s += $2} END {printf "%d", s}'; }
+
+warm() { # PORT: the same load for a few seconds, not measured (as the shared harness warms every peer)
+  sed -n "${offset},$((offset + 199999))p" names.txt > warm.txt
+  offset=$((offset + 200000))
+  taskset -c 1 dnsperf -s 127.0.0.1 -p "$1" -d warm.txt -l 5 -c 32 -q 200 >/dev/null 2>&1
+}
 
 run() { # NAME PORT PID
   local name=$1 port=$2 pid=$3 before after out completed
@@ -123,6 +131,7 @@ ours() { # NAME SERVER
     --QueryLog:Record=None --DataDirectory="$work/data" >ours.log 2>&1 & local pid=$!
   pids+=("$pid")
   wait_udp 5411
+  warm 5411
   run "$name" 5411 "$pid"
   local opened reused
   opened=$(metric misinkhole_upstream_connections_total)
@@ -135,6 +144,7 @@ theirs() {
   taskset -c 0 unbound -d -c forwarder.conf & local pid=$!
   pids+=("$pid")
   wait_udp 5410
+  warm 5410
   run "unbound forward-tls" 5410 "$pid"
   echo "$(printf '%-22s' '') TLS connections to the upstream open at the end: $(ss -tnH state established '( dport = :8853 )' | wc -l)"
   kill "$pid"; wait "$pid" 2>/dev/null || true

@@ -56,7 +56,7 @@ public sealed class DohTests
         await using FakeDohServer doh = await FakeDohServer.StartAsync(setup.Server.Certificate);
         Func<byte[], byte[]?> answer = doh.Handler;
         int killed = 0;
-        doh.Handler = query => FakeQuery.Parse(query, tcp: true, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0)).Name == "dying.example"
+        doh.Handler = query => QueryName(query) == "dying.example"
             && Interlocked.Exchange(ref killed, 1) == 0 ? null : answer(query);
         await using RunningDaemon daemon = await RunningDaemon.StartAsync(setup.Config(doh.Url()).Values);
         using var retries = TlsUpstreamSetup.Counter(daemon, "misinkhole.upstream.retries");
@@ -129,4 +129,71 @@ public sealed class DohTests
         Assert.AreEqual("SERVFAIL", dig.Status, dig.Output);
         Assert.HasCount(1, doh.Received, "asked once, the answer refused");
     }
+
+    [TestMethod]
+    public async Task SilentPooledConnection_CostsOneRetry_NotATimeout()
+    {
+        await using var setup = new TlsUpstreamSetup();
+        await using FakeDohServer doh = await FakeDohServer.StartAsync(setup.Server.Certificate);
+        int hung = 0;
+        doh.Hang = query => QueryName(query) == "silent.example"
+            && Interlocked.Exchange(ref hung, 1) == 0;
+        // One upstream only: a query left to time out would be a SERVFAIL.
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(setup.Config(doh.Url()).Values);
+        using var retries = TlsUpstreamSetup.Counter(daemon, "misinkhole.upstream.retries");
+        using var connections = TlsUpstreamSetup.Counter(daemon, "misinkhole.upstream.connections");
+        Assert.AreEqual("NOERROR", (await Dig.RunAsync(daemon.EndPoint, "pooled.example", "A")).Status);
+
+        DigResult dig = await Dig.RunAsync(daemon.EndPoint, "silent.example", "A");
+
+        Assert.AreEqual("silent.example. 300 IN A 192.0.2.1", dig.Answers.SingleOrDefault(), dig.Output);
+        Assert.AreEqual(1, TlsUpstreamSetup.Sum(retries));
+        Assert.AreEqual(2, TlsUpstreamSetup.Sum(connections), "the retry went to a fresh connection");
+    }
+
+    [TestMethod]
+    [DataRow(500, "application/dns-message")]
+    [DataRow(200, "text/html")]
+    public async Task AnswerThatIsNotADnsMessage_IsRefused_AndNotAskedAgain(int status, string contentType)
+    {
+        await using var setup = new TlsUpstreamSetup();
+        await using FakeDohServer doh = await FakeDohServer.StartAsync(setup.Server.Certificate);
+        doh.Status = status;
+        doh.ContentType = contentType;
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(setup.Config(doh.Url()).Values);
+        using var retries = TlsUpstreamSetup.Counter(daemon, "misinkhole.upstream.retries");
+
+        DigResult dig = await Dig.RunAsync(daemon.EndPoint, "refused.example", "A");
+
+        Assert.AreEqual("SERVFAIL", dig.Status, dig.Output);
+        Assert.AreEqual(0, TlsUpstreamSetup.Sum(retries), "the server answered: not a dead connection");
+        Assert.IsTrue(doh.Received.All(q => QueryName(q) == "refused.example"));
+    }
+
+    /// <summary>An answer larger than an HTTP/2 frame (16 KiB) arrives in several DATA frames and is put back together.</summary>
+    [TestMethod]
+    public async Task AnswerInSeveralFrames_IsReassembled()
+    {
+        await using var setup = new TlsUpstreamSetup();
+        await using FakeDohServer doh = await FakeDohServer.StartAsync(setup.Server.Certificate);
+        doh.Handler = query =>
+        {
+            RawMessage answer = RawMessage.ResponseTo(query);
+            for (int i = 0; i < 1500; i++)
+            {
+                answer.A(null, 300, $"10.{i / 250}.{i % 250}.1");
+            }
+
+            return answer.ToArray();
+        };
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(setup.Config(doh.Url()).Values);
+
+        DigResult dig = await Dig.RunAsync(daemon.EndPoint, "big.example", "A", "+tcp");
+
+        Assert.AreEqual("NOERROR", dig.Status, dig.Output);
+        Assert.HasCount(1500, dig.Answers);
+        Assert.AreEqual("big.example. 300 IN A 10.5.249.1", dig.Answers[^1]);
+    }
+
+    private static string QueryName(byte[] query) => FakeQuery.Parse(query, tcp: true, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0)).Name;
 }

@@ -5,8 +5,8 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Logging;
-using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Metrics;
+using MiSinkhole.Core.Net;
 using MiSinkhole.Core.Stages.Cache;
 using MiSinkhole.Dns;
 
