@@ -49,15 +49,21 @@ public sealed class FakeDohServer : IAsyncDisposable
 
     public string Url(string host = "127.0.0.1") => $"https://{host}:{Port}/dns-query";
 
-    public static async Task<FakeDohServer> StartAsync(X509Certificate2 certificate)
+    /// <param name="certificate">The server's certificate.</param>
+    /// <param name="maxStreams">The streams it takes at once on one connection (SETTINGS_MAX_CONCURRENT_STREAMS); more are refused.</param>
+    public static async Task<FakeDohServer> StartAsync(X509Certificate2 certificate, int maxStreams = 100)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            listen.Protocols = HttpProtocols.Http2;
-            listen.UseHttps(certificate);
-        }));
+            kestrel.Limits.Http2.MaxStreamsPerConnection = maxStreams;
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.UseHttps(certificate);
+            });
+        });
         WebApplication app = builder.Build();
         FakeDohServer? server = null;
         app.MapPost("/dns-query", async context =>

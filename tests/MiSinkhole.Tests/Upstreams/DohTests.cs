@@ -66,7 +66,7 @@ public sealed class DohTests
         DigResult dig = await Dig.RunAsync(daemon.EndPoint, "dying.example", "A");
 
         Assert.AreEqual("dying.example. 300 IN A 192.0.2.1", dig.Answers.SingleOrDefault(), dig.Output);
-        Assert.AreEqual(1, TlsUpstreamSetup.Sum(retries));
+        Assert.AreEqual(1, TlsUpstreamSetup.Sum(retries, "dead", tag: "reason"));
         Assert.AreEqual(2, TlsUpstreamSetup.Sum(connections), "asked again on a fresh connection");
         Assert.AreEqual(3, doh.Received.Count);
     }
@@ -147,7 +147,7 @@ public sealed class DohTests
         DigResult dig = await Dig.RunAsync(daemon.EndPoint, "silent.example", "A");
 
         Assert.AreEqual("silent.example. 300 IN A 192.0.2.1", dig.Answers.SingleOrDefault(), dig.Output);
-        Assert.AreEqual(1, TlsUpstreamSetup.Sum(retries));
+        Assert.AreEqual(1, TlsUpstreamSetup.Sum(retries, "silent", tag: "reason"));
         Assert.AreEqual(2, TlsUpstreamSetup.Sum(connections), "the retry went to a fresh connection");
     }
 
@@ -193,6 +193,26 @@ public sealed class DohTests
         Assert.AreEqual("NOERROR", dig.Status, dig.Output);
         Assert.HasCount(1500, dig.Answers);
         Assert.AreEqual("big.example. 300 IN A 10.5.249.1", dig.Answers[^1]);
+    }
+
+    /// <summary>More queries at once than the server takes on all our connections: the rest wait for room instead of failing.</summary>
+    [TestMethod]
+    public async Task BurstBeyondTheServersLimit_Waits_AndIsAnswered()
+    {
+        await using var setup = new TlsUpstreamSetup();
+        await using FakeDohServer doh = await FakeDohServer.StartAsync(setup.Server.Certificate, maxStreams: 2);
+        Func<byte[], byte[]?> answer = doh.Handler;
+        doh.Handler = query =>
+        {
+            Thread.Sleep(50); // each answer takes a while, so the streams are all busy at once
+            return answer(query);
+        };
+        await using RunningDaemon daemon = await RunningDaemon.StartAsync(setup.Config(doh.Url()).Values);
+
+        DigResult[] digs = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Dig.RunAsync(daemon.EndPoint, $"burst{i}.example", "A")));
+
+        Assert.IsTrue(digs.All(d => d.Status == "NOERROR"), string.Join("\n", digs.Where(d => d.Status != "NOERROR").Select(d => d.Output)));
+        Assert.HasCount(24, doh.Received, "each asked once: none refused and asked again");
     }
 
     private static string QueryName(byte[] query) => FakeQuery.Parse(query, tcp: true, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0)).Name;

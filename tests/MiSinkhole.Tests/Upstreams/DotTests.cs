@@ -150,7 +150,7 @@ public sealed class DotTests
         DigResult dig = await Dig.RunAsync(daemon.EndPoint, "silent.example", "A");
 
         Assert.AreEqual("silent.example. 300 IN A 192.0.2.1", dig.Answers.SingleOrDefault(), dig.Output);
-        Assert.AreEqual(1, TlsUpstreamSetup.Sum(retries));
+        Assert.AreEqual(1, TlsUpstreamSetup.Sum(retries, "silent", tag: "reason"));
         Assert.AreEqual(2, silent.Accepted, "the retry went to a fresh connection");
     }
 

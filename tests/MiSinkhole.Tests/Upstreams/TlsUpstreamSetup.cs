@@ -35,9 +35,12 @@ internal sealed class TlsUpstreamSetup : IAsyncDisposable
     public TestConfig Config(params string[] upstreams) => new TestConfig().Upstream(upstreams).Set("Upstreams:CaFile", Certificates.CaFile)
         .Set("Upstreams:AttemptTimeout", "2s").Set("Upstreams:Timeout", "2s");
 
-    /// <summary>The sum of one of the daemon's counters (e.g. <c>misinkhole.upstream.connections</c>) since <paramref name="collector"/> began.</summary>
-    public static long Sum(MetricCollector<long> collector, string? result = null) =>
-        collector.GetMeasurementSnapshot().Where(m => result is null || (string?)m.Tags["result"] == result).Sum(m => m.Value);
+    /// <summary>
+    /// The sum of one of the daemon's counters (e.g. <c>misinkhole.upstream.connections</c>) since
+    /// <paramref name="collector"/> began; of those with <paramref name="tag"/> = <paramref name="value"/> when given.
+    /// </summary>
+    public static long Sum(MetricCollector<long> collector, string? value = null, string tag = "result") =>
+        collector.GetMeasurementSnapshot().Where(m => value is null || (string?)m.Tags[tag] == value).Sum(m => m.Value);
 
     public static MetricCollector<long> Counter(RunningDaemon daemon, string name) => new(daemon.Get<IMeterFactory>(), "MiSinkhole", name);
 

@@ -23,12 +23,16 @@ internal sealed class DohConnection : EncryptedConnection
     private const int ConnectionWindow = 16 << 20;
     private const int MaxHeaderBlock = 16 * 1024;
 
+    /// <summary>RST_STREAM's REFUSED_STREAM (RFC 9113 §7): the server did nothing with the stream.</summary>
+    private const uint RefusedStream = 0x7;
+
     /// <summary>Less than this much window per stream and no query would fit: the connection is refused.</summary>
     private const int SmallestStreamWindow = 512;
 
     private readonly byte[] _requestPrefix;
     private readonly HpackDecoder _decoder = new();
-    private readonly SemaphoreSlim _windowGrown = new(0);
+    private readonly TaskCompletionSource _settings = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly HashSet<uint> _open = []; // streams we opened that the server has not ended: what its limit counts
     private readonly byte[] _block = new byte[MaxHeaderBlock];
     private long _sendWindow = Http2Frame.InitialWindow;
     private volatile int _maxStreams = 100; // until the server's SETTINGS say (RFC 9113 §6.5.2 suggests no less than 100)
@@ -48,13 +52,41 @@ internal sealed class DohConnection : EncryptedConnection
 
     protected override int MaxInFlight => _maxStreams;
 
-    /// <summary>Opens a TCP connection, completes the TLS handshake agreeing on HTTP/2, and sends the connection preface.</summary>
+    protected override int Occupied
+    {
+        get
+        {
+            lock (_open)
+            {
+                return _open.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens a TCP connection, completes the TLS handshake agreeing on HTTP/2, sends the connection
+    /// preface and waits for the server's: its SETTINGS say how many streams it takes, so none is
+    /// sent that it would refuse (it sends them at once, in the flight that ends the handshake).
+    /// </summary>
     public static async Task<DohConnection> OpenAsync(UpstreamServer server, BootstrapAddresses? bootstrap, UpstreamCertificates certificates,
         UpstreamTransportMetrics metrics, CancellationToken token)
     {
         (Socket socket, SslStream tls) = await ConnectAsync(server, bootstrap, certificates, metrics, SslApplicationProtocol.Http2, token).ConfigureAwait(false);
-        return new DohConnection(socket, tls, server.Url!);
+        var connection = new DohConnection(socket, tls, server.Url!);
+        try
+        {
+            await connection._settings.Task.WaitAsync(token).ConfigureAwait(false);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return connection;
     }
+
+    protected override void OnEnded(Exception reason) => _settings.TrySetException(reason);
 
     protected override bool TryNextKey(out uint key)
     {
@@ -65,6 +97,11 @@ internal sealed class DohConnection : EncryptedConnection
         }
 
         _nextStream += 2;
+        lock (_open)
+        {
+            _open.Add(key);
+        }
+
         return true;
     }
 
@@ -86,10 +123,6 @@ internal sealed class DohConnection : EncryptedConnection
         Interlocked.Add(ref _sendWindow, -length); // the writer is the only one taking
         return true;
     }
-
-    protected override Task WindowGrownAsync() => _windowGrown.WaitAsync();
-
-    protected override void Ended() => _windowGrown.Release();
 
     protected override int MaxFrame => Http2Frame.HeaderSize + Http2Frame.MaxFrameSize;
 
@@ -133,6 +166,14 @@ internal sealed class DohConnection : EncryptedConnection
             throw ProtocolError("a header block was interrupted");
         }
 
+        if (stream != 0 && (type == Http2Frame.RstStream || (type is Http2Frame.Data or Http2Frame.Headers && (flags & Http2Frame.EndStream) != 0)))
+        {
+            lock (_open)
+            {
+                _open.Remove(stream); // the server is done with it: it no longer counts against its limit
+            }
+        }
+
         switch (type)
         {
             case Http2Frame.Data when stream != 0:
@@ -160,13 +201,17 @@ internal sealed class DohConnection : EncryptedConnection
                 AppendBlock(payload, flags);
                 break;
             case Http2Frame.RstStream when stream != 0 && payload.Length == 4:
-                Fail(stream, new IOException($"the server reset the stream (HTTP/2 error {BinaryPrimitives.ReadUInt32BigEndian(payload)})"));
+                uint code = BinaryPrimitives.ReadUInt32BigEndian(payload);
+                Fail(stream, code == RefusedStream
+                    ? new UnprocessedQueryException("the server refused the stream (REFUSED_STREAM)")
+                    : new IOException($"the server reset the stream (HTTP/2 error {code})"));
                 break;
             case Http2Frame.Settings when stream == 0:
                 if ((flags & Http2Frame.Ack) == 0)
                 {
                     ApplySettings(payload);
                     Send(new OutgoingBytes(Http2Frame.SettingsAck()));
+                    _settings.TrySetResult();
                 }
 
                 break;
@@ -186,7 +231,7 @@ internal sealed class DohConnection : EncryptedConnection
                 if (stream == 0)
                 {
                     Interlocked.Add(ref _sendWindow, BinaryPrimitives.ReadUInt32BigEndian(payload) & 0x7FFF_FFFF);
-                    _windowGrown.Release();
+                    WindowGrown();
                 }
 
                 break; // a stream's window: every query fits the initial one (checked in SETTINGS)
@@ -211,6 +256,10 @@ internal sealed class DohConnection : EncryptedConnection
             if (id == Http2Frame.SettingMaxConcurrentStreams)
             {
                 _maxStreams = (int)Math.Min(value, int.MaxValue);
+                if (value == 0)
+                {
+                    Drain(uint.MaxValue); // no new streams here (a server shutting down): a fresh connection for the next
+                }
             }
             else if (id == Http2Frame.SettingInitialWindowSize && value < SmallestStreamWindow)
             {

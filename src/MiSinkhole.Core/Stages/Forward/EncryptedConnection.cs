@@ -70,11 +70,29 @@ internal abstract class EncryptedConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Queries the server counts against its limit: those in flight, plus (HTTP/2) streams we
+    /// stopped waiting for that the server has not finished yet.
+    /// </summary>
+    public int Load
+    {
+        get
+        {
+            lock (_pending)
+            {
+                return Occupied;
+            }
+        }
+    }
+
     /// <summary>How long nothing was sent or received, when nothing is in flight; zero while queries are.</summary>
     public TimeSpan Idle => InFlight > 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Environment.TickCount64 - Interlocked.Read(ref _lastActivity));
 
     /// <summary>What the server allows in flight; <see cref="int.MaxValue"/> when it sets no limit.</summary>
     protected virtual int MaxInFlight => int.MaxValue;
+
+    /// <summary>What counts against <see cref="Capacity"/> (called under the lock): the queries in flight, unless the protocol keeps more open.</summary>
+    protected virtual int Occupied => _pending.Count;
 
     /// <summary>
     /// A TCP connection to the server (or an address bootstrap found for it) and a completed TLS
@@ -132,9 +150,23 @@ internal abstract class EncryptedConnection : IAsyncDisposable
         first = false;
         lock (_pending)
         {
-            if (_dead || _suspect || _draining || _pending.Count >= Capacity)
+            if (_dead || _suspect || _draining)
             {
                 return false;
+            }
+
+            int occupied = Occupied;
+            if (occupied - _pending.Count >= Math.Max(1, Capacity / 2))
+            {
+                // Half the server's limit is streams we gave up on and it never finished: a fresh
+                // connection instead, and this one closes once what is in flight is answered.
+                _draining = true;
+                return false;
+            }
+
+            if (occupied >= Capacity)
+            {
+                return false; // full
             }
 
             if (!TryNextKey(out uint key))
@@ -224,8 +256,8 @@ internal abstract class EncryptedConnection : IAsyncDisposable
     /// <summary>Whether <paramref name="length"/> bytes of DATA may be sent now (takes them from the window if so).</summary>
     protected virtual bool TryTakeWindow(int length) => true;
 
-    /// <summary>Completes when the window may have grown (after <see cref="TryTakeWindow"/> said no).</summary>
-    protected virtual Task WindowGrownAsync() => Task.CompletedTask;
+    /// <summary>The peer's flow-control window grew: the write loop tries what waited for it again.</summary>
+    protected void WindowGrown() => _outgoing.Writer.TryWrite(new OutgoingBytes([]));
 
     /// <summary>Whether a query in flight has <paramref name="key"/>; only from <see cref="TryNextKey"/> (under the lock).</summary>
     protected bool KeyInUse(uint key) => _pending.ContainsKey(key);
@@ -241,10 +273,10 @@ internal abstract class EncryptedConnection : IAsyncDisposable
     /// <summary>Bytes arrived: the connection answers, so it is not half-open after all.</summary>
     private void Received()
     {
-        _suspect = false;
         long now = Environment.TickCount64;
-        Interlocked.Exchange(ref _lastReceive, now);
+        Interlocked.Exchange(ref _lastReceive, now); // before clearing: Watch re-reads it after it sets the flag
         Interlocked.Exchange(ref _lastActivity, now);
+        _suspect = false;
     }
 
     /// <summary>Queues bytes that are not a query (HTTP/2 control frames).</summary>
@@ -312,7 +344,7 @@ internal abstract class EncryptedConnection : IAsyncDisposable
             refused.ForEach(p => _pending.Remove(p.Key));
         }
 
-        var reason = new IOException("the server is going away and will not answer it");
+        var reason = new UnprocessedQueryException("the server is going away and did not take it");
         refused.ForEach(p => Complete(p, reason));
     }
 
@@ -350,11 +382,11 @@ internal abstract class EncryptedConnection : IAsyncDisposable
         }
 
         Tls.Dispose();
-        Ended();
+        OnEnded(failure);
     }
 
-    /// <summary>After the connection ended (wake whatever waits on the connection's own state).</summary>
-    protected virtual void Ended()
+    /// <summary>After the connection ended (whatever waits on its own state gives up).</summary>
+    protected virtual void OnEnded(Exception reason)
     {
     }
 
@@ -397,6 +429,15 @@ internal abstract class EncryptedConnection : IAsyncDisposable
             if (silent is not null)
             {
                 _suspect = true;
+                if (Interlocked.Read(ref _lastReceive) != received)
+                {
+                    _suspect = false; // bytes arrived meanwhile: not silent after all
+                    silent = null;
+                }
+            }
+
+            if (silent is not null)
+            {
                 foreach (PendingQuery pending in silent)
                 {
                     pending.SilentAfter = long.MaxValue; // signalled once
@@ -456,48 +497,42 @@ internal abstract class EncryptedConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Writes what is queued, coalescing what waits into one TLS write. Bytes that need more
+    /// flow-control window than there is wait (in order: HTTP/2 streams must reach the wire in
+    /// the order of their IDs) while control frames go ahead; <see cref="WindowGrown"/> wakes the
+    /// loop to try them again.
+    /// </summary>
     private async Task WriteLoopAsync()
     {
         byte[] buffer = new byte[MaxCoalesced];
+        var blocked = new Queue<OutgoingBytes>();
+        int length = 0;
         try
         {
             ChannelReader<OutgoingBytes> reader = _outgoing.Reader;
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                int length = 0;
-                while (reader.TryPeek(out OutgoingBytes next) && (length == 0 || length + next.Bytes.Length <= buffer.Length))
+                while (blocked.Count > 0 && TryTakeWindow(blocked.Peek().FlowControlled))
                 {
-                    if (next.FlowControlled > 0 && !TryTakeWindow(next.FlowControlled))
+                    length = await AppendAsync(buffer, length, blocked.Dequeue().Bytes).ConfigureAwait(false);
+                }
+
+                while (reader.TryRead(out OutgoingBytes next))
+                {
+                    if (next.FlowControlled > 0 && (blocked.Count > 0 || !TryTakeWindow(next.FlowControlled)))
                     {
-                        if (length > 0)
-                        {
-                            await Tls.WriteAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
-                            length = 0;
-                        }
-
-                        await WindowGrownAsync().ConfigureAwait(false);
-                        if (_dead)
-                        {
-                            return;
-                        }
-
+                        blocked.Enqueue(next);
                         continue;
                     }
 
-                    reader.TryRead(out _);
-                    if (next.Bytes.Length > buffer.Length)
-                    {
-                        await Tls.WriteAsync(next.Bytes).ConfigureAwait(false);
-                        continue;
-                    }
-
-                    next.Bytes.CopyTo(buffer, length);
-                    length += next.Bytes.Length;
+                    length = await AppendAsync(buffer, length, next.Bytes).ConfigureAwait(false);
                 }
 
                 if (length > 0)
                 {
                     await Tls.WriteAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+                    length = 0;
                 }
             }
         }
@@ -505,5 +540,24 @@ internal abstract class EncryptedConnection : IAsyncDisposable
         {
             End(e); // whatever ended the loop ends the connection, so no query waits on a loop that is gone
         }
+    }
+
+    /// <summary>Adds <paramref name="bytes"/> to what is coalesced, writing first when they would not fit: the new length.</summary>
+    private async ValueTask<int> AppendAsync(byte[] buffer, int length, byte[] bytes)
+    {
+        if (length + bytes.Length > buffer.Length && length > 0)
+        {
+            await Tls.WriteAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
+            length = 0;
+        }
+
+        if (bytes.Length > buffer.Length)
+        {
+            await Tls.WriteAsync(bytes).ConfigureAwait(false);
+            return 0;
+        }
+
+        bytes.CopyTo(buffer, length);
+        return length + bytes.Length;
     }
 }

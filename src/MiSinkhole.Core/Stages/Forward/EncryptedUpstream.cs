@@ -20,6 +20,9 @@ public abstract partial class EncryptedUpstream : IUpstream
 
     public const int MaxConnections = 4;
 
+    /// <summary>How long a query waits for room when every connection is at the server's limit, before looking again.</summary>
+    private static readonly TimeSpan FullWait = TimeSpan.FromMilliseconds(5);
+
     private readonly ILogger _logger;
     private readonly TimeSpan _connectTimeout;
     private readonly TimeSpan _idleLimit;
@@ -73,12 +76,17 @@ public abstract partial class EncryptedUpstream : IUpstream
                 long silentAfter = pooled ? Environment.TickCount64 + Math.Max(1, (deadline - Environment.TickCount64) / 2) : long.MaxValue;
                 if (!connection.TrySend(name, type, @class, dnssecOk, checkingDisabled, silentAfter, deadline, out PendingQuery pending, out bool first))
                 {
-                    if (connection.IsDead || connection.IsSuspect || connection.IsDraining)
+                    if (!connection.IsDead && !connection.IsSuspect && !connection.IsDraining)
                     {
-                        continue; // it ended, turned suspect or started going away just now: pick again
+                        // Full, and no other connection could be opened for it: wait for room.
+                        await Task.Delay(FullWait).ConfigureAwait(false);
+                        if (Environment.TickCount64 >= deadline)
+                        {
+                            return null;
+                        }
                     }
 
-                    throw new IOException($"every connection is at the server's limit of {connection.Capacity} queries in flight");
+                    continue; // pick again (it ended, turned suspect, started going away, or was full)
                 }
 
                 if (!first)
@@ -101,18 +109,20 @@ public abstract partial class EncryptedUpstream : IUpstream
 
                     return await pending.Answer.Task.ConfigureAwait(false);
                 }
-                catch (IOException e) when (pooled && !_disposed.IsCancellationRequested && Environment.TickCount64 < deadline)
+                catch (IOException e) when ((pooled || (e is UnprocessedQueryException && !fresh)) && !_disposed.IsCancellationRequested
+                    && Environment.TickCount64 < deadline)
                 {
+                    // Once: a dead pooled connection, or a query the server said it never processed.
                     if (e is SilentConnectionException)
                     {
                         (silentOne, silentOn) = (pending, connection);
                     }
 
                     LogRetry(Server.ProtocolLabel, Server, e.Message);
+                    Metrics.Retried(Server, e is SilentConnectionException ? "silent" : e is UnprocessedQueryException ? "refused" : "dead");
                 }
 
                 fresh = true;
-                Metrics.Retried(Server);
             }
         }
         catch (TimeoutException)
@@ -177,13 +187,13 @@ public abstract partial class EncryptedUpstream : IUpstream
                     }
 
                     live++;
-                    if (pick is null || connection.InFlight < pick.InFlight)
+                    if (pick is null || connection.Load < pick.Load)
                     {
                         pick = connection;
                     }
                 }
 
-                if (pick is not null && pick.InFlight >= Math.Min(BusyConnection, pick.Capacity) && (_opening is not null || live < MaxConnections))
+                if (pick is not null && pick.Load >= Math.Min(BusyConnection, pick.Capacity) && (_opening is not null || live < MaxConnections))
                 {
                     pick = null; // busy: wait for, or open, another
                 }

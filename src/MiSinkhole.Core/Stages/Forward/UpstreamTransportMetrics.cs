@@ -7,7 +7,7 @@ namespace MiSinkhole.Core.Stages.Forward;
 /// <summary>
 /// The connection instruments of DoT and DoH upstreams, labelled by upstream and protocol:
 /// connections opened, queries sent on a connection that was already open (reuses), TLS
-/// handshakes (and those the server resumed), and queries asked again on a fresh connection after a pooled one died.
+/// handshakes (and those the server resumed), and queries asked again on a fresh connection (why).
 /// </summary>
 public sealed class UpstreamTransportMetrics
 {
@@ -23,7 +23,7 @@ public sealed class UpstreamTransportMetrics
         _reuses = meter.CreateCounter<long>("misinkhole.upstream.connection_reuses", description: "Queries sent to DoT and DoH upstreams on a connection that was already open, by upstream and protocol.");
         _handshakes = meter.CreateCounter<long>("misinkhole.upstream.tls_handshakes", description: "TLS handshakes with DoT and DoH upstreams, by upstream, protocol and result (ok or failed).");
         _resumed = meter.CreateCounter<long>("misinkhole.upstream.tls_resumed", description: "TLS handshakes with DoT and DoH upstreams in which the server resumed an earlier session, by upstream and protocol.");
-        _retries = meter.CreateCounter<long>("misinkhole.upstream.retries", description: "Queries asked again on a fresh connection because the pooled one was dead, by upstream and protocol.");
+        _retries = meter.CreateCounter<long>("misinkhole.upstream.retries", description: "Queries asked again on a fresh connection, by upstream, protocol and reason: dead (the pooled connection ended under it), silent (nothing arrived on it for half the query's time) or refused (the server said it did not process it).");
     }
 
     public void ConnectionOpened(UpstreamServer server) => _connections.Add(1, Tags(server));
@@ -40,7 +40,13 @@ public sealed class UpstreamTransportMetrics
     /// <summary>The server resumed a session (seen in its ServerHello, <see cref="TlsResumption"/>).</summary>
     public void Resumed(UpstreamServer server) => _resumed.Add(1, Tags(server));
 
-    public void Retried(UpstreamServer server) => _retries.Add(1, Tags(server));
+    /// <summary>A query asked again on a fresh connection; <paramref name="reason"/>: dead, silent or refused.</summary>
+    public void Retried(UpstreamServer server, string reason)
+    {
+        TagList tags = Tags(server);
+        tags.Add("reason", reason);
+        _retries.Add(1, tags);
+    }
 
     private static TagList Tags(UpstreamServer server) =>
         new() { { "upstream", server.Label }, { "protocol", server.ProtocolLabel } };

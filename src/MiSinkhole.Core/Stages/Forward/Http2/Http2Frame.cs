@@ -100,7 +100,8 @@ internal static class Http2Frame
     public static byte[] RequestPrefix(Uri url)
     {
         var block = new List<byte> { 0x80 | 3, 0x80 | 7 }; // indexed: :method POST, :scheme https
-        Literal(block, 1, url.IsDefaultPort ? url.IdnHost : $"{url.IdnHost}:{url.Port}"); // :authority (the name in ASCII)
+        string host = url.HostNameType == UriHostNameType.IPv6 ? $"[{url.IdnHost}]" : url.IdnHost; // the name in ASCII; IdnHost drops an address's brackets
+        Literal(block, 1, url.IsDefaultPort ? host : $"{host}:{url.Port}"); // :authority
         Literal(block, 4, url.PathAndQuery); // :path
         Literal(block, 31, "application/dns-message"); // content-type
         Literal(block, 19, "application/dns-message"); // accept
