@@ -71,7 +71,7 @@ internal sealed class DohConnection : EncryptedConnection
     public static async Task<DohConnection> OpenAsync(UpstreamServer server, BootstrapAddresses? bootstrap, UpstreamCertificates certificates,
         UpstreamTransportMetrics metrics, CancellationToken token)
     {
-        (Socket socket, SslStream tls) = await ConnectAsync(server, bootstrap, certificates, metrics, SslApplicationProtocol.Http2, token).ConfigureAwait(false);
+        (Socket socket, SslStream tls) = await UpstreamTls.ConnectAsync(server, bootstrap, certificates, metrics, SslApplicationProtocol.Http2, token).ConfigureAwait(false);
         var connection = new DohConnection(socket, tls, server.Url!);
         try
         {

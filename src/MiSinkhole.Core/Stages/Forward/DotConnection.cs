@@ -21,7 +21,7 @@ internal sealed class DotConnection : EncryptedConnection
     public static async Task<DotConnection> OpenAsync(UpstreamServer server, BootstrapAddresses? bootstrap, UpstreamCertificates certificates,
         UpstreamTransportMetrics metrics, CancellationToken token)
     {
-        (Socket socket, SslStream tls) = await EncryptedConnection.ConnectAsync(server, bootstrap, certificates, metrics, applicationProtocol: null, token).ConfigureAwait(false);
+        (Socket socket, SslStream tls) = await UpstreamTls.ConnectAsync(server, bootstrap, certificates, metrics, applicationProtocol: null, token).ConfigureAwait(false);
         return new DotConnection(socket, tls);
     }
 

@@ -1,7 +1,5 @@
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Authentication;
-using System.Threading.Channels;
 using MiSinkhole.Dns;
 
 namespace MiSinkhole.Core.Stages.Forward;
@@ -17,14 +15,12 @@ namespace MiSinkhole.Core.Stages.Forward;
 /// </summary>
 internal abstract class EncryptedConnection : IAsyncDisposable
 {
-    private const int MaxCoalesced = 16 * 1024;
-
     /// <summary>How often the connection looks for queries past their deadline or that it has been silent on.</summary>
     private static readonly TimeSpan SilenceCheck = TimeSpan.FromMilliseconds(50);
 
     private readonly Socket _socket;
     private readonly Dictionary<uint, PendingQuery> _pending = [];
-    private readonly Channel<OutgoingBytes> _outgoing = Channel.CreateUnbounded<OutgoingBytes>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly EncryptedWriter _outgoing;
     private Task _writer = Task.CompletedTask;
     private Task _reader = Task.CompletedTask;
     private Timer? _silence;
@@ -39,6 +35,7 @@ internal abstract class EncryptedConnection : IAsyncDisposable
     {
         _socket = socket;
         Tls = tls;
+        _outgoing = new EncryptedWriter(tls, TryTakeWindow);
         OpenedAt = Environment.TickCount64;
     }
 
@@ -95,52 +92,6 @@ internal abstract class EncryptedConnection : IAsyncDisposable
     protected virtual int Occupied => _pending.Count;
 
     /// <summary>
-    /// A TCP connection to the server (or an address bootstrap found for it) and a completed TLS
-    /// handshake, offering <paramref name="applicationProtocol"/> by ALPN when set (and requiring it).
-    /// </summary>
-    public static async Task<(Socket Socket, SslStream Tls)> ConnectAsync(UpstreamServer server, BootstrapAddresses? bootstrap, UpstreamCertificates certificates,
-        UpstreamTransportMetrics metrics, SslApplicationProtocol? applicationProtocol, CancellationToken token)
-    {
-        Socket socket = await UpstreamSockets.ConnectAsync(server, bootstrap, token).ConfigureAwait(false);
-        metrics.ConnectionOpened(server);
-        var observed = new ObservedStream(new NetworkStream(socket, ownsSocket: true), resumed =>
-        {
-            if (resumed)
-            {
-                metrics.Resumed(server);
-            }
-        });
-        var tls = new SslStream(observed, leaveInnerStreamOpen: false);
-        try
-        {
-            await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-            {
-                TargetHost = server.TlsName,
-                RemoteCertificateValidationCallback = (_, certificate, chain, errors) => certificates.Validate(server, certificate, chain, errors),
-                CertificateRevocationCheckMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
-                AllowTlsResume = true,
-                EnabledSslProtocols = SslProtocols.None,
-                ApplicationProtocols = applicationProtocol is { } alpn ? [alpn] : null,
-            }, token).ConfigureAwait(false);
-            metrics.Handshake(server, ok: true);
-        }
-        catch
-        {
-            metrics.Handshake(server, ok: false);
-            await tls.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-
-        if (applicationProtocol is { } wanted && tls.NegotiatedApplicationProtocol != wanted)
-        {
-            await tls.DisposeAsync().ConfigureAwait(false);
-            throw new IOException($"the server did not agree to {wanted} (ALPN)");
-        }
-
-        return (socket, tls);
-    }
-
-    /// <summary>
     /// Queues one query; false when the connection has ended, is suspect, draining or full (ask
     /// another). <paramref name="first"/> says whether it is the connection's first query (else a reuse).
     /// </summary>
@@ -177,7 +128,7 @@ internal abstract class EncryptedConnection : IAsyncDisposable
 
             pending = new PendingQuery(key, name, type, @class) { SilentAfter = silentAfter, Deadline = deadline };
             // Under the lock: HTTP/2 streams must reach the wire in the order of their IDs.
-            if (!_outgoing.Writer.TryWrite(Encode(pending, dnssecOk, checkingDisabled)))
+            if (!_outgoing.TrySend(Encode(pending, dnssecOk, checkingDisabled)))
             {
                 return false;
             }
@@ -220,7 +171,17 @@ internal abstract class EncryptedConnection : IAsyncDisposable
     {
         // Before the loops: a connection the server ends at once is ended by a loop, which stops the timer.
         _silence = new Timer(static state => ((EncryptedConnection)state!).Watch(), this, SilenceCheck, SilenceCheck);
-        _writer = Task.Run(WriteLoopAsync);
+        _writer = Task.Run(async () =>
+        {
+            try
+            {
+                await _outgoing.RunAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                End(e); // whatever ended the loop ends the connection, so no query waits on a loop that is gone
+            }
+        });
         _reader = Task.Run(async () =>
         {
             try
@@ -257,7 +218,7 @@ internal abstract class EncryptedConnection : IAsyncDisposable
     protected virtual bool TryTakeWindow(int length) => true;
 
     /// <summary>The peer's flow-control window grew: the write loop tries what waited for it again.</summary>
-    protected void WindowGrown() => _outgoing.Writer.TryWrite(new OutgoingBytes([]));
+    protected void WindowGrown() => _outgoing.WindowGrown();
 
     /// <summary>Whether a query in flight has <paramref name="key"/>; only from <see cref="TryNextKey"/> (under the lock).</summary>
     protected bool KeyInUse(uint key) => _pending.ContainsKey(key);
@@ -280,7 +241,7 @@ internal abstract class EncryptedConnection : IAsyncDisposable
     }
 
     /// <summary>Queues bytes that are not a query (HTTP/2 control frames).</summary>
-    protected void Send(OutgoingBytes bytes) => _outgoing.Writer.TryWrite(bytes);
+    protected void Send(OutgoingBytes bytes) => _outgoing.TrySend(bytes);
 
     /// <summary>
     /// The answer for <paramref name="key"/>: validated against its question (and, when
@@ -364,7 +325,7 @@ internal abstract class EncryptedConnection : IAsyncDisposable
             _pending.Clear();
         }
 
-        _outgoing.Writer.TryComplete();
+        _outgoing.Complete();
         _silence?.Dispose();
         var failure = reason as IOException ?? new IOException("connection ended: " + reason.Message, reason);
         foreach (PendingQuery pending in waiting)
@@ -495,69 +456,5 @@ internal abstract class EncryptedConnection : IAsyncDisposable
                 start = end = 0;
             }
         }
-    }
-
-    /// <summary>
-    /// Writes what is queued, coalescing what waits into one TLS write. Bytes that need more
-    /// flow-control window than there is wait (in order: HTTP/2 streams must reach the wire in
-    /// the order of their IDs) while control frames go ahead; <see cref="WindowGrown"/> wakes the
-    /// loop to try them again.
-    /// </summary>
-    private async Task WriteLoopAsync()
-    {
-        byte[] buffer = new byte[MaxCoalesced];
-        var blocked = new Queue<OutgoingBytes>();
-        int length = 0;
-        try
-        {
-            ChannelReader<OutgoingBytes> reader = _outgoing.Reader;
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
-            {
-                while (blocked.Count > 0 && TryTakeWindow(blocked.Peek().FlowControlled))
-                {
-                    length = await AppendAsync(buffer, length, blocked.Dequeue().Bytes).ConfigureAwait(false);
-                }
-
-                while (reader.TryRead(out OutgoingBytes next))
-                {
-                    if (next.FlowControlled > 0 && (blocked.Count > 0 || !TryTakeWindow(next.FlowControlled)))
-                    {
-                        blocked.Enqueue(next);
-                        continue;
-                    }
-
-                    length = await AppendAsync(buffer, length, next.Bytes).ConfigureAwait(false);
-                }
-
-                if (length > 0)
-                {
-                    await Tls.WriteAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
-                    length = 0;
-                }
-            }
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            End(e); // whatever ended the loop ends the connection, so no query waits on a loop that is gone
-        }
-    }
-
-    /// <summary>Adds <paramref name="bytes"/> to what is coalesced, writing first when they would not fit: the new length.</summary>
-    private async ValueTask<int> AppendAsync(byte[] buffer, int length, byte[] bytes)
-    {
-        if (length + bytes.Length > buffer.Length && length > 0)
-        {
-            await Tls.WriteAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
-            length = 0;
-        }
-
-        if (bytes.Length > buffer.Length)
-        {
-            await Tls.WriteAsync(bytes).ConfigureAwait(false);
-            return 0;
-        }
-
-        bytes.CopyTo(buffer, length);
-        return length + bytes.Length;
     }
 }
