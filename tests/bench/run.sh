@@ -12,7 +12,8 @@ REPO_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 SHARED_BENCH=${SHARED_BENCH:-$REPO_DIR/../shared/bench}
 BENCH_OUT=${BENCH_OUT:-/tmp/misinkhole-bench}
 mkdir -p "$BENCH_OUT"
-rsync -a --delete --exclude data --exclude results "$SHARED_BENCH/" "$BENCH_OUT/harness/"
+rm -rf "$BENCH_OUT/harness" && mkdir -p "$BENCH_OUT/harness"
+tar -C "$SHARED_BENCH" --exclude ./data --exclude ./results -cf - . | tar -C "$BENCH_OUT/harness" -xf -
 cp "$REPO_DIR/tests/bench/ours.sh" "$BENCH_OUT/harness/peers/ours.sh"
 mkdir -p "$BENCH_OUT/data" "$BENCH_OUT/results/raw"
 # Our daemon answers the mix set at over 100k queries/s: with the default 1.5M-line files a
@@ -23,6 +24,17 @@ if ! grep -q "mix_lines: 3000000" "$BENCH_OUT/data/MANIFEST.txt" 2>/dev/null; th
   python3 "$SHARED_BENCH/gen/gen_data.py" --out "$BENCH_OUT/data" "${GEN_FLAGS[@]}"
 fi
 ln -sfn "$BENCH_OUT/data" "$BENCH_OUT/harness/data"
+# Publish the build under test here, before the harness enters its loopback-only network
+# namespace (where no package registry is reachable); ours.sh measures OURS_PUBLISH.
+commit=$(git -C "$REPO_DIR" rev-parse --short HEAD)
+[[ -z $(git -C "$REPO_DIR" status --porcelain -- src) ]] || commit="$commit-dirty-$(date +%s)"
+export OURS_PUBLISH=${OURS_PUBLISH:-$BENCH_OUT/data/native/misinkhole-publish-$commit}
+if [[ ! -x $OURS_PUBLISH/misinkhole ]]; then
+  mkdir -p "$BENCH_OUT/data/native"
+  dotnet publish "$REPO_DIR/src/MiSinkhole" -c Release -r linux-x64 --self-contained false \
+    -p:PublishReadyToRun=true -o "$OURS_PUBLISH" >"$BENCH_OUT/data/native/publish.log" 2>&1 \
+    || { echo "publish failed: $BENCH_OUT/data/native/publish.log" >&2; exit 1; }
+fi
 ln -sfn "$BENCH_OUT/results" "$BENCH_OUT/harness/results"
 export REPO_DIR
 export PRIMARY=${PRIMARY-ours unbound dnsmasq-hosts}
