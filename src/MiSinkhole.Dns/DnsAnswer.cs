@@ -54,6 +54,9 @@ public sealed class DnsAnswer
     /// </summary>
     public uint? CacheTtl { get; private set; }
 
+    /// <summary>Records whose TTLs are collected on the stack while parsing; more take an array.</summary>
+    private const int StackRecords = 64;
+
     /// <summary>
     /// Validates an upstream response against the question that was asked and converts it.
     /// Returns null when the message is malformed, not a response or answers another question.
@@ -88,9 +91,11 @@ public sealed class DnsAnswer
         int authority = DnsHeader.ReadCount(response, DnsSection.Authority);
         int additional = DnsHeader.ReadCount(response, DnsSection.Additional);
         int total = answers + authority + additional;
-        var ttlOffsets = new List<int>(total);
-        var ttls = new List<uint>(total);
-        var cnames = new List<byte[]>();
+        // Collected on the stack (a typical answer has a handful of records), copied out once.
+        Span<int> ttlOffsets = total <= StackRecords ? stackalloc int[StackRecords] : new int[total];
+        Span<uint> ttls = total <= StackRecords ? stackalloc uint[StackRecords] : new uint[total];
+        int records = 0;
+        List<byte[]>? cnames = null;
         uint minTtl = uint.MaxValue;
         uint? negativeTtl = null;
         int extendedRcode = 0;
@@ -123,8 +128,8 @@ public sealed class DnsAnswer
                 ttl = 0; // RFC 2181 §8: a TTL with the top bit set counts as zero.
             }
 
-            ttlOffsets.Add(ttlOffset);
-            ttls.Add(ttl);
+            ttlOffsets[records] = ttlOffset;
+            ttls[records++] = ttl;
             if (rrType != DnsRecordType.RRSIG || i < answers)
             {
                 minTtl = Math.Min(minTtl, ttl);
@@ -137,7 +142,7 @@ public sealed class DnsAnswer
                     return null;
                 }
 
-                cnames.Add(name[..targetLength].ToArray());
+                (cnames ??= []).Add(name[..targetLength].ToArray());
             }
             else if (i >= answers && i < answers + authority && rrType == DnsRecordType.SOA && rdataLength >= 22)
             {
@@ -155,7 +160,10 @@ public sealed class DnsAnswer
 
         byte[] message = response[..end].ToArray();
         DnsHeader.WriteCount(message, DnsSection.Additional, (ushort)keptAdditional);
-        var answer = new DnsAnswer(message, questionLength, [.. ttlOffsets], [.. ttls], [.. cnames]) { ExtendedRcode = extendedRcode };
+        var answer = new DnsAnswer(message, questionLength, ttlOffsets[..records].ToArray(), ttls[..records].ToArray(), cnames?.ToArray() ?? [])
+        {
+            ExtendedRcode = extendedRcode,
+        };
         if (!answer.Truncated && extendedRcode == 0)
         {
             if (answer.IsNegative)
