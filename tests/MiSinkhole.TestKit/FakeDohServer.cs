@@ -41,6 +41,9 @@ public sealed class FakeDohServer : IAsyncDisposable
     /// <summary>Queries it takes and never answers (the stream stays open, the connection sends nothing more), until the server stops.</summary>
     public Func<byte[], bool> Hang { get; set; } = _ => false;
 
+    /// <summary>How long each answer waits before it is sent (awaited: no thread is held).</summary>
+    public TimeSpan Delay { get; set; } = TimeSpan.Zero;
+
     /// <summary>The status of every response (200 unless a test says otherwise).</summary>
     public int Status { get; set; } = 200;
 
@@ -77,6 +80,11 @@ public sealed class FakeDohServer : IAsyncDisposable
             {
                 await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(_ => { }, TaskScheduler.Default);
                 return;
+            }
+
+            if (server.Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(server.Delay, context.RequestAborted);
             }
 
             byte[]? answer = server.Handler(query);

@@ -201,12 +201,7 @@ public sealed class DohTests
     {
         await using var setup = new TlsUpstreamSetup();
         await using FakeDohServer doh = await FakeDohServer.StartAsync(setup.Server.Certificate, maxStreams: 2);
-        Func<byte[], byte[]?> answer = doh.Handler;
-        doh.Handler = query =>
-        {
-            Thread.Sleep(50); // each answer takes a while, so the streams are all busy at once
-            return answer(query);
-        };
+        doh.Delay = TimeSpan.FromMilliseconds(50); // each answer takes a while, so the streams are all busy at once
         await using RunningDaemon daemon = await RunningDaemon.StartAsync(setup.Config(doh.Url()).Values);
 
         DigResult[] digs = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Dig.RunAsync(daemon.EndPoint, $"burst{i}.example", "A")));
