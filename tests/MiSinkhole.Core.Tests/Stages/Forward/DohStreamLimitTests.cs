@@ -30,9 +30,10 @@ public sealed class DohStreamLimitTests
             new UpstreamTransportMetrics(UpstreamTransportMetrics.CreateMeter(meters)), NullLogger.Instance, TimeSpan.FromSeconds(5));
 
         // Four at once open the first connection together (none finds it pooled, so none fails
-        // over for silence): they fill the server's limit, and time out unanswered.
+        // over for silence): they fill the server's limit, and time out unanswered (2 s: a TLS
+        // handshake on a loaded two-core machine can take most of a second).
         DnsAnswer?[] hung = await Task.WhenAll(Enumerable.Range(0, 4)
-            .Select(i => upstream.ExchangeAsync(DnsName.FromText($"hang{i}.example"), 1, 1, false, false, TimeSpan.FromMilliseconds(800))));
+            .Select(i => upstream.ExchangeAsync(DnsName.FromText($"hang{i}.example"), 1, 1, false, false, TimeSpan.FromSeconds(2))));
         DnsAnswer? after = await upstream.ExchangeAsync(DnsName.FromText("after.example"), 1, 1, false, false, TimeSpan.FromSeconds(5));
 
         Assert.IsTrue(hung.All(a => a is null), "they timed out");
