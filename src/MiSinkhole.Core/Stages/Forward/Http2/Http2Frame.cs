@@ -20,7 +20,6 @@ internal static class Http2Frame
 
     public const byte Data = 0x0;
     public const byte Headers = 0x1;
-    public const byte Priority = 0x2;
     public const byte RstStream = 0x3;
     public const byte Settings = 0x4;
     public const byte PushPromise = 0x5;
