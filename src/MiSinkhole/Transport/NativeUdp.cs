@@ -16,7 +16,7 @@ internal static unsafe partial class NativeUdp
     private const int SolIpv6 = 41;
     private const int IpPktinfo = 8;
     private const int Ipv6Pktinfo = 50;
-    private const int ControlSize = 128;
+    internal const int ControlSize = 128;
 
     public static bool IsSupported => OperatingSystem.IsLinux();
 
@@ -108,7 +108,7 @@ internal static unsafe partial class NativeUdp
         }
     }
 
-    private static PacketInfo ReadPacketInfo(byte* control, int length)
+    internal static PacketInfo ReadPacketInfo(byte* control, int length)
     {
         int headerSize = Align(sizeof(nuint) + 8);
         int offset = 0;
@@ -145,7 +145,7 @@ internal static unsafe partial class NativeUdp
         return default;
     }
 
-    private static int WritePacketInfo(byte* control, in PacketInfo local)
+    internal static int WritePacketInfo(byte* control, in PacketInfo local)
     {
         int headerSize = Align(sizeof(nuint) + 8);
         int dataLength = local.IsIPv4 ? 12 : 20;
@@ -177,14 +177,14 @@ internal static unsafe partial class NativeUdp
     private static partial nint sendmsg(int socket, MsgHdr* message, int flags);
 
     [StructLayout(LayoutKind.Sequential)]
-    private struct IoVec
+    internal struct IoVec
     {
         public byte* Base;
         public nuint Length;
     }
 
     [StructLayout(LayoutKind.Sequential)]
-    private struct MsgHdr
+    internal struct MsgHdr
     {
         public byte* Name;
         public uint NameLength;

@@ -15,8 +15,9 @@ namespace MiSinkhole.Transport;
 /// asynchronously and reply from the thread that completes them. (Measured with a bare answering
 /// loop, blocked-query file, server on one core: synchronous ReceiveFrom/SendTo with a reused
 /// SocketAddress about 184k queries per CPU-second, ReceiveFromAsync/SendToAsync about 118k.)
-/// Wildcard addresses use recvmsg/sendmsg with PKTINFO on Linux to reply from the address the
-/// query was sent to.
+/// On Linux the threads take queries in batches with recvmmsg and send the answers that were
+/// ready at once with sendmmsg (<see cref="NativeUdpBatch"/>); wildcard addresses carry PKTINFO
+/// there to reply from the address the query was sent to.
 /// </summary>
 public sealed partial class UdpDnsListener : IDisposable
 {
@@ -64,7 +65,7 @@ public sealed partial class UdpDnsListener : IDisposable
     {
         for (int i = 0; i < threads; i++)
         {
-            var thread = new Thread(ReceiveLoop) { IsBackground = true, Name = $"dns-udp-{LocalEndPoint.Port}-{i}" };
+            var thread = new Thread(NativeUdp.IsSupported ? BatchReceiveLoop : ReceiveLoop) { IsBackground = true, Name = $"dns-udp-{LocalEndPoint.Port}-{i}" };
             _threads.Add(thread);
             thread.Start();
         }
@@ -123,26 +124,13 @@ public sealed partial class UdpDnsListener : IDisposable
                 continue;
             }
 
-            ValueTask pending;
-            try
-            {
-                pending = _pipeline.ProcessAsync(context);
-            }
-            catch (Exception e)
-            {
-                LogQueryFailed(e);
-                context.Reset();
-                continue;
-            }
-
-            if (pending.IsCompletedSuccessfully)
+            if (Process(context))
             {
                 Reply(context);
                 context.Reset();
                 continue;
             }
 
-            _ = CompleteAsync(pending, context);
             context = null;
         }
 
@@ -150,6 +138,104 @@ public sealed partial class UdpDnsListener : IDisposable
         {
             _pool.Return(context);
         }
+    }
+
+    /// <summary>
+    /// The Linux loop: recvmmsg takes up to <see cref="NativeUdpBatch.Capacity"/> queries at once,
+    /// each runs the chain inline in turn, and the answers that were ready at once leave together
+    /// through one sendmmsg; a query that waits on an upstream keeps its context and replies alone.
+    /// </summary>
+    private void BatchReceiveLoop()
+    {
+        _socket.ReceiveTimeout = 500;
+        using var batch = new NativeUdpBatch(_native);
+        QueryContext? context = null;
+        while (!_stopping)
+        {
+            int received;
+            try
+            {
+                received = batch.Receive(_socket.SafeHandle);
+            }
+            catch (ObjectDisposedException)
+            {
+                break; // stopping
+            }
+
+            for (int i = 0; i < received; i++)
+            {
+                context ??= _pool.TryRent();
+                if (context is null)
+                {
+                    _metrics.RecordDropped(DnsTransport.Udp); // every context is waiting on upstreams
+                    continue;
+                }
+
+                ReadOnlySpan<byte> datagram = batch.Received(i, out ReadOnlySpan<byte> remote, out PacketInfo local);
+                datagram.CopyTo(context.RequestBuffer);
+                SocketAddress address = context.RemoteAddress;
+                remote.CopyTo(address.Buffer.Span);
+                address.Size = remote.Length;
+                context.LocalAddress = local;
+                context.RequestLength = datagram.Length;
+                context.Transport = DnsTransport.Udp;
+                context.Client = ClientAddress.FromSocketAddress(address);
+                if (Process(context))
+                {
+                    if (context.ResponseLength > 0 && !batch.TryQueue(context.Response, remote, local))
+                    {
+                        Reply(context);
+                    }
+
+                    context.Reset();
+                }
+                else
+                {
+                    context = null; // completes (and replies) asynchronously with its own context
+                }
+            }
+
+            if (batch.Queued > 0)
+            {
+                try
+                {
+                    batch.Flush(_socket.SafeHandle);
+                }
+                catch (ObjectDisposedException)
+                {
+                    break;
+                }
+            }
+        }
+
+        if (context is not null)
+        {
+            _pool.Return(context);
+        }
+    }
+
+    /// <summary>Runs the chain; true when the context is done now (answer written or none), false when it went asynchronous.</summary>
+    private bool Process(QueryContext context)
+    {
+        ValueTask pending;
+        try
+        {
+            pending = _pipeline.ProcessAsync(context);
+        }
+        catch (Exception e)
+        {
+            LogQueryFailed(e);
+            context.ResponseLength = 0;
+            return true;
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            return true;
+        }
+
+        _ = CompleteAsync(pending, context);
+        return false;
     }
 
     private bool TryReceive(QueryContext context)
