@@ -1,4 +1,6 @@
-using MiSinkhole.Core.Pipeline;
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
 
 namespace MiSinkhole.Core.QueryLog;
 
@@ -9,6 +11,10 @@ namespace MiSinkhole.Core.QueryLog;
 /// client address (not port: retries come from new ports), name, type, outcome, action, list and
 /// response code. Holds at most <see cref="MaxRows"/> rows (beyond that new rows are written
 /// without being remembered), and forgets the previous minute's when a later minute begins.
+/// A key is the minute and a 128-bit XxHash of the rest, not the fields themselves: 40 bytes
+/// a row and no reference to a name string (a full table held 65,536 names and was written with
+/// new ones all the time, which the GC had to scan at every young collection). Two different
+/// queries sharing a hash within a minute (about 2^-96 at a full table) would share a row.
 /// Used by the writer's thread only.
 /// </summary>
 internal sealed class QueryLogCollapser
@@ -16,12 +22,29 @@ internal sealed class QueryLogCollapser
     /// <summary>Rows remembered at most (one minute's distinct queries on a busy network).</summary>
     public const int MaxRows = 65_536;
 
+    private readonly XxHash128 _hash = new();
     private Dictionary<Key, long> _rows = [];
     private long _minute;
 
     /// <summary>The key of an event: its minute and everything a row shows but the time and the latency.</summary>
-    public static Key KeyOf(QueryLogEvent e, string name) =>
-        new(e.UnixMilliseconds / 60_000, e.Device, e.Client.Bits, e.Client.IsIPv4, name, e.Type, e.Outcome, e.Action, e.List, e.Unclassified, e.ResponseCode);
+    public Key KeyOf(QueryLogEvent e)
+    {
+        Span<byte> fixedPart = stackalloc byte[32];
+        BinaryPrimitives.WriteUInt128LittleEndian(fixedPart, e.Client.Bits);
+        fixedPart[16] = e.Client.IsIPv4 ? (byte)1 : (byte)0;
+        BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[17..], e.Type);
+        fixedPart[19] = (byte)e.Outcome;
+        fixedPart[20] = (byte)e.Action;
+        BinaryPrimitives.WriteInt32LittleEndian(fixedPart[21..], e.ResponseCode);
+        fixedPart[25] = (byte)e.WireNameLength;
+        _hash.Reset();
+        _hash.Append(fixedPart[..26]);
+        _hash.Append(e.Name); // wire format: its length bytes keep it apart from what follows
+        Append(e.Device);
+        Append(e.List);
+        Append(e.Unclassified);
+        return new Key(e.UnixMilliseconds / 60_000, _hash.GetCurrentHashAsUInt128());
+    }
 
     /// <summary>The id of this minute's row for <paramref name="key"/>, if one was written.</summary>
     public bool TryGetRow(in Key key, out long id) => _rows.TryGetValue(key, out id);
@@ -46,7 +69,18 @@ internal sealed class QueryLogCollapser
     /// <summary>Forgets a row that is gone (deleted by the retention or the disk budget).</summary>
     public void Forget(in Key key) => _rows.Remove(key);
 
-    /// <summary>What makes two events one row.</summary>
-    internal readonly record struct Key(long Minute, string Device, UInt128 Client, bool IsIPv4, string Name, ushort Type, Outcome Outcome,
-        PolicyAction Action, string? List, string? Unclassified, int ResponseCode);
+    /// <summary>A string with its length in front (null as -1), so adjacent fields cannot run into each other.</summary>
+    private void Append(string? text)
+    {
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(length, text?.Length ?? -1);
+        _hash.Append(length);
+        if (text is not null)
+        {
+            _hash.Append(MemoryMarshal.AsBytes(text.AsSpan()));
+        }
+    }
+
+    /// <summary>What makes two events one row: the minute and the hash of the rest.</summary>
+    internal readonly record struct Key(long Minute, UInt128 Hash);
 }

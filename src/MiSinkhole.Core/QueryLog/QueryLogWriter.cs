@@ -45,6 +45,12 @@ public sealed partial class QueryLogWriter : BackgroundService
     private long _deletedForBudget;
     private readonly QueryLogCollapser _collapser = new();
 
+    // A flush's working lists, kept between flushes (under the flush lock): at a flood's rate they
+    // hold thousands of entries, and new ones every second were large-object-heap garbage.
+    private readonly List<QueryLogEvent> _batch = [];
+    private readonly List<(QueryLogEvent Event, QueryLogCollapser.Key Key, int Count)> _rows = [];
+    private readonly Dictionary<QueryLogCollapser.Key, int> _index = [];
+
     public QueryLogWriter(SinkholeOptions options, TimeProvider time, ILogger<QueryLogWriter> logger, IMeterFactory meterFactory, ClientAnonymizer? anonymizer = null)
     {
         _anonymizer = anonymizer ?? new ClientAnonymizer(options);
@@ -134,7 +140,8 @@ public sealed partial class QueryLogWriter : BackgroundService
 
     private int FlushLocked()
     {
-        var batch = new List<QueryLogEvent>();
+        List<QueryLogEvent> batch = _batch;
+        batch.Clear();
         while (_queue.Reader.TryRead(out QueryLogEvent? e))
         {
             batch.Add(e);
@@ -159,7 +166,12 @@ public sealed partial class QueryLogWriter : BackgroundService
         }
         finally
         {
-            batch.ForEach(Return);
+            foreach (QueryLogEvent e in batch)
+            {
+                Return(e);
+            }
+
+            batch.Clear();
         }
     }
 
@@ -193,9 +205,8 @@ public sealed partial class QueryLogWriter : BackgroundService
         using (SqliteTransaction transaction = connection.BeginTransaction())
         {
             using var rows = new QueryLogRowWriter(connection);
-            foreach ((QueryLogEvent e, string name, int count) in Collapse(batch))
+            foreach ((QueryLogEvent e, QueryLogCollapser.Key key, int count) in Collapse(batch))
             {
-                QueryLogCollapser.Key key = QueryLogCollapser.KeyOf(e, name);
                 if (_options.Collapse && _collapser.TryGetRow(key, out long id))
                 {
                     if (rows.Add(id, count))
@@ -206,7 +217,7 @@ public sealed partial class QueryLogWriter : BackgroundService
                     _collapser.Forget(key); // its row is gone (budget, retention): a new one
                 }
 
-                id = rows.Insert(e, name, count, ClientText(e), RuleOf(e));
+                id = rows.Insert(e, DnsName.ToText(e.Name), count, ClientText(e), RuleOf(e));
                 if (_options.Collapse)
                 {
                     _collapser.Remember(key, id);
@@ -225,20 +236,21 @@ public sealed partial class QueryLogWriter : BackgroundService
     }
 
     /// <summary>The batch's rows: with <c>Collapse</c>, the events of one key as the first of them and their count.</summary>
-    private List<(QueryLogEvent Event, string Name, int Count)> Collapse(List<QueryLogEvent> batch)
+    private List<(QueryLogEvent Event, QueryLogCollapser.Key Key, int Count)> Collapse(List<QueryLogEvent> batch)
     {
-        var rows = new List<(QueryLogEvent Event, string Name, int Count)>(batch.Count);
-        Dictionary<QueryLogCollapser.Key, int>? index = _options.Collapse ? [] : null;
+        List<(QueryLogEvent Event, QueryLogCollapser.Key Key, int Count)> rows = _rows;
+        rows.Clear();
+        Dictionary<QueryLogCollapser.Key, int>? index = _options.Collapse ? _index : null;
+        index?.Clear();
         foreach (QueryLogEvent e in batch)
         {
-            string name = DnsName.ToText(e.Name);
             if (index is null)
             {
-                rows.Add((e, name, 1));
+                rows.Add((e, default, 1));
                 continue;
             }
 
-            QueryLogCollapser.Key key = QueryLogCollapser.KeyOf(e, name);
+            QueryLogCollapser.Key key = _collapser.KeyOf(e);
             if (index.TryGetValue(key, out int at))
             {
                 rows[at] = rows[at] with { Count = rows[at].Count + 1 };
@@ -246,7 +258,7 @@ public sealed partial class QueryLogWriter : BackgroundService
             else
             {
                 index[key] = rows.Count;
-                rows.Add((e, name, 1));
+                rows.Add((e, key, 1));
             }
         }
 
