@@ -10,4 +10,6 @@ if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLET
     Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 }
 
+MiSinkhole.Hosting.NativeHeap.CapArenas(); // before the threads that would each get an arena
+
 return await CommandLine.Create().Parse(args).InvokeAsync().ConfigureAwait(false);
