@@ -6,6 +6,11 @@ if (args is ["memory", string list])
     return MemoryProbe.Run(list);
 }
 
+if (args is ["hotloop", string which, string seconds])
+{
+    return HotLoopProbe.Run(which, int.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture));
+}
+
 if (args is ["amplification"])
 {
     return await AmplificationProbe.RunAsync();
