@@ -15,27 +15,10 @@
 # /tmp/misinkhole-bench), unbound, dnsperf, dig, python3; perf for PERF/PERFSTAT.
 set -euo pipefail
 pub=${1:?usage: cpu-per-query.sh PUBLISH_DIR|unbound SECONDS [SET ...]}; secs=${2:?seconds}; shift 2; sets=${*:-blocked-100k hit miss-r1 mix-100k-r1}
-D=${BENCH_OUT:-/tmp/misinkhole-bench}/data
-work=$(mktemp -d /tmp/cpu.XXXX); pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-printf 'server:\n  interface: 127.0.0.1@5391\n  num-threads: 1\n  access-control: 127.0.0.0/8 allow\n  chroot: ""\n  username: ""\n  pidfile: ""\n  use-syslog: no\n  logfile: ""\n  verbosity: 0\n  local-zone: "test." redirect\n  local-data: "test. 3600 IN A 192.0.2.1"\n' > $work/up.conf
-taskset -c 1 unbound -d -c $work/up.conf >/dev/null 2>&1 & pids+=($!)
-cat > $work/c.json <<C
-{ "Dns": { "Listen": [ "127.0.0.1:5392" ], "AllowedClients": [ "private" ] },
-  "Upstreams": { "Servers": [ "127.0.0.1:5391" ] }, "Cache": { "MaxEntries": 10000 },
-  "Lists": { "bench": { "Sources": [ "$D/lists/block-100k.hosts" ] } },
-  "Policies": { "block": { "Block": [ "bench" ], "BlockResponse": "NullIp" } }, "DefaultPolicy": "block",
-  "Http": { "Listen": "127.0.0.1:9392" }, "DataDirectory": "$work/data" ${EXTRA:-} }
-C
-if [[ $pub == unbound ]]; then
-  awk '{print "local-zone: \"" $1 ".\" always_null"}' $D/lists/block-100k.domains > $work/zones.conf
-  printf 'server:\n  interface: 127.0.0.1@5392\n  num-threads: 1\n  do-ip6: no\n  access-control: 127.0.0.0/8 allow\n  chroot: ""\n  username: ""\n  pidfile: ""\n  use-syslog: no\n  logfile: ""\n  verbosity: 0\n  module-config: "iterator"\n  do-not-query-localhost: no\n  local-zone: "test." nodefault\n  include: "%s"\nremote-control:\n  control-enable: no\nforward-zone:\n  name: "."\n  forward-addr: 127.0.0.1@5391\n' $work/zones.conf > $work/srv.conf
-  taskset -c 0 unbound -d -c $work/srv.conf > $work/log 2>&1 & pid=$!; pids+=($pid)
-else
-env ${ENVS:-} DOTNET_PerfMapEnabled=${PERF:-0} taskset -c 0 "$pub/misinkhole" run --config $work/c.json > $work/log 2>&1 & pid=$!; pids+=($pid)
-fi
-for i in $(seq 1 300); do dig +short +tries=1 +time=1 -p 5392 @127.0.0.1 probe.example-allowed.test A 2>/dev/null | grep -q . && break; sleep 0.1; done
+source "$(dirname "$0")/local-peers.sh"
+bench_scratch cpu
+start_upstream
+start_server "$pub" ${ENVS:-} DOTNET_PerfMapEnabled=${PERF:-0}
 taskset -c 1 dnsperf -s 127.0.0.1 -p 5392 -d $D/queries/mix-100k-r1.txt -l ${WARM:-10} -c 4 -T 1 -q 100 >/dev/null 2>&1  # warm (JIT)
 tick=$(getconf CLK_TCK)
 for set in $sets; do
