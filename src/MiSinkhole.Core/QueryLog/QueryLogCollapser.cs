@@ -29,7 +29,7 @@ internal sealed class QueryLogCollapser
     /// <summary>The key of an event: its minute and everything a row shows but the time and the latency.</summary>
     public Key KeyOf(QueryLogEvent e)
     {
-        Span<byte> fixedPart = stackalloc byte[32];
+        Span<byte> fixedPart = stackalloc byte[26];
         BinaryPrimitives.WriteUInt128LittleEndian(fixedPart, e.Client.Bits);
         fixedPart[16] = e.Client.IsIPv4 ? (byte)1 : (byte)0;
         BinaryPrimitives.WriteUInt16LittleEndian(fixedPart[17..], e.Type);
@@ -38,7 +38,7 @@ internal sealed class QueryLogCollapser
         BinaryPrimitives.WriteInt32LittleEndian(fixedPart[21..], e.ResponseCode);
         fixedPart[25] = (byte)e.WireNameLength;
         _hash.Reset();
-        _hash.Append(fixedPart[..26]);
+        _hash.Append(fixedPart);
         _hash.Append(e.Name); // wire format: its length bytes keep it apart from what follows
         Append(e.Device);
         Append(e.List);

@@ -5,10 +5,11 @@ using MiSinkhole.Core.Net;
 namespace MiSinkhole.Transport;
 
 /// <summary>
-/// recvmsg/sendmsg with IP_PKTINFO / IPV6_PKTINFO on Linux, for sockets bound to a wildcard
-/// address: we learn which local address each query was sent to and reply from exactly that
-/// address (a host with several addresses must not answer from another one). .NET exposes
-/// neither the destination address without allocating nor a way to choose the source on send.
+/// sendmsg with IP_PKTINFO / IPV6_PKTINFO on Linux, and the PKTINFO control messages that
+/// <see cref="NativeUdpBatch"/> reads and writes, for sockets bound to a wildcard address: we
+/// learn which local address each query was sent to and reply from exactly that address (a
+/// host with several addresses must not answer from another one). .NET exposes neither the
+/// destination address without allocating nor a way to choose the source on send.
 /// </summary>
 internal static unsafe partial class NativeUdp
 {
@@ -19,58 +20,6 @@ internal static unsafe partial class NativeUdp
     internal const int ControlSize = 128;
 
     public static bool IsSupported => OperatingSystem.IsLinux();
-
-    /// <summary>
-    /// Receives one datagram into <paramref name="buffer"/>, the sender into <paramref name="remote"/>
-    /// (sockaddr bytes) and the destination address into <paramref name="local"/>. Returns the
-    /// length, or -1 with <paramref name="error"/> set.
-    /// </summary>
-    public static int Receive(SafeHandle socket, Span<byte> buffer, Span<byte> remote, out int remoteLength, out PacketInfo local, out int error)
-    {
-        byte* control = stackalloc byte[ControlSize];
-        fixed (byte* data = buffer)
-        fixed (byte* name = remote)
-        {
-            var iov = new IoVec { Base = data, Length = (nuint)buffer.Length };
-            var header = new MsgHdr
-            {
-                Name = name,
-                NameLength = (uint)remote.Length,
-                Iov = &iov,
-                IovLength = 1,
-                Control = control,
-                ControlLength = ControlSize,
-            };
-            nint received;
-            bool added = false;
-            try
-            {
-                // Hold a reference so the descriptor cannot be closed (and reused) during the call.
-                socket.DangerousAddRef(ref added);
-                received = recvmsg((int)socket.DangerousGetHandle(), &header, 0);
-            }
-            finally
-            {
-                if (added)
-                {
-                    socket.DangerousRelease();
-                }
-            }
-
-            if (received < 0)
-            {
-                error = Marshal.GetLastPInvokeError();
-                remoteLength = 0;
-                local = default;
-                return -1;
-            }
-
-            error = 0;
-            remoteLength = (int)header.NameLength;
-            local = ReadPacketInfo(control, (int)header.ControlLength);
-            return (int)received;
-        }
-    }
 
     /// <summary>Sends <paramref name="datagram"/> to <paramref name="remote"/> from the local address in <paramref name="local"/>.</summary>
     public static int Send(SafeHandle socket, ReadOnlySpan<byte> datagram, ReadOnlySpan<byte> remote, in PacketInfo local)
@@ -169,9 +118,6 @@ internal static unsafe partial class NativeUdp
     }
 
     private static int Align(int length) => (length + sizeof(nuint) - 1) & ~(sizeof(nuint) - 1);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint recvmsg(int socket, MsgHdr* message, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint sendmsg(int socket, MsgHdr* message, int flags);

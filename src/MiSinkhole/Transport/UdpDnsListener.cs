@@ -238,33 +238,12 @@ public sealed partial class UdpDnsListener : IDisposable
         return false;
     }
 
+    /// <summary>The portable loop's receive (elsewhere than Linux, so never with PKTINFO: <see cref="_native"/> is false there).</summary>
     private bool TryReceive(QueryContext context)
     {
         SocketAddress remote = context.RemoteAddress;
         remote.Size = remote.Buffer.Length;
-        int received;
-        if (_native)
-        {
-            int remoteLength;
-            PacketInfo local;
-            try
-            {
-                received = NativeUdp.Receive(_socket.SafeHandle, context.RequestBuffer, remote.Buffer.Span, out remoteLength, out local, out _);
-            }
-            catch (ObjectDisposedException)
-            {
-                return false; // stopping
-            }
-
-            if (received < 0)
-            {
-                return false; // EAGAIN (timeout), EINTR, or shutdown
-            }
-
-            remote.Size = remoteLength;
-            context.LocalAddress = local;
-        }
-        else if (!TryReceiveInto(context.RequestBuffer, remote, out received))
+        if (!TryReceiveInto(context.RequestBuffer, remote, out int received))
         {
             return false;
         }
