@@ -42,6 +42,13 @@ public sealed class QueryContext
 
     public DnsTransport Transport { get; set; }
 
+    /// <summary>
+    /// When the transport received the query, as a <see cref="System.Diagnostics.Stopwatch"/>
+    /// timestamp (the UDP batch loop reads the clock once per batch); 0 when it did not say, and
+    /// the accounting stage reads the clock itself.
+    /// </summary>
+    public long ReceivedAt { get; set; }
+
     /// <summary>The raw client address as received (the transport reuses it to reply).</summary>
     public SocketAddress RemoteAddress { get; private set; }
 
@@ -121,6 +128,7 @@ public sealed class QueryContext
     {
         _query = default;
         RequestLength = 0;
+        ReceivedAt = 0;
         ResponseLength = 0;
         Outcome = Outcome.None;
         PolicyAction = PolicyAction.None;

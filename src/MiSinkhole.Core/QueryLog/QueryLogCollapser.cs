@@ -22,8 +22,11 @@ internal sealed class QueryLogCollapser
     /// <summary>Rows remembered at most (one minute's distinct queries on a busy network).</summary>
     public const int MaxRows = 65_536;
 
+    /// <summary>Rows at which a minute counts as busy and the table takes its full size at once.</summary>
+    private const int GrowToFullAt = 4096;
+
     private readonly XxHash128 _hash = new();
-    private Dictionary<Key, long> _rows = [];
+    private readonly Dictionary<Key, long> _rows = [];
     private long _minute;
 
     /// <summary>The key of an event: its minute and everything a row shows but the time and the latency.</summary>
@@ -54,14 +57,19 @@ internal sealed class QueryLogCollapser
     {
         if (key.Minute > _minute)
         {
-            // A burst's table is let go rather than cleared (Clear keeps its capacity): a quiet minute holds little.
-            _rows = _rows.Count > 1024 ? [] : _rows;
+            // Cleared, not let go: a table dropped after a busy minute was grown again (through
+            // ever larger arrays on the large-object heap) by the next one, every minute of a flood.
             _rows.Clear();
             _minute = key.Minute;
         }
 
         if (key.Minute == _minute && (_rows.Count < MaxRows || _rows.ContainsKey(key)))
         {
+            if (_rows.Count == GrowToFullAt)
+            {
+                _rows.EnsureCapacity(MaxRows); // a busy minute: straight to the bound, not by doubling past it
+            }
+
             _rows[key] = id;
         }
     }

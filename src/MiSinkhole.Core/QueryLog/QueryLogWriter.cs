@@ -44,6 +44,7 @@ public sealed partial class QueryLogWriter : BackgroundService
     private long _lastRetention;
     private long _deletedForBudget;
     private readonly QueryLogCollapser _collapser = new();
+    private readonly QueryLogClock _clock;
 
     // A flush's working lists, kept between flushes (under the flush lock): at a flood's rate they
     // hold thousands of entries, and new ones every second were large-object-heap garbage.
@@ -59,6 +60,7 @@ public sealed partial class QueryLogWriter : BackgroundService
         meter.CreateObservableCounter("misinkhole.querylog.dropped", () => Dropped, description: "Query-log events dropped because the queue was full or the database could not be written (the DNS path never waits).");
         _options = options.QueryLog;
         _time = time;
+        _clock = new QueryLogClock(time);
         _logger = logger;
         // Unbounded (lock-free writes): the QueueSize preallocated events are the bound.
         _queue = Channel.CreateUnbounded<QueryLogEvent>(new UnboundedChannelOptions { SingleReader = true });
@@ -88,7 +90,8 @@ public sealed partial class QueryLogWriter : BackgroundService
     public long DeletedForBudget => Interlocked.Read(ref _deletedForBudget);
 
     /// <summary>Offers one answered query to the log. Never blocks; allocates nothing once the pool is warm.</summary>
-    public void Record(QueryContext context, Outcome outcome, double latencyMilliseconds)
+    /// <param name="answeredAt">When it was answered, as a <see cref="System.Diagnostics.Stopwatch"/> timestamp (the accounting stage's; 0: now).</param>
+    public void Record(QueryContext context, Outcome outcome, double latencyMilliseconds, long answeredAt = 0)
     {
         if (_options.Record == QueryLogRecordMode.None
             || (_options.Record == QueryLogRecordMode.PolicyMatches && context.PolicyAction == PolicyAction.None && context.UnclassifiedList is null)
@@ -105,7 +108,7 @@ public sealed partial class QueryLogWriter : BackgroundService
 
         context.QueryName.CopyTo(e.WireName);
         e.WireNameLength = context.Query.NameLength;
-        e.UnixMilliseconds = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        e.UnixMilliseconds = _clock.UnixMilliseconds(answeredAt);
         e.Device = context.Device;
         e.Client = context.Client;
         e.Type = context.Query.Type;
@@ -140,6 +143,7 @@ public sealed partial class QueryLogWriter : BackgroundService
 
     private int FlushLocked()
     {
+        _clock.Resync();
         List<QueryLogEvent> batch = _batch;
         batch.Clear();
         while (_queue.Reader.TryRead(out QueryLogEvent? e))

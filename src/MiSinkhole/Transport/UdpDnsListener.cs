@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
@@ -162,6 +163,7 @@ public sealed partial class UdpDnsListener : IDisposable
                 break; // stopping
             }
 
+            long receivedAt = received > 0 ? Stopwatch.GetTimestamp() : 0; // one clock read for the batch
             for (int i = 0; i < received; i++)
             {
                 context ??= _pool.TryRent();
@@ -179,6 +181,7 @@ public sealed partial class UdpDnsListener : IDisposable
                 context.LocalAddress = local;
                 context.RequestLength = datagram.Length;
                 context.Transport = DnsTransport.Udp;
+                context.ReceivedAt = receivedAt;
                 context.Client = ClientAddress.FromSocketAddress(address);
                 if (Process(context))
                 {

@@ -27,7 +27,7 @@ public sealed class AccountingStage : IQueryStage
 
     public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
     {
-        long start = Stopwatch.GetTimestamp();
+        long start = context.ReceivedAt != 0 ? context.ReceivedAt : Stopwatch.GetTimestamp();
         ValueTask pending = next(context);
         if (!pending.IsCompletedSuccessfully)
         {
@@ -49,12 +49,13 @@ public sealed class AccountingStage : IQueryStage
     private void Record(QueryContext context, long start)
     {
         Outcome outcome = context.Outcome == Outcome.None && context.ResponseLength == 0 ? Outcome.Dropped : context.Outcome;
-        TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
+        long end = Stopwatch.GetTimestamp();
+        double seconds = (end - start) / (double)Stopwatch.Frequency;
         _metrics.RecordQuery(
             context.Transport,
             context.Query.NameLength > 0 ? MetricLabels.QueryTypeIndex(context.Query.Type) : MetricLabels.QueryTypes.Length - 1,
             outcome,
-            elapsed.TotalSeconds);
+            seconds);
         if (context.ResponseLength > 0 && context.PolicyAction != PolicyAction.None && context.MatchedList is string list)
         {
             _metrics.RecordPolicyMatch(context.Device, list, context.PolicyAction);
@@ -72,7 +73,7 @@ public sealed class AccountingStage : IQueryStage
 
         if (outcome is not (Outcome.Refused or Outcome.FormErr or Outcome.NotImp or Outcome.Dropped or Outcome.Limited))
         {
-            _queryLog.Record(context, outcome, elapsed.TotalMilliseconds);
+            _queryLog.Record(context, outcome, seconds * 1000, end);
         }
     }
 }

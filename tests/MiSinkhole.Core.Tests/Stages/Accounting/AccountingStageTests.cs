@@ -65,6 +65,65 @@ public sealed class AccountingStageTests
     }
 
     [TestMethod]
+    public void PolicyMatches_OfDevicesTakingTurns_AndOfTwoDaemonsOnOneThread_EachKeepTheirOwnCount()
+    {
+        // The counter of a thread's last match is remembered by reference: turns between devices,
+        // lists and actions, and a second metrics instance used from the same thread, must not
+        // count into each other's series; a reloaded config's equal names count into the same one.
+        var firstMeters = TestMeters.Factory();
+        var secondMeters = TestMeters.Factory();
+        var first = new QueryMetrics(firstMeters);
+        var second = new QueryMetrics(secondMeters);
+        using var firstMatches = new MetricCollector<long>(firstMeters, "MiSinkhole", "misinkhole.policy.matches");
+        using var secondMatches = new MetricCollector<long>(secondMeters, "MiSinkhole", "misinkhole.policy.matches");
+        for (int i = 0; i < 3; i++)
+        {
+            first.RecordPolicyMatch("tv", "telemetry", PolicyAction.Blocked);
+            first.RecordPolicyMatch("phone", "telemetry", PolicyAction.Blocked);
+            second.RecordPolicyMatch("tv", "telemetry", PolicyAction.Blocked);
+            first.RecordPolicyMatch("tv", "telemetry", PolicyAction.Logged);
+            first.RecordPolicyMatch("tv", "analytics", PolicyAction.Logged);
+            first.RecordPolicyMatch(new string("tv".AsSpan()), new string("telemetry".AsSpan()), PolicyAction.Blocked); // a reloaded config's strings
+        }
+
+        static Dictionary<string, long> Counts(MetricCollector<long> collector)
+        {
+            collector.RecordObservableInstruments();
+            return collector.GetMeasurementSnapshot().GroupBy(m => $"{m.Tags["device"]}/{m.Tags["category"]}/{m.Tags["action"]}")
+                .ToDictionary(g => g.Key, g => g.Last().Value);
+        }
+
+        var firstCounts = Counts(firstMatches);
+        Assert.AreEqual(6L, firstCounts["tv/telemetry/blocked"]);
+        Assert.AreEqual(3L, firstCounts["phone/telemetry/blocked"]);
+        Assert.AreEqual(3L, firstCounts["tv/telemetry/logged"]);
+        Assert.AreEqual(3L, firstCounts["tv/analytics/logged"]);
+        Assert.AreEqual(4, firstCounts.Count);
+        var secondCounts = Counts(secondMatches);
+        Assert.AreEqual(3L, secondCounts["tv/telemetry/blocked"]);
+        Assert.AreEqual(1, secondCounts.Count);
+    }
+
+    [TestMethod]
+    public async Task Duration_StartsWhenTheTransportReceivedTheQuery()
+    {
+        using var dir = new TempDirectory();
+        (AccountingStage stage, _, var meters) = Create(dir);
+        using var duration = new MetricCollector<double>(meters, "MiSinkhole", "misinkhole.dns.query.duration");
+        var harness = new StageHarness().Query("www.example.org");
+        harness.Downstream = context => StageHarness.Forwarded(context, StageHarness.Answer("www.example.org", m => m.A(null, 300, "192.0.2.1")));
+        harness.Context.ReceivedAt = System.Diagnostics.Stopwatch.GetTimestamp() - 2 * System.Diagnostics.Stopwatch.Frequency; // the batch arrived 2 s ago
+
+        await stage.InvokeAsync(harness.Context, harness.Next);
+        double received = duration.LastMeasurement!.Value;
+        await stage.InvokeAsync(harness.Query("www.example.org").Context, harness.Next); // no time from the transport: the stage's own
+        double own = duration.LastMeasurement!.Value;
+
+        Assert.IsTrue(received is >= 2 and < 60, $"{received} s from the transport's timestamp");
+        Assert.IsTrue(own < 2, $"{own} s from the stage's own clock read");
+    }
+
+    [TestMethod]
     public async Task DroppedAndRefusedQueries_AreCounted_ButNotLogged()
     {
         using var dir = new TempDirectory();
