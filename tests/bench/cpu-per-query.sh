@@ -7,7 +7,7 @@
 # medians, the machine's speed drifts between minutes.
 #
 #   tests/bench/cpu-per-query.sh PUBLISH_DIR|unbound SECONDS [SET ...]
-#   WARM=10 (seconds of mix first, for the JIT)  PERF=1 (perf record -g on the blocked set, to
+#   WARM=10 (seconds of mix first, for the JIT)  PERF=1 (perf record -g on the blocked set, or PERF_SET, to
 #   /tmp/cpu-perf.data; add ENVS=DOTNET_EnableWriteXorExecute=0)  PERFSTAT=1 (count the
 #   recvmmsg/sendmmsg and recvmsg/sendmsg calls, to /tmp/cpu-stat.txt)  EXTRA=', "Key": …' (config)
 #
@@ -24,7 +24,7 @@ tick=$(getconf CLK_TCK)
 for set in $sets; do
   read u0 s0 < <(awk '{print $14, $15}' /proc/$pid/stat)
   [[ -n ${PERFSTAT:-} ]] && { perf stat -e syscalls:sys_enter_recvmmsg,syscalls:sys_exit_recvmmsg,syscalls:sys_enter_sendmmsg,syscalls:sys_enter_recvmsg,syscalls:sys_enter_sendmsg -p $pid -o /tmp/cpu-stat.txt -- sleep $((secs-1)) >/dev/null 2>&1 & }
-  [[ ${PERF:-0} == 1 && $set == blocked-100k ]] && { perf record -F 2000 -g -p $pid -o /tmp/cpu-perf.data -- sleep $((secs-1)) >/dev/null 2>&1 & }
+  [[ ${PERF:-0} == 1 && $set == ${PERF_SET:-blocked-100k} ]] && { perf record -F 2000 -g -p $pid -o /tmp/cpu-perf.data -- sleep $((secs-1)) >/dev/null 2>&1 & }
   out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p 5392 -d $D/queries/$set.txt -l $secs -c 4 -T 1 -q 100 2>&1)
   read u1 s1 < <(awk '{print $14, $15}' /proc/$pid/stat)
   q=$(awk '/Queries completed/ {print $3}' <<<"$out")

@@ -17,24 +17,26 @@ start_upstream() {
   taskset -c 1 unbound -d -c "$work/up.conf" >/dev/null 2>&1 & pids+=($!)
 }
 
-# start_server PUBLISH_DIR|unbound [ENV=VALUE ...]; EXTRA=', "Key": …' adds config keys to ours.
+# start_server PUBLISH_DIR|unbound [ENV=VALUE ...]; EXTRA=', "Key": …' adds config keys to ours;
+# LIST=block-1m takes the harness's 1M list (default block-100k); WRAP='cmd args' runs ours under
+# a command (memory-limit.sh puts it in a cgroup that way).
 start_server() {
-  local server=$1; shift
+  local server=$1; shift; local list=${LIST:-block-100k}
   if [[ $server == unbound ]]; then
-    awk '{print "local-zone: \"" $1 ".\" always_null"}' "$D/lists/block-100k.domains" > "$work/zones.conf"
+    awk '{print "local-zone: \"" $1 ".\" always_null"}' "$D/lists/$list.domains" > "$work/zones.conf"
     printf 'server:\n  interface: 127.0.0.1@5392\n  num-threads: 1\n  do-ip6: no\n  access-control: 127.0.0.0/8 allow\n  chroot: ""\n  username: ""\n  pidfile: ""\n  use-syslog: no\n  logfile: ""\n  verbosity: 0\n  module-config: "iterator"\n  do-not-query-localhost: no\n  local-zone: "test." nodefault\n  include: "%s"\nremote-control:\n  control-enable: no\nforward-zone:\n  name: "."\n  forward-addr: 127.0.0.1@5391\n' "$work/zones.conf" > "$work/srv.conf"
     taskset -c 0 unbound -d -c "$work/srv.conf" > "$work/log" 2>&1 & pid=$!; pids+=($pid)
   else
     cat > "$work/c.json" <<C
 { "Dns": { "Listen": [ "127.0.0.1:5392" ], "AllowedClients": [ "private" ] },
   "Upstreams": { "Servers": [ "127.0.0.1:5391" ] }, "Cache": { "MaxEntries": 10000 },
-  "Lists": { "bench": { "Sources": [ "$D/lists/block-100k.hosts" ] } },
+  "Lists": { "bench": { "Sources": [ "${LIST_FILE:-$D/lists/$list.hosts}" ] } },
   "Policies": { "block": { "Block": [ "bench" ], "BlockResponse": "NullIp" } }, "DefaultPolicy": "block",
   "Http": { "Listen": "127.0.0.1:9392" }, "DataDirectory": "$work/data" ${EXTRA:-} }
 C
-    env "$@" taskset -c 0 "$server/misinkhole" run --config "$work/c.json" > "$work/log" 2>&1 & pid=$!; pids+=($pid)
+    env "$@" ${WRAP:-} taskset -c 0 "$server/misinkhole" run --config "$work/c.json" > "$work/log" 2>&1 & pid=$!; pids+=($pid)
   fi
-  for _ in $(seq 1 300); do
+  for _ in $(seq 1 ${START_TRIES:-300}); do
     dig +short +tries=1 +time=1 -p 5392 @127.0.0.1 probe.example-allowed.test A 2>/dev/null | grep -q . && return 0
     sleep 0.1
   done
