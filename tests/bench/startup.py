@@ -5,7 +5,8 @@ Starts the server pinned to core 0 and sends the list's last name (the harness's
 over UDP every 2 ms until an answer arrives; 7 starts, median. Needs the harness data and the
 unbound list conversion that tests/bench/run.sh leaves in $BENCH_OUT (default /tmp/misinkhole-bench).
 
-  tests/bench/startup.py ours   [100k|1m]   # uses $BENCH_OUT/data/native/misinkhole-publish/misinkhole
+  tests/bench/startup.py ours   [100k|1m]   # uses $BENCH_OUT/data/native/misinkhole-publish/misinkhole,
+                                            # or $OURS_PUBLISH/misinkhole (another publish folder)
   tests/bench/startup.py unbound [100k|1m]
 """
 import os, socket, statistics, struct, subprocess, sys, time
@@ -50,7 +51,7 @@ def main():
         with open(config, "w") as f:
             f.write('{"Dns":{"Listen":["127.0.0.1:%d"]},"Upstreams":{"Servers":["127.0.0.1:9"]},'
                     '"Lists":{"b":{"Sources":["%s/lists/block-%s.hosts"]}}}' % (PORT, DATA, size))
-        cmd = ["taskset", "-c", "0", os.path.join(DATA, "native/misinkhole-publish/misinkhole"), "run", "--config", config]
+        cmd = ["taskset", "-c", "0", os.path.join(os.environ.get("OURS_PUBLISH") or os.path.join(DATA, "native/misinkhole-publish"), "misinkhole"), "run", "--config", config]
     else:
         config = "/tmp/misinkhole-startup-unbound.conf"
         with open(config, "w") as f:
