@@ -23,6 +23,7 @@ public sealed class QueryContext
     private byte[] _response;
     private bool _responseRented;
 
+    private readonly QueryCompletions _completions;
     private DnsQuery _query;
     private PacketInfo _localAddress;
     private ClientPolicy _clientPolicy;
@@ -32,6 +33,7 @@ public sealed class QueryContext
         RemoteAddress = new SocketAddress(AddressFamily.InterNetworkV6);
         _request = _ownRequest;
         _response = _ownResponse;
+        _completions = new QueryCompletions(this);
     }
 
     /// <summary>The parsed query (by reference: stages read it in place, the decoder fills it).</summary>
@@ -100,6 +102,20 @@ public sealed class QueryContext
     /// <summary>The upstream or cached answer the response was written from, if any.</summary>
     public DnsAnswer? Answer { get; set; }
 
+    /// <summary>The upstream exchange the forward stage waits on (for its completion to read).</summary>
+    internal Task<DnsAnswer?>? UpstreamExchange { get; set; }
+
+    /// <summary>
+    /// For a stage whose inner part (<paramref name="pending"/>, what <c>next</c> returned) did not
+    /// complete at once: <paramref name="completion"/> runs when it has, with
+    /// <paramref name="state"/>; return what this returns. The first stage to defer (the innermost)
+    /// hooks onto <paramref name="pending"/>; the outer ones queue behind it on the same task, so a
+    /// forwarded query allocates no state machine per stage. Every stage that waits on
+    /// <c>next</c> must wait this way: an <c>async</c> stage between two deferring ones would be
+    /// completed after the outer one.
+    /// </summary>
+    public ValueTask Defer(ValueTask pending, IQueryCompletion completion, long state = 0) => _completions.Defer(pending, completion, state);
+
     /// <summary>Makes room for an answer of <paramref name="size"/> bytes (large TCP answers).</summary>
     public void EnsureResponseCapacity(int size)
     {
@@ -137,6 +153,8 @@ public sealed class QueryContext
         Config = null;
         _clientPolicy = default;
         Answer = null;
+        UpstreamExchange = null;
+        _completions.Reset();
         Limit = default;
         _localAddress = default;
         ReturnRentedResponse();

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using MiSinkhole.Core.Metrics;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.QueryLog;
@@ -14,7 +13,7 @@ namespace MiSinkhole.Core.Stages.Accounting;
 /// queries to the query log (which keeps what its mode asks for). Label values are fixed
 /// strings; nothing here waits on the exporter or the database.
 /// </summary>
-public sealed class AccountingStage : IQueryStage
+public sealed class AccountingStage : IQueryStage, IQueryCompletion
 {
     private readonly QueryMetrics _metrics;
     private readonly QueryLogWriter _queryLog;
@@ -31,7 +30,7 @@ public sealed class AccountingStage : IQueryStage
         ValueTask pending = next(context);
         if (!pending.IsCompletedSuccessfully)
         {
-            return AwaitAndRecord(pending, context, start);
+            return context.Defer(pending, this, start);
         }
 
         pending.GetAwaiter().GetResult();
@@ -39,11 +38,12 @@ public sealed class AccountingStage : IQueryStage
         return default;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AwaitAndRecord(ValueTask pending, QueryContext context, long start)
+    void IQueryCompletion.Complete(QueryContext context, long start, Exception? error)
     {
-        await pending.ConfigureAwait(false);
-        Record(context, start);
+        if (error is null)
+        {
+            Record(context, start);
+        }
     }
 
     private void Record(QueryContext context, long start)

@@ -13,7 +13,7 @@ namespace MiSinkhole.Core.Stages.Cache;
 /// blocked for this client (the inspect stage turns such a hit into a sinkhole answer: a name whose
 /// answers are blocked is not asked again upstream on its behalf).
 /// </summary>
-public sealed class CacheStage : IQueryStage
+public sealed class CacheStage : IQueryStage, IQueryCompletion
 {
     private readonly DnsCache _cache;
     private readonly CacheRefresher? _refresher;
@@ -61,7 +61,7 @@ public sealed class CacheStage : IQueryStage
         ValueTask pending = next(context);
         if (!pending.IsCompletedSuccessfully)
         {
-            return AwaitAndStore(pending, context);
+            return context.Defer(pending, this);
         }
 
         pending.GetAwaiter().GetResult();
@@ -102,10 +102,12 @@ public sealed class CacheStage : IQueryStage
         return false;
     }
 
-    private async ValueTask AwaitAndStore(ValueTask pending, QueryContext context)
+    void IQueryCompletion.Complete(QueryContext context, long state, Exception? error)
     {
-        await pending.ConfigureAwait(false);
-        Store(context);
+        if (error is null)
+        {
+            Store(context);
+        }
     }
 
     private void Store(QueryContext context)

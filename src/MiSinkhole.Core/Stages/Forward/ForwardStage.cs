@@ -25,7 +25,7 @@ namespace MiSinkhole.Core.Stages.Forward;
 /// taking no place in the upstream budget, while a background refresh (<see cref="CacheRefresher"/>) tries again.
 /// </para>
 /// </summary>
-public sealed partial class ForwardStage : IQueryStage
+public sealed partial class ForwardStage : IQueryStage, IQueryCompletion
 {
     /// <summary>
     /// How long a client waits on upstreams before it gets the stale answer the cache holds:
@@ -94,22 +94,23 @@ public sealed partial class ForwardStage : IQueryStage
             return default;
         }
 
-        return stale is null ? AwaitAndWrite(pending, context, slot) : AwaitOrServeStale(pending, context, slot, stale);
+        if (stale is not null)
+        {
+            return AwaitOrServeStale(pending, context, slot, stale);
+        }
+
+        context.UpstreamExchange = pending;
+        return context.Defer(new ValueTask(pending), this, slot);
     }
 
-    private async ValueTask AwaitAndWrite(Task<DnsAnswer?> pending, QueryContext context, int slot)
+    /// <summary>The exchange answered (or failed): its upstream slot goes back, and the answer is written.</summary>
+    void IQueryCompletion.Complete(QueryContext context, long slot, Exception? error)
     {
-        DnsAnswer? answer;
-        try
+        _limits.ExitUpstream((int)slot, context.Transport);
+        if (error is null)
         {
-            answer = await pending.ConfigureAwait(false);
+            Write(context, context.UpstreamExchange!.Result, null);
         }
-        finally
-        {
-            _limits.ExitUpstream(slot, context.Transport);
-        }
-
-        Write(context, answer, null);
     }
 
     /// <summary>Waits at most <see cref="StaleClientWait"/> for the exchange; past that the client gets the stale answer and the exchange's answer goes to the cache.</summary>

@@ -13,14 +13,14 @@ namespace MiSinkhole.Core.Stages.Inspect;
 /// The verdict comes from the same resolved client policy as the query name's (pauses included).
 /// Names the policy explicitly allows are not inspected. Answers without CNAMEs cost nothing.
 /// </summary>
-public sealed class InspectStage : IQueryStage
+public sealed class InspectStage : IQueryStage, IQueryCompletion
 {
     public ValueTask InvokeAsync(QueryContext context, QueryDelegate next)
     {
         ValueTask pending = next(context);
         if (!pending.IsCompletedSuccessfully)
         {
-            return AwaitAndInspect(pending, context);
+            return context.Defer(pending, this);
         }
 
         pending.GetAwaiter().GetResult();
@@ -28,10 +28,12 @@ public sealed class InspectStage : IQueryStage
         return default;
     }
 
-    private static async ValueTask AwaitAndInspect(ValueTask pending, QueryContext context)
+    void IQueryCompletion.Complete(QueryContext context, long state, Exception? error)
     {
-        await pending.ConfigureAwait(false);
-        Inspect(context);
+        if (error is null)
+        {
+            Inspect(context);
+        }
     }
 
     private static void Inspect(QueryContext context)

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using MiSinkhole.Core.Inventory;
 using MiSinkhole.Core.Pipeline;
 
@@ -11,7 +10,7 @@ namespace MiSinkhole.Core.Stages.Inventory;
 /// (blocks, cache hits) are recorded there, without allocating; forwarded ones when the upstream
 /// answer is in.
 /// </summary>
-public sealed class InventoryStage : IQueryStage
+public sealed class InventoryStage : IQueryStage, IQueryCompletion
 {
     private readonly DeviceInventory _inventory;
 
@@ -22,7 +21,7 @@ public sealed class InventoryStage : IQueryStage
         ValueTask pending = next(context);
         if (!pending.IsCompletedSuccessfully)
         {
-            return AwaitAndRecord(pending, context);
+            return context.Defer(pending, this);
         }
 
         pending.GetAwaiter().GetResult();
@@ -30,11 +29,12 @@ public sealed class InventoryStage : IQueryStage
         return default;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AwaitAndRecord(ValueTask pending, QueryContext context)
+    void IQueryCompletion.Complete(QueryContext context, long state, Exception? error)
     {
-        await pending.ConfigureAwait(false);
-        Record(context);
+        if (error is null)
+        {
+            Record(context);
+        }
     }
 
     private void Record(QueryContext context)

@@ -11,7 +11,7 @@ namespace MiSinkhole.Core.Stages.Truncate;
 /// (a bound on what a spoofed query can reflect). Too large → header + question with TC=1, so
 /// the client retries over TCP, where the whole answer goes through.
 /// </summary>
-public sealed class TruncateStage : IQueryStage
+public sealed class TruncateStage : IQueryStage, IQueryCompletion
 {
     private readonly int _maxUdpSize;
 
@@ -22,7 +22,7 @@ public sealed class TruncateStage : IQueryStage
         ValueTask pending = next(context);
         if (!pending.IsCompletedSuccessfully)
         {
-            return AwaitAndFit(pending, context);
+            return context.Defer(pending, this);
         }
 
         pending.GetAwaiter().GetResult();
@@ -30,10 +30,12 @@ public sealed class TruncateStage : IQueryStage
         return default;
     }
 
-    private async ValueTask AwaitAndFit(ValueTask pending, QueryContext context)
+    void IQueryCompletion.Complete(QueryContext context, long state, Exception? error)
     {
-        await pending.ConfigureAwait(false);
-        Fit(context);
+        if (error is null)
+        {
+            Fit(context);
+        }
     }
 
     private void Fit(QueryContext context)

@@ -1,0 +1,108 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
+
+namespace MiSinkhole.Core.Pipeline;
+
+/// <summary>
+/// The asynchronous end of one query's chain, owned by its (pooled) <see cref="QueryContext"/>:
+/// the stages that were waiting on the inner part, in the order they deferred, and the
+/// <see cref="ValueTask"/> the transport awaits, completed once they all ran. A forwarded query
+/// used to allocate an async state machine per stage (six, about 1.1 KB a query); this is
+/// allocated once per context and reused, like the context.
+/// </summary>
+internal sealed class QueryCompletions : IValueTaskSource
+{
+    /// <summary>Stages that may wait on the inner part at once (every stage of the chain fits).</summary>
+    private const int Capacity = 12;
+
+    private readonly QueryContext _context;
+    private readonly Action _innerCompleted;
+    private readonly (IQueryCompletion Completion, long State)[] _waiting = new (IQueryCompletion, long)[Capacity];
+    private ManualResetValueTaskSourceCore<bool> _core;
+    private ConfiguredValueTaskAwaitable.ConfiguredValueTaskAwaiter _inner;
+    private int _count;
+    private bool _active;
+
+    public QueryCompletions(QueryContext context)
+    {
+        _context = context;
+        _innerCompleted = InnerCompleted;
+    }
+
+    /// <summary>See <see cref="QueryContext.Defer"/>.</summary>
+    public ValueTask Defer(ValueTask pending, IQueryCompletion completion, long state)
+    {
+        if (_count == Capacity)
+        {
+            throw new InvalidOperationException($"more than {Capacity} stages deferred one query");
+        }
+
+        _waiting[_count++] = (completion, state);
+        if (_active)
+        {
+            return pending; // an inner stage deferred first: this is already our task
+        }
+
+        _active = true;
+        _inner = pending.ConfigureAwait(false).GetAwaiter();
+        var task = new ValueTask(this, _core.Version);
+        _inner.UnsafeOnCompleted(_innerCompleted);
+        return task;
+    }
+
+    /// <summary>Forgets the finished query (the context is reset for the next one).</summary>
+    public void Reset()
+    {
+        if (_count > 0 || _active)
+        {
+            Array.Clear(_waiting, 0, _count);
+            _count = 0;
+            _active = false;
+            _inner = default;
+            _core.Reset();
+        }
+    }
+
+    public void GetResult(short token) => _core.GetResult(token);
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    private void InnerCompleted()
+    {
+        Exception? error = null;
+        try
+        {
+            _inner.GetResult();
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+
+        _inner = default;
+        for (int i = 0; i < _count; i++)
+        {
+            (IQueryCompletion completion, long state) = _waiting[i];
+            try
+            {
+                completion.Complete(_context, state, error);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        }
+
+        if (error is null)
+        {
+            _core.SetResult(true);
+        }
+        else
+        {
+            _core.SetException(error);
+        }
+    }
+}
