@@ -24,6 +24,9 @@ public sealed class QueryContext
     private bool _responseRented;
 
     private readonly QueryCompletions _completions;
+    private readonly Action _transportContinuation;
+    private ValueTask _transportPending;
+    private Action<QueryContext>? _transportDone;
     private DnsQuery _query;
     private PacketInfo _localAddress;
     private ClientPolicy _clientPolicy;
@@ -34,6 +37,7 @@ public sealed class QueryContext
         _request = _ownRequest;
         _response = _ownResponse;
         _completions = new QueryCompletions(this);
+        _transportContinuation = TransportContinuation;
     }
 
     /// <summary>The parsed query (by reference: stages read it in place, the decoder fills it).</summary>
@@ -116,6 +120,28 @@ public sealed class QueryContext
     /// </summary>
     public ValueTask Defer(ValueTask pending, IQueryCompletion completion, long state = 0) => _completions.Defer(pending, completion, state);
 
+    /// <summary>
+    /// For a transport whose chain went asynchronous: calls <paramref name="done"/> with this
+    /// context once <paramref name="pending"/> (what the pipeline returned) has completed, on the
+    /// thread that completed it; <paramref name="done"/> then calls <see cref="EndPending"/>. With
+    /// a cached delegate this allocates nothing (an <c>async</c> method awaiting it allocated its
+    /// state machine per forwarded query).
+    /// </summary>
+    public void WhenDone(ValueTask pending, Action<QueryContext> done)
+    {
+        _transportPending = pending;
+        _transportDone = done;
+        pending.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(_transportContinuation);
+    }
+
+    /// <summary>Ends what <see cref="WhenDone"/> waited on: throws the chain's exception, if it ended with one.</summary>
+    public void EndPending()
+    {
+        ValueTask pending = _transportPending;
+        _transportPending = default;
+        pending.GetAwaiter().GetResult();
+    }
+
     /// <summary>Makes room for an answer of <paramref name="size"/> bytes (large TCP answers).</summary>
     public void EnsureResponseCapacity(int size)
     {
@@ -160,6 +186,13 @@ public sealed class QueryContext
         ReturnRentedResponse();
         _response = _ownResponse;
         _request = _ownRequest;
+    }
+
+    private void TransportContinuation()
+    {
+        Action<QueryContext> done = _transportDone!;
+        _transportDone = null;
+        done(this);
     }
 
     private void ReturnRentedResponse()

@@ -31,10 +31,12 @@ public sealed partial class UdpDnsListener : IDisposable
     private volatile bool _stopping;
 
     private readonly QueryMetrics _metrics;
+    private readonly Action<QueryContext> _answered;
 
     public UdpDnsListener(IPEndPoint endPoint, QueryPipeline pipeline, QueryContextPool pool, ILogger logger, QueryMetrics metrics)
     {
         _metrics = metrics;
+        _answered = Answered;
         _pipeline = pipeline;
         _pool = pool;
         _logger = logger;
@@ -237,7 +239,7 @@ public sealed partial class UdpDnsListener : IDisposable
             return true;
         }
 
-        _ = CompleteAsync(pending, context);
+        context.WhenDone(pending, _answered);
         return false;
     }
 
@@ -277,11 +279,12 @@ public sealed partial class UdpDnsListener : IDisposable
         }
     }
 
-    private async Task CompleteAsync(ValueTask pending, QueryContext context)
+    /// <summary>A query that waited on an upstream is answered (on the thread that completed it).</summary>
+    private void Answered(QueryContext context)
     {
         try
         {
-            await pending.ConfigureAwait(false);
+            context.EndPending();
             Reply(context);
         }
         catch (Exception e)

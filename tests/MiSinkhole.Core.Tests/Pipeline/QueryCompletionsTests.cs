@@ -82,4 +82,37 @@ public sealed class QueryCompletionsTests
 
         CollectionAssert.AreEqual(new[] { "q1:0:ok", "q2:0:ok", "q3:0:ok" }, log, "each query's completions run once, none left over");
     }
+
+    [TestMethod]
+    public void WhenDone_CallsTheTransportBackOnceTheChainIsDone_AndEndPendingGivesItsOutcome()
+    {
+        var context = new QueryContext();
+        var log = new List<string>();
+        var upstream = new TaskCompletionSource();
+        var done = new List<string>();
+        void Answered(QueryContext answered)
+        {
+            try
+            {
+                answered.EndPending();
+                done.Add("answered");
+            }
+            catch (InvalidOperationException e)
+            {
+                done.Add(e.Message);
+            }
+        }
+
+        context.WhenDone(context.Defer(new ValueTask(upstream.Task), new Recorder(log, "forward")), Answered);
+        Assert.AreEqual(0, done.Count, "not before the upstream answers");
+        upstream.SetResult();
+        CollectionAssert.AreEqual(new[] { "answered" }, done);
+        CollectionAssert.AreEqual(new[] { "forward:0:ok" }, log, "the stages' steps ran before the transport's");
+
+        context.Reset();
+        var failing = new TaskCompletionSource();
+        context.WhenDone(context.Defer(new ValueTask(failing.Task), new Recorder(log, "forward")), Answered);
+        failing.SetException(new InvalidOperationException("no upstream"));
+        CollectionAssert.AreEqual(new[] { "answered", "no upstream" }, done);
+    }
 }
