@@ -6,7 +6,8 @@ namespace MiSinkhole.Core.Pipeline;
 /// <summary>
 /// The asynchronous end of one query's chain, owned by its (pooled) <see cref="QueryContext"/>:
 /// the stages that were waiting on the inner part, in the order they deferred, and the
-/// <see cref="ValueTask"/> the transport awaits, completed once they all ran. A forwarded query
+/// <see cref="ValueTask"/> the transport awaits, completed once they all ran. The inner part is
+/// hooked when the transport starts waiting, after the last stage has deferred. A forwarded query
 /// used to allocate an async state machine per stage (six, about 1.1 KB a query); this is
 /// allocated once per context and reused, like the context.
 /// </summary>
@@ -22,6 +23,7 @@ internal sealed class QueryCompletions : IValueTaskSource
     private ConfiguredValueTaskAwaitable.ConfiguredValueTaskAwaiter _inner;
     private int _count;
     private bool _active;
+    private bool _hooked;
 
     public QueryCompletions(QueryContext context)
     {
@@ -37,17 +39,16 @@ internal sealed class QueryCompletions : IValueTaskSource
             throw new InvalidOperationException($"more than {Capacity} stages deferred one query");
         }
 
-        _waiting[_count++] = (completion, state);
-        if (_active)
+        if (!_active)
         {
-            return pending; // an inner stage deferred first: this is already our task
+            _active = true; // the innermost stage to defer: what it waits on is what they all wait on
+            _inner = pending.ConfigureAwait(false).GetAwaiter();
         }
 
-        _active = true;
-        _inner = pending.ConfigureAwait(false).GetAwaiter();
-        var task = new ValueTask(this, _core.Version);
-        _inner.UnsafeOnCompleted(_innerCompleted);
-        return task;
+        // An outer stage's pending is the task returned below, which stays pending until the
+        // transport waits on it (see OnCompleted): so no stage's step can be missed.
+        _waiting[_count++] = (completion, state);
+        return new ValueTask(this, _core.Version);
     }
 
     /// <summary>Forgets the finished query (the context is reset for the next one).</summary>
@@ -58,6 +59,7 @@ internal sealed class QueryCompletions : IValueTaskSource
             Array.Clear(_waiting, 0, _count);
             _count = 0;
             _active = false;
+            _hooked = false;
             _inner = default;
             _core.Reset();
         }
@@ -67,8 +69,20 @@ internal sealed class QueryCompletions : IValueTaskSource
 
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+    /// <summary>
+    /// The transport waits on the chain: only now, with every stage's step queued, is the inner
+    /// part hooked, so its completion (on the upstream's thread) cannot run the steps while the
+    /// receive thread is still queueing the outer ones.
+    /// </summary>
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
         _core.OnCompleted(continuation, state, token, flags);
+        if (!_hooked)
+        {
+            _hooked = true;
+            _inner.UnsafeOnCompleted(_innerCompleted);
+        }
+    }
 
     private void InnerCompleted()
     {

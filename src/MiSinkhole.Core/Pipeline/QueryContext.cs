@@ -113,10 +113,10 @@ public sealed class QueryContext
     /// For a stage whose inner part (<paramref name="pending"/>, what <c>next</c> returned) did not
     /// complete at once: <paramref name="completion"/> runs when it has, with
     /// <paramref name="state"/>; return what this returns. The first stage to defer (the innermost)
-    /// hooks onto <paramref name="pending"/>; the outer ones queue behind it on the same task, so a
-    /// forwarded query allocates no state machine per stage. Every stage that waits on
-    /// <c>next</c> must wait this way: an <c>async</c> stage between two deferring ones would be
-    /// completed after the outer one.
+    /// names what they all wait on; the outer ones queue behind it on the same task, which the
+    /// transport then awaits (only that starts the wait), so a forwarded query allocates no
+    /// state machine per stage. Every stage that waits on <c>next</c> must wait this way: an
+    /// <c>async</c> stage awaiting the task would start the wait before the outer stages queued.
     /// </summary>
     public ValueTask Defer(ValueTask pending, IQueryCompletion completion, long state = 0) => _completions.Defer(pending, completion, state);
 

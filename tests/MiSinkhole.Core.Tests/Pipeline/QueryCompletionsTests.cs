@@ -38,6 +38,25 @@ public sealed class QueryCompletionsTests
     }
 
     [TestMethod]
+    public async Task AnUpstreamAnsweringBeforeTheOuterStagesDeferred_StillRunsEveryStep()
+    {
+        // The upstream's thread may finish while the receive thread is still on its way out
+        // through the outer stages: their steps must not be lost.
+        var context = new QueryContext();
+        var log = new List<string>();
+        var upstream = new TaskCompletionSource();
+
+        ValueTask inner = context.Defer(new ValueTask(upstream.Task), new Recorder(log, "forward"));
+        upstream.SetResult();
+        Assert.IsFalse(inner.IsCompleted, "pending until the transport waits on it");
+        ValueTask outer = context.Defer(context.Defer(inner, new Recorder(log, "cache")), new Recorder(log, "accounting"));
+        Assert.AreEqual(0, log.Count);
+        await outer;
+
+        CollectionAssert.AreEqual(new[] { "forward:0:ok", "cache:0:ok", "accounting:0:ok" }, log);
+    }
+
+    [TestMethod]
     public async Task AFailedInnerPart_ReachesEveryCompletion_AndTheAwaiter()
     {
         var context = new QueryContext();
