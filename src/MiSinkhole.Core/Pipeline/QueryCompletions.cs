@@ -22,7 +22,6 @@ internal sealed class QueryCompletions : IValueTaskSource
     private ManualResetValueTaskSourceCore<bool> _core;
     private ConfiguredValueTaskAwaitable.ConfiguredValueTaskAwaiter _inner;
     private int _count;
-    private bool _active;
     private bool _hooked;
 
     public QueryCompletions(QueryContext context)
@@ -39,10 +38,9 @@ internal sealed class QueryCompletions : IValueTaskSource
             throw new InvalidOperationException($"more than {Capacity} stages deferred one query");
         }
 
-        if (!_active)
+        if (_count == 0)
         {
-            _active = true; // the innermost stage to defer: what it waits on is what they all wait on
-            _inner = pending.ConfigureAwait(false).GetAwaiter();
+            _inner = pending.ConfigureAwait(false).GetAwaiter(); // the innermost stage: what it waits on, they all wait on
         }
 
         // An outer stage's pending is the task returned below, which stays pending until the
@@ -54,11 +52,10 @@ internal sealed class QueryCompletions : IValueTaskSource
     /// <summary>Forgets the finished query (the context is reset for the next one).</summary>
     public void Reset()
     {
-        if (_count > 0 || _active)
+        if (_count > 0)
         {
             Array.Clear(_waiting, 0, _count);
             _count = 0;
-            _active = false;
             _hooked = false;
             _inner = default;
             _core.Reset();
