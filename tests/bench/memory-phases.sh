@@ -3,8 +3,9 @@
 # 100k hosts list, forwarding to a loopback unbound that answers every *.test name, driven
 # through the harness's blocked, hit, miss and mix query files for SECONDS each. After start and
 # after each phase it prints VmRSS and VmHWM, the GC's committed bytes and allocations so far
-# (from /metrics), and RSS split into file-backed pages (the program's and .NET's libraries),
-# anonymous memory (GC regions, JIT code, native allocations) and the largest anonymous mappings.
+# (from /metrics), and RSS split into file-backed pages (the program's and .NET's libraries), the
+# runtime's double-mapped executable memory (W^X: JIT code, stubs, loader heaps), anonymous
+# memory (GC regions, native allocations) and the largest anonymous mappings.
 #
 #   tests/bench/memory-phases.sh PUBLISH_DIR [SECONDS] [ENV=VALUE ...]
 #   EXTRA=', "QueryLog": { "Record": "None" }' tests/bench/memory-phases.sh …   (extra config keys)
@@ -66,11 +67,13 @@ for line in open(f"/proc/{sys.argv[1]}/smaps"):
     m = re.match(r"^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$", line)
     if m:
         name = m.group(3).strip() or "anon"
-        current = ("files" if "/" in name else name, (int(m.group(2), 16) - int(m.group(1), 16)) // 1024)
+        # W^X's double mapping holds the runtime's executable memory (JIT code, stubs, loader heaps)
+        kind = "doublemapped" if name.startswith("/memfd:doublemapper") else "files" if "/" in name else name
+        current = (kind, (int(m.group(2), 16) - int(m.group(1), 16)) // 1024)
     elif line.startswith("Rss:") and current:
         rss = int(line.split()[1]); agg[current[0]] += rss
         if current[0] == "anon" and rss > 2048: big.append(rss // 1024)
-print("              " + ", ".join(f"{k} {v // 1024} MB" for k, v in agg.most_common(3)) + f"; anonymous mappings over 2 MB: {sorted(big, reverse=True)[:8]} MB")
+print("              " + ", ".join(f"{k} {v // 1024} MB" for k, v in agg.most_common(4)) + f"; anonymous mappings over 2 MB: {sorted(big, reverse=True)[:8]} MB")
 PY
 }
 

@@ -4,9 +4,10 @@
 # together with peers/ours.sh; its generated data is cached between runs.
 #
 #   tests/bench/run.sh                      # full matrix: ceiling, ours, unbound, dnsmasq-hosts; 100k and 1m
+#   OURS_BUILD=fd tests/bench/run.sh        # ours framework-dependent (ReadyToRun) instead of native
 #   PRIMARY=ours SIZES=100k RUNS=1 tests/bench/run.sh    # a quick look at ours alone
 #
-# Needs: apt-get install dnsperf unbound dnsmasq nsd python3. Results: $BENCH_OUT/results/.
+# Needs: apt-get install dnsperf unbound dnsmasq nsd python3 clang. Results: $BENCH_OUT/results/.
 set -euo pipefail
 REPO_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 SHARED_BENCH=${SHARED_BENCH:-$REPO_DIR/../shared/bench}
@@ -26,13 +27,22 @@ fi
 ln -sfn "$BENCH_OUT/data" "$BENCH_OUT/harness/data"
 # Publish the build under test here, before the harness enters its loopback-only network
 # namespace (where no package registry is reachable); ours.sh measures OURS_PUBLISH.
+# OURS_BUILD=aot (default): the native build that Docker and install.sh ship (needs clang);
+# OURS_BUILD=fd: framework-dependent with ReadyToRun (the shared .NET runtime).
+OURS_BUILD=${OURS_BUILD:-aot}
+case $OURS_BUILD in
+  aot) publish_flags=(-p:PublishAot=true) ;;
+  fd) publish_flags=(--self-contained false -p:PublishReadyToRun=true) ;;
+  *) echo "OURS_BUILD must be aot or fd" >&2; exit 1 ;;
+esac
 commit=$(git -C "$REPO_DIR" rev-parse --short HEAD)
 [[ -z $(git -C "$REPO_DIR" status --porcelain -- src) ]] || commit="$commit-dirty-$(date +%s)"
-export OURS_PUBLISH=${OURS_PUBLISH:-$BENCH_OUT/data/native/misinkhole-publish-$commit}
+export OURS_PUBLISH=${OURS_PUBLISH:-$BENCH_OUT/data/native/misinkhole-publish-$OURS_BUILD-$commit}
+export OURS_BUILD
 if [[ ! -x $OURS_PUBLISH/misinkhole ]]; then
   mkdir -p "$BENCH_OUT/data/native"
-  dotnet publish "$REPO_DIR/src/MiSinkhole" -c Release -r linux-x64 --self-contained false \
-    -p:PublishReadyToRun=true -o "$OURS_PUBLISH" >"$BENCH_OUT/data/native/publish.log" 2>&1 \
+  dotnet publish "$REPO_DIR/src/MiSinkhole" -c Release -r linux-x64 "${publish_flags[@]}" \
+    -o "$OURS_PUBLISH" >"$BENCH_OUT/data/native/publish.log" 2>&1 \
     || { echo "publish failed: $BENCH_OUT/data/native/publish.log" >&2; exit 1; }
 fi
 ln -sfn "$BENCH_OUT/results" "$BENCH_OUT/harness/results"
