@@ -20,7 +20,10 @@ start_server "$pub" "$@"
 taskset -c 1 dnsperf -s 127.0.0.1 -p 5392 -d $D/queries/hot-unique.txt -n 2 -Q 20000 >/dev/null 2>&1
 taskset -c 1 dnsperf -s 127.0.0.1 -p 5392 -d $D/queries/mix-100k-r1.txt -l 10 -c 4 -T 1 -q 100 >/dev/null 2>&1  # warm (JIT)
 [[ -n ${TRACE:-} ]] && { ~/.dotnet/tools/dotnet-trace collect -p $pid --providers "Microsoft-Windows-DotNETRuntime:0x1:5" --duration 00:00:00:07 -o /tmp/latency-at-rate.nettrace >/dev/null 2>&1 & pids+=($!); sleep 1; }
-taskset -c 1 dnsperf -s 127.0.0.1 -p 5392 -d $D/queries/mix-100k-lat-r2.txt -l 6 -Q ${RATE:-10000} -c 4 -T 1 -q 100 -v 2>/dev/null | python3 -c '
+# Into a file, parsed after the run: a reader on the pipe would take CPU (on either core) while
+# the answers are being timed.
+taskset -c 1 dnsperf -s 127.0.0.1 -p 5392 -d $D/queries/mix-100k-lat-r2.txt -l 6 -Q ${RATE:-10000} -c 4 -T 1 -q 100 -v > "$work/lat.txt" 2>/dev/null
+python3 -c '
 import sys
 c={"miss":[],"other":[]}
 for l in sys.stdin:
@@ -30,4 +33,4 @@ for k,v in c.items():
     v.sort(); n=len(v)
     if n == 0: continue
     p=lambda q: v[min(n-1,int(n*q/100))]
-    print(f"{k:6} n {n} p50 {p(50):.3f} p90 {p(90):.3f} p99 {p(99):.3f} p99.9 {p(99.9):.3f} ms")'
+    print(f"{k:6} n {n} p50 {p(50):.3f} p90 {p(90):.3f} p99 {p(99):.3f} p99.9 {p(99.9):.3f} ms")' < "$work/lat.txt"

@@ -22,7 +22,8 @@ namespace MiSinkhole.Core.QueryLog;
 /// in one transaction every <c>FlushInterval</c> (with <c>Collapse</c>, a client's repeats of
 /// one query within a minute as one row with a count, <see cref="QueryLogCollapser"/>), keeps
 /// the file within <c>MaxBytes</c> (<see cref="QueryLogBudget"/>), deletes rows past
-/// <c>Retention</c>, and on a graceful stop writes what is still queued.
+/// <c>Retention</c>, and on a graceful stop writes what is still queued. It runs on its own
+/// thread at <see cref="BackgroundPriority.Nice"/>, so a flush gives way to the DNS receive loop.
 /// </summary>
 public sealed partial class QueryLogWriter : BackgroundService
 {
@@ -179,12 +180,47 @@ public sealed partial class QueryLogWriter : BackgroundService
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Whether the writer thread runs at <see cref="BackgroundPriority.Nice"/> (false before it starts, or where the system refused).</summary>
+    internal bool WriterThreadLowered { get; private set; }
+
+    /// <summary>The writer thread's nice value as it read it back at start (null where unknown or not started).</summary>
+    internal int? WriterThreadNice { get; private set; }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (_anonymizer.Enabled)
         {
             MaskStoredClients();
         }
+
+        // Its own thread, at a lower priority: a flush (SQLite, the budget, retention) then gives
+        // the core to the DNS receive loop whenever a query arrives instead of sharing it, which
+        // is what a one-core box (or a daemon pinned to a core) sees in its answer-time tail.
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Run(stoppingToken);
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "Query log writer",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Run(CancellationToken stoppingToken)
+    {
+        WriterThreadLowered = BackgroundPriority.LowerCurrentThread();
+        WriterThreadNice = BackgroundPriority.CurrentThreadNice();
 
         // Also with Record=None: rows from before it was switched off still expire.
         using var timer = new PeriodicTimer(_options.FlushInterval, _time);
@@ -195,7 +231,7 @@ public sealed partial class QueryLogWriter : BackgroundService
                 Flush();
                 DeleteExpired();
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+            while (timer.WaitForNextTickAsync(stoppingToken).AsTask().GetAwaiter().GetResult());
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

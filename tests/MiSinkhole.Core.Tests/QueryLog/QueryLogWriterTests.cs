@@ -103,6 +103,30 @@ public sealed class QueryLogWriterTests
         Assert.AreEqual(1, none.DeleteExpired(force: true), "logging switched off, the old rows still go after the retention");
     }
 
+    [TestMethod]
+    public async Task Writer_FlushesOnItsOwnThread_AtALowerPriority_AndStopWritesTheRest()
+    {
+        using var dir = new TempDirectory();
+        (QueryLogWriter writer, string path, FakeTimeProvider time) = Writer(dir);
+        int? testThreadNice = BackgroundPriority.CurrentThreadNice();
+        writer.Record(Query("first.example"), Outcome.Forwarded, 1);
+
+        await writer.StartAsync(CancellationToken.None);
+        while (writer.Written < 1)
+        {
+            time.Advance(TimeSpan.FromSeconds(1)); // the flush interval's ticks, until the thread has written
+            await Task.Yield();
+        }
+
+        Assert.IsTrue(writer.WriterThreadLowered, "setpriority on the writer's thread id");
+        Assert.AreEqual(Math.Max(BackgroundPriority.Nice, testThreadNice ?? 0), writer.WriterThreadNice, "the writer thread, read back from /proc");
+        Assert.AreEqual(testThreadNice, BackgroundPriority.CurrentThreadNice(), "only the writer's thread, not the caller's");
+
+        writer.Record(Query("second.example"), Outcome.Forwarded, 1);
+        await writer.StopAsync(CancellationToken.None);
+        Assert.AreEqual(2, Count(path), "a graceful stop writes what is still queued");
+    }
+
     private static (QueryLogWriter Writer, string Path, FakeTimeProvider Time) Writer(TempDirectory dir, bool collapse = true, long maxBytes = 100L << 20)
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-12-02T10:00:05Z", System.Globalization.CultureInfo.InvariantCulture));
