@@ -27,6 +27,24 @@ public struct DnsQuery
     public byte EdnsVersion { get; set; }
     public bool DnssecOk { get; set; }
 
+    /// <summary>
+    /// A MAC address a forwarding router put in the query (dnsmasq's <c>add-mac</c>: option 65001
+    /// raw, or 65073 as text or base64), as 48 bits; 0 when none. Only trusted forwarders' count.
+    /// </summary>
+    public ulong EdnsMac { get; set; }
+
+    /// <summary>The EDNS Client Subnet option's family (RFC 7871: 1 IPv4, 2 IPv6); 0 when the query has none.</summary>
+    public byte EcsFamily { get; set; }
+
+    /// <summary>The ECS option's source prefix length.</summary>
+    public byte EcsSourcePrefix { get; set; }
+
+    /// <summary>The ECS option's address (IPv4 in the low 32 bits), zero past the source prefix.</summary>
+    public UInt128 EcsAddress { get; set; }
+
+    /// <summary>Whether the query names a client of its own (MAC or ECS): what a forwarding router adds.</summary>
+    public readonly bool HasClientOptions => EdnsMac != 0 || EcsFamily != 0;
+
     public readonly int Opcode => DnsHeader.ReadOpcode(Flags);
 
     public readonly bool RecursionDesired => (Flags & DnsHeader.RdFlag) != 0;

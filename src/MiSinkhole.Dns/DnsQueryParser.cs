@@ -163,9 +163,16 @@ public static class DnsQueryParser
                 return false;
             }
 
+            ushort code = BinaryPrimitives.ReadUInt16BigEndian(packet[position..]);
             int optionLength = BinaryPrimitives.ReadUInt16BigEndian(packet[(position + 2)..]);
-            position += 4 + optionLength;
+            int data = position + 4;
+            position = data + optionLength;
             if (position > end)
+            {
+                return false;
+            }
+
+            if (!EdnsClientOptions.TryRead(code, packet.Slice(data, optionLength), ref query))
             {
                 return false;
             }

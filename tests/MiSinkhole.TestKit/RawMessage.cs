@@ -34,6 +34,16 @@ public sealed class RawMessage
         return [.. bytes];
     }
 
+    /// <summary>One EDNS option as it goes in an OPT record's data: code, length, data (for <see cref="Query"/>'s options).</summary>
+    public static byte[] EdnsOption(ushort code, byte[] data)
+    {
+        byte[] option = new byte[4 + data.Length];
+        BinaryPrimitives.WriteUInt16BigEndian(option, code);
+        BinaryPrimitives.WriteUInt16BigEndian(option.AsSpan(2), (ushort)data.Length);
+        data.CopyTo(option, 4);
+        return option;
+    }
+
     /// <summary>A query: RD set, optional OPT (payload, DO bit, EDNS version, raw options).</summary>
     public static byte[] Query(string name, ushort type, ushort id = 0x1234, bool edns = false, ushort payload = 1232, bool dnssecOk = false,
         bool checkingDisabled = false, byte ednsVersion = 0, byte[]? ednsOptions = null, ushort flags = 0x0100)

@@ -38,7 +38,7 @@ public sealed class AnonymizeClientsTests
               "Dns": { "TcpMaxConnectionsPerClient": 1 },
               "RateLimit": { "Exempt": [] },
               "Policies": { "strict": { "Block": [ "xiaomi-telemetry" ] } },
-              "Devices": { "phone": { "Match": [ "127.0.0.2" ] }, "NameServer": "{{upstream.Address}}" },
+              "Devices": { "phone": { "Match": [ "127.0.0.2" ] }, "NameServer": "{{upstream.Address}}", "TrustedForwarders": [ "127.0.0.5" ] },
               "QueryLog": { "Record": "All", "AnonymizeClients": true, "FlushInterval": "50ms" },
               "Http": { "ApiToken": "{{Token}}" },
               "Logging": { "LogLevel": { "Default": "Trace" } }
@@ -54,6 +54,7 @@ public sealed class AnonymizeClientsTests
         await Dig.RunAsync(dns, "-b", Stranger, "new.xiaomi.com", "A");
         await Dig.RunAsync(dns, "-b", Stranger, "example.org", "A");
         await Dig.RunAsync(dns, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
+        await Dig.RunAsync(dns, "-b", "127.0.0.5", "+subnet=127.0.0.7/32", "data.mistat.xiaomi.com", "AAAA"); // a client behind a forwarding router
         using (var held = new TcpClient(new IPEndPoint(IPAddress.Parse(Stranger), 0)))
         using (var overCap = new TcpClient(new IPEndPoint(IPAddress.Parse(Stranger), 0)))
         {
@@ -65,9 +66,9 @@ public sealed class AnonymizeClientsTests
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), DefaultRequestHeaders = { Authorization = new AuthenticationHeaderValue("Bearer", Token) } };
         JsonElement log = default;
         var polled = Stopwatch.StartNew();
-        while ((log = await http.GetFromJsonAsync<JsonElement>("/api/querylog")).GetProperty("items").GetArrayLength() < 4)
+        while ((log = await http.GetFromJsonAsync<JsonElement>("/api/querylog")).GetProperty("items").GetArrayLength() < 5)
         {
-            Assert.IsLessThan(TimeSpan.FromSeconds(30), polled.Elapsed, "the query log gets the four queries");
+            Assert.IsLessThan(TimeSpan.FromSeconds(30), polled.Elapsed, "the query log gets the five queries");
             await Task.Delay(50);
         }
 
@@ -77,11 +78,17 @@ public sealed class AnonymizeClientsTests
         Assert.AreEqual(0, NativeSignal.Terminate(daemon.Process.Id));
         await daemon.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(20));
 
-        string[] strangerTokens = [.. log.GetProperty("items").EnumerateArray().Where(r => r.GetProperty("device").GetString() == "unknown").Select(r => r.GetProperty("client").GetString()!).Distinct()];
+        string[] strangerTokens = [.. log.GetProperty("items").EnumerateArray().Where(r => r.GetProperty("device").GetString() == "unknown" && r.GetProperty("forwarder").ValueKind == JsonValueKind.Null).Select(r => r.GetProperty("client").GetString()!).Distinct()];
         string token = strangerTokens.Single();
         StringAssert.StartsWith(token, "anon-");
         JsonElement clients = JsonDocument.Parse(devices).RootElement.GetProperty("clients");
-        JsonElement stranger = clients.EnumerateArray().Single(c => c.GetProperty("device").ValueKind == JsonValueKind.Null);
+        JsonElement stranger = clients.EnumerateArray().Single(c => c.GetProperty("device").ValueKind == JsonValueKind.Null && c.GetProperty("forwarder").ValueKind == JsonValueKind.Null);
+        JsonElement behindRouter = clients.EnumerateArray().Single(c => c.GetProperty("forwarder").ValueKind != JsonValueKind.Null);
+        JsonElement forwardedRow = log.GetProperty("items").EnumerateArray().Single(r => r.GetProperty("forwarder").ValueKind != JsonValueKind.Null);
+        StringAssert.StartsWith(forwardedRow.GetProperty("forwarder").GetString(), "anon-", "the forwarder, by token");
+        Assert.AreEqual(forwardedRow.GetProperty("forwarder").GetString(), behindRouter.GetProperty("forwarder").GetString(), "one token for the router");
+        Assert.AreEqual(forwardedRow.GetProperty("client").GetString(), behindRouter.GetProperty("address").GetString(), "and one for the client it named");
+        Assert.AreNotEqual(token, behindRouter.GetProperty("address").GetString());
         JsonElement phone = clients.EnumerateArray().Single(c => c.GetProperty("device").GetString() == "phone");
         Assert.AreEqual(token, stranger.GetProperty("key").GetString(), "the inventory shows the client by the query log's token");
         Assert.AreEqual(token, stranger.GetProperty("address").GetString());
@@ -92,6 +99,8 @@ public sealed class AnonymizeClientsTests
             ("the log", daemon.Output), ("inventory.db", Stored(dir.Path, "inventory.db*")), ("querylog.db", Stored(dir.Path, "querylog.db*"))])
         {
             Assert.DoesNotContain(Stranger, text, $"{what} shows the client's address");
+            Assert.DoesNotContain("127.0.0.7", text, $"{what} shows the address a forwarder named");
+            Assert.DoesNotContain("127.0.0.5", text, $"{what} shows the forwarder's address");
             if (what != "/api/devices")
             {
                 Assert.DoesNotContain("127.0.0.2", text, $"{what} shows the device's address"); // /api/devices shows its configured Match, not what was seen

@@ -5,9 +5,9 @@ namespace MiSinkhole.Core.Clients;
 
 /// <summary>
 /// Who is asking, as far as the daemon can tell: the address a query came from, and a MAC address
-/// when one is known without the neighbour table (<c>explain --device aa:bb:…</c>). The
-/// identities later transports bring (a DoT/DoH client id, the client a forwarding router names)
-/// join here, so every caller of <see cref="ClientPolicyResolver"/> hands over the same thing.
+/// when one is known without the neighbour table (<c>explain --device aa:bb:…</c>, or the client a
+/// trusted forwarding router names, <see cref="Forwarded"/>). The identities later transports
+/// bring (a DoT/DoH client id) join here, so every caller of <see cref="ClientPolicyResolver"/> hands over the same thing.
 /// </summary>
 public readonly record struct ClientIdentity
 {
@@ -32,6 +32,14 @@ public readonly record struct ClientIdentity
     public static ClientIdentity FromAddress(in ClientAddress address) => new(address with { Port = 0 }, true, default);
 
     public static ClientIdentity FromMac(MacAddress mac) => new(default, false, mac);
+
+    /// <summary>
+    /// The client a trusted forwarder named: its address when the forwarder gave a whole one
+    /// (ECS), and its MAC when it gave that (none: the neighbour table's, which for a client behind
+    /// a router has nothing). Never the forwarder's own address.
+    /// </summary>
+    public static ClientIdentity Forwarded(ClientAddress? address, MacAddress mac) =>
+        address is { } a ? new(a with { Port = 0 }, true, mac) : new(default, false, mac);
 
     /// <summary>The client's MAC: the one given, else the neighbour table's for its address.</summary>
     public bool TryGetMac(INeighbourTable neighbours, out MacAddress mac)

@@ -26,6 +26,15 @@ public sealed class XiaomiClients
         }
     }
 
+    /// <summary>Flags a MAC alone (a client a forwarding router named by its MAC, from the router's address).</summary>
+    public void FlagMac(ulong mac)
+    {
+        if (mac != 0)
+        {
+            _macs.TryAdd(mac, 0);
+        }
+    }
+
     /// <summary>Forgets the address (the inventory forgot the client); its MAC stays flagged.</summary>
     public void Forget(ClientKey client) => _addresses.TryRemove(client, out _);
 

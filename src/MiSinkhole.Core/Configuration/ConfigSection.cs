@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Configuration;
+using MiSinkhole.Core.Net;
 
 namespace MiSinkhole.Core.Configuration;
 
@@ -158,6 +159,25 @@ public sealed class ConfigSection
         }
 
         return endPoint;
+    }
+
+    /// <summary>A list of addresses and CIDR ranges; each bad entry is a problem naming it, <paramref name="example"/> the form.</summary>
+    public AddressSet Networks(string key, string example)
+    {
+        var networks = new List<IpNetwork>();
+        foreach ((string item, string value) in Items(key))
+        {
+            if (IpNetwork.TryParse(value, out IpNetwork network))
+            {
+                networks.Add(network);
+            }
+            else
+            {
+                Error(item, $"'{value}' is not an address or a CIDR range ({example})");
+            }
+        }
+
+        return new AddressSet(networks);
     }
 
     /// <summary>A path relative to the config file's folder, made absolute.</summary>

@@ -7,7 +7,8 @@ namespace MiSinkhole.Core.Devices;
 
 /// <summary>
 /// The <c>Devices</c> section: the configured devices (every key that is not a setting), plus the
-/// settings about devices in general (<c>AutoPolicy</c>, <c>LeaseFiles</c>, <c>NameServer</c>).
+/// settings about devices in general (<c>AutoPolicy</c>, <c>LeaseFiles</c>, <c>NameServer</c>,
+/// <c>TrustedForwarders</c>).
 /// Each device is matched by addresses, CIDR ranges and MAC addresses; the most specific match
 /// wins (exact address &gt; MAC &gt; narrowest range), so two devices claiming the same address,
 /// MAC or range would be a tie: an error naming both.
@@ -26,6 +27,13 @@ public sealed record DevicesOptions
     public IPEndPoint? NameServer { get; init; }
 
     /// <summary>
+    /// Forwarding routers (addresses and ranges) whose queries may name the client behind them:
+    /// EDNS Client Subnet with a whole address, and dnsmasq's MAC options. From anyone else those
+    /// options are ignored (and counted). Empty by default.
+    /// </summary>
+    public AddressSet TrustedForwarders { get; init; } = new([]);
+
+    /// <summary>
     /// The section's keys, checked against the configured policies: the settings, and every other
     /// key a device. Devices and the auto policy apply on reload; the name sources at start.
     /// </summary>
@@ -37,6 +45,7 @@ public sealed record DevicesOptions
             { "AutoPolicy", (s, o) => o with { AutoPolicy = PolicyName(s, "AutoPolicy", policies, defaultPolicy) } },
             { "LeaseFiles", ReadLeaseFiles, true },
             { "NameServer", (s, o) => o with { NameServer = s.EndPoint("NameServer", 53, null, "192.168.1.1") }, true },
+            { "TrustedForwarders", ReadTrustedForwarders },
         }.WithEntries((device, o) => o with { Devices = [.. o.Devices, ReadDevice(device, policies, defaultPolicy, claims)] });
     }
 
@@ -58,11 +67,14 @@ public sealed record DevicesOptions
         return options with { LeaseFiles = leaseFiles };
     }
 
+    private static DevicesOptions ReadTrustedForwarders(ConfigSection section, DevicesOptions options) =>
+        options with { TrustedForwarders = section.Networks("TrustedForwarders", "the router that forwards to us, e.g. 192.168.1.1") };
+
     private static DeviceOptions ReadDevice(ConfigSection device, IReadOnlyList<PolicyOptions> policies, string defaultPolicy, Claims claims)
     {
         if (device.Value is not null)
         {
-            device.Error("", "a device is an object with Match and Policy (settings here: AutoPolicy, LeaseFiles, NameServer)");
+            device.Error("", "a device is an object with Match and Policy (settings here: AutoPolicy, LeaseFiles, NameServer, TrustedForwarders)");
         }
 
         if (device.Key.Equals("unknown", StringComparison.OrdinalIgnoreCase) || device.Key == "*")

@@ -19,6 +19,12 @@ public sealed record Explanation(string Name, string Type, string Policy, Policy
     /// <summary>How the policy in force came about, in words (device or default, schedule, pause).</summary>
     public string Why { get; init; } = "";
 
+    /// <summary>
+    /// The address explained is one of <c>Devices:TrustedForwarders</c>: this is for its own
+    /// queries; those it forwards naming a client (ECS, MAC) are decided for that client.
+    /// </summary>
+    public bool TrustedForwarder { get; init; }
+
     /// <summary>When the name is an unclassified Xiaomi name (under a zone, decided by no list): the zone list; else null.</summary>
     public string? UnclassifiedUnder { get; init; }
 
@@ -36,6 +42,11 @@ public sealed record Explanation(string Name, string Type, string Policy, Policy
         if (Why.Length > 0)
         {
             text.Append("  why: ").AppendLine(Why);
+        }
+
+        if (TrustedForwarder)
+        {
+            text.AppendLine("  a trusted forwarder: this is for its own queries; those it forwards naming a client (ECS address, MAC) are decided for that client (explain that address or MAC)");
         }
 
         if (UnclassifiedUnder is not null)

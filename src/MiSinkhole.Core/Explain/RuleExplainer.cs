@@ -82,6 +82,8 @@ public sealed partial class RuleExplainer
             PausedUntil = client.PausedUntil,
             Why = ClientPolicyText.Describe(client, _resolver.Time),
             UnclassifiedUnder = snapshot.UnclassifiedZone(match) is int zone and >= 0 ? snapshot.ListName(zone) : null,
+            TrustedForwarder = device is not null && System.Net.IPAddress.TryParse(device, out System.Net.IPAddress? asked)
+                && options.Devices.TrustedForwarders.Contains(ClientAddress.FromIPAddress(asked)),
         };
     }
 

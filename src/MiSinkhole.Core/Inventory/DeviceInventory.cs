@@ -82,7 +82,7 @@ public sealed class DeviceInventory
     {
         long now = Now();
         InventoryEntry entry = EntryFor(context, now);
-        entry.Touch(now, context.Client);
+        entry.Touch(now, context.Client, context.Forwarder);
         if (context.Outcome == Outcome.Limited)
         {
             entry.CountRateLimited();
@@ -108,8 +108,8 @@ public sealed class DeviceInventory
         {
             if (entry.Device is null)
             {
-                _xiaomi.Flag(context.Client, entry.Mac);
-                if (_resolver.Resolve(rules, ClientIdentity.FromAddress(context.Client)) is { Source: PolicySource.AutoPolicy } applies)
+                FlagXiaomi(context, entry);
+                if (_resolver.Resolve(rules, IdentityOf(context)) is { Source: PolicySource.AutoPolicy } applies)
                 {
                     entry.NoteAutoPolicy(applies.Assigned.Name, now); // from its next query on
                 }
@@ -205,6 +205,31 @@ public sealed class DeviceInventory
         }
     }
 
+    /// <summary>
+    /// Flags the client as a Xiaomi device: its address and MAC; for a client a forwarder named
+    /// only by its MAC, that MAC alone (the address is the router's, which is no Xiaomi device).
+    /// </summary>
+    private void FlagXiaomi(QueryContext context, InventoryEntry entry)
+    {
+        ClientIdentity identity = context.Identity;
+        if (context.Forwarder is null)
+        {
+            _xiaomi.Flag(context.Client, entry.Mac);
+        }
+        else if (identity.HasAddress)
+        {
+            _xiaomi.Flag(identity.Address, identity.Mac.Value != 0 ? identity.Mac.Value : entry.Mac);
+        }
+        else if (identity.Mac.Value != 0)
+        {
+            _xiaomi.FlagMac(identity.Mac.Value);
+        }
+    }
+
+    /// <summary>The identity the device stage resolved (a context that skipped it: its address).</summary>
+    private static ClientIdentity IdentityOf(QueryContext context) =>
+        context.Forwarder is not null || context.Identity.HasAddress ? context.Identity : ClientIdentity.FromAddress(context.Client);
+
     private InventoryEntry EntryFor(QueryContext context, long now)
     {
         if (context.ClientPolicy.Device is not null)
@@ -220,8 +245,11 @@ public sealed class DeviceInventory
             return entry;
         }
 
-        // First seen: the only time the neighbour table and the name lookup are asked.
-        ulong mac = _neighbours.TryGetMac(context.Client, out MacAddress found) ? found.Value : 0;
+        // First seen: the only time the neighbour table and the name lookup are asked (a client
+        // a forwarder named with its address and MAC has that MAC; the router's neighbours do not).
+        ClientIdentity identity = context.Identity;
+        ulong mac = context.Forwarder is not null && identity.HasAddress ? identity.Mac.Value
+            : _neighbours.TryGetMac(context.Client, out MacAddress found) ? found.Value : 0;
         string shown = _anonymizer.Show(context.Client);
         if (_anonymizer.Enabled && _pending.TryRemove(shown, out InventoryEntry? restored))
         {
@@ -329,6 +357,7 @@ public sealed class DeviceInventory
         {
             Address = address == default ? null : _anonymizer.Show(address),
             Mac = entry.Mac == 0 ? null : _anonymizer.Show(new MacAddress(entry.Mac)),
+            Forwarder = entry.LastForwarder is { } forwarder ? _anonymizer.Show(forwarder) : null,
         };
     }
 

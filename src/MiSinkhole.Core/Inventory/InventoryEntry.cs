@@ -25,6 +25,7 @@ internal sealed class InventoryEntry
     private long _rateLimited;
     private long _lastSeen;
     private ClientAddress _lastAddress;
+    private ClientAddress? _lastForwarder;
     private volatile bool _dirty = true;
 
     public InventoryEntry(string key, string? device, long now, ulong mac)
@@ -92,7 +93,7 @@ internal sealed class InventoryEntry
     }
 
     /// <summary>Counts a query. Shared fields are written only when their value changes.</summary>
-    public void Touch(long now, in ClientAddress address)
+    public void Touch(long now, in ClientAddress address, ClientAddress? forwarder = null)
     {
         Interlocked.Increment(ref _queries);
         if (Volatile.Read(ref _lastSeen) != now)
@@ -106,11 +107,24 @@ internal sealed class InventoryEntry
         }
 
         // Compared without the lock (a torn read only costs an extra locked write), written under it.
-        if (_lastAddress.Bits != address.Bits || _lastAddress.IsIPv4 != address.IsIPv4)
+        if (_lastAddress.Bits != address.Bits || _lastAddress.IsIPv4 != address.IsIPv4 || _lastForwarder != forwarder)
         {
             lock (_lock)
             {
                 _lastAddress = address with { Port = 0 };
+                _lastForwarder = forwarder;
+            }
+        }
+    }
+
+    /// <summary>The trusted forwarder the client's last query came through (which named it); null: it asked directly.</summary>
+    public ClientAddress? LastForwarder
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _lastForwarder;
             }
         }
     }
@@ -278,6 +292,7 @@ internal sealed class InventoryEntry
                 Key = Key,
                 Device = Device,
                 Address = _lastAddress == default ? null : _lastAddress.ToString(),
+                Forwarder = _lastForwarder?.ToString(),
                 Mac = Mac == 0 ? null : new global::MiSinkhole.Core.Devices.MacAddress(Mac).ToString(),
                 HostName = hostName,
                 FirstSeen = date(FirstSeen),

@@ -14,6 +14,12 @@ public sealed record InventoryRecord
     /// <summary>The last address the client asked from.</summary>
     public string? Address { get; init; }
 
+    /// <summary>
+    /// The trusted forwarding router (<c>Devices:TrustedForwarders</c>) its last query came
+    /// through, which named the client in EDNS options; null when it asked directly.
+    /// </summary>
+    public string? Forwarder { get; init; }
+
     public string? Mac { get; init; }
 
     /// <summary>A host name from DHCP leases or PTR, for clients that are no device.</summary>

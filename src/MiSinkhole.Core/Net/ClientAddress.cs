@@ -23,11 +23,11 @@ public readonly record struct ClientAddress(UInt128 Bits, bool IsIPv4, ushort Po
         return FromIPv6Bytes(raw.Slice(8, 16), port);
     }
 
-    public static ClientAddress FromIPv6Bytes(ReadOnlySpan<byte> bytes, ushort port)
-    {
-        UInt128 bits = BinaryPrimitives.ReadUInt128BigEndian(bytes);
-        return (bits >> 32) == 0xFFFF ? new ClientAddress((uint)bits, true, port) : new ClientAddress(bits, false, port);
-    }
+    public static ClientAddress FromIPv6Bytes(ReadOnlySpan<byte> bytes, ushort port) => FromIPv6Bits(BinaryPrimitives.ReadUInt128BigEndian(bytes), port);
+
+    /// <summary>An IPv6 address's 128 bits (an IPv4-mapped one kept as IPv4).</summary>
+    public static ClientAddress FromIPv6Bits(UInt128 bits, ushort port = 0) =>
+        (bits >> 32) == 0xFFFF ? new ClientAddress((uint)bits, true, port) : new ClientAddress(bits, false, port);
 
     public static ClientAddress FromEndPoint(IPEndPoint endPoint) => FromIPAddress(endPoint.Address, (ushort)endPoint.Port);
 

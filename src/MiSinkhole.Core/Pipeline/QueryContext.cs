@@ -58,7 +58,17 @@ public sealed class QueryContext
     /// <summary>The raw client address as received (the transport reuses it to reply).</summary>
     public SocketAddress RemoteAddress { get; private set; }
 
+    /// <summary>
+    /// Who asked: the sender's address, or, for a query a trusted forwarder sent with the client's
+    /// whole address in ECS, that address (set by the device stage; see <see cref="Forwarder"/>).
+    /// </summary>
     public ClientAddress Client { get; set; }
+
+    /// <summary>The trusted forwarding router the query came through, when the device stage took the client from its EDNS options.</summary>
+    public ClientAddress? Forwarder { get; set; }
+
+    /// <summary>The identity the device was resolved from (the device stage's): the client's address and, from a forwarder, its MAC.</summary>
+    public ClientIdentity Identity { get; set; }
 
     public byte[] RequestBuffer => _request;
 
@@ -178,6 +188,8 @@ public sealed class QueryContext
         UnclassifiedList = null;
         Config = null;
         _clientPolicy = default;
+        Forwarder = null;
+        Identity = default;
         Answer = null;
         UpstreamExchange = null;
         _completions.Reset();

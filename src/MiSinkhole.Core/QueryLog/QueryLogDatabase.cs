@@ -21,24 +21,32 @@ public static class QueryLogDatabase
             CREATE TABLE IF NOT EXISTS queries (
               id INTEGER PRIMARY KEY, time INTEGER NOT NULL, device TEXT NOT NULL, client TEXT NOT NULL,
               name TEXT NOT NULL, type TEXT NOT NULL, outcome TEXT NOT NULL, action TEXT, list TEXT, rule TEXT,
-              rcode INTEGER, latency_ms REAL, count INTEGER NOT NULL DEFAULT 1);
+              rcode INTEGER, latency_ms REAL, count INTEGER NOT NULL DEFAULT 1, forwarder TEXT);
             CREATE INDEX IF NOT EXISTS queries_time ON queries (time);
             CREATE INDEX IF NOT EXISTS queries_device_time ON queries (device, time);
             """;
         setup.ExecuteNonQuery();
-        AddCountColumn(connection);
+        // Files from before a column was added get it: every row they hold is 1 query, asked directly.
+        AddColumn(connection, "count", "INTEGER NOT NULL DEFAULT 1");
+        AddColumn(connection, "forwarder", "TEXT");
         return connection;
     }
 
-    /// <summary>Files from before rows were collapsed get the <c>count</c> column, 1 for every row they hold.</summary>
-    private static void AddCountColumn(SqliteConnection connection)
+    /// <summary>Whether the file's <c>queries</c> table has <paramref name="column"/> (a reader of a file no writer has opened since an upgrade).</summary>
+    public static bool HasColumn(SqliteConnection connection, string column)
     {
         using SqliteCommand info = connection.CreateCommand();
-        info.CommandText = "SELECT count(*) FROM pragma_table_info('queries') WHERE name = 'count'";
-        if ((long)info.ExecuteScalar()! == 0)
+        info.CommandText = "SELECT count(*) FROM pragma_table_info('queries') WHERE name = $name";
+        info.Parameters.AddWithValue("$name", column);
+        return (long)info.ExecuteScalar()! != 0;
+    }
+
+    private static void AddColumn(SqliteConnection connection, string column, string definition)
+    {
+        if (!HasColumn(connection, column))
         {
             using SqliteCommand alter = connection.CreateCommand();
-            alter.CommandText = "ALTER TABLE queries ADD COLUMN count INTEGER NOT NULL DEFAULT 1";
+            alter.CommandText = $"ALTER TABLE queries ADD COLUMN {column} {definition}";
             alter.ExecuteNonQuery();
         }
     }

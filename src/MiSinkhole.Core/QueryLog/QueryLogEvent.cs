@@ -20,6 +20,9 @@ public sealed class QueryLogEvent
 
     public ClientAddress Client { get; set; }
 
+    /// <summary>The trusted forwarder that named <see cref="Client"/>; null: the client asked directly.</summary>
+    public ClientAddress? Forwarder { get; set; }
+
     public ushort Type { get; set; }
 
     public Outcome Outcome { get; set; }

@@ -58,7 +58,8 @@ public sealed class QueryLogReader
             select.Parameters.AddWithValue("$cursor", cursor);
         }
 
-        select.CommandText = "SELECT id, time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms, count FROM queries"
+        string forwarder = QueryLogDatabase.HasColumn(connection, "forwarder") ? "forwarder" : "NULL";
+        select.CommandText = $"SELECT id, time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms, count, {forwarder} FROM queries"
             + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY id DESC LIMIT $limit";
         select.Parameters.AddWithValue("$limit", filter.Limit);
         var rows = new List<QueryLogRow>();
@@ -68,7 +69,7 @@ public sealed class QueryLogReader
             rows.Add(new QueryLogRow(
                 reader.GetInt64(0), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1)), reader.GetString(2), reader.GetString(3),
                 reader.GetString(4), reader.GetString(5), reader.GetString(6), Text(reader, 7), Text(reader, 8), Text(reader, 9),
-                reader.IsDBNull(10) ? null : reader.GetInt32(10), reader.GetDouble(11), reader.GetInt64(12)));
+                reader.IsDBNull(10) ? null : reader.GetInt32(10), reader.GetDouble(11), reader.GetInt64(12), Text(reader, 13)));
         }
 
         return rows;

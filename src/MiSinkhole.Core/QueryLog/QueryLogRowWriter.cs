@@ -16,8 +16,8 @@ namespace MiSinkhole.Core.QueryLog;
 internal sealed class QueryLogRowWriter : IDisposable
 {
     private const string InsertSql = """
-        INSERT INTO queries (time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms, count)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+        INSERT INTO queries (time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms, count, forwarder)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
         RETURNING id
         """;
 
@@ -43,7 +43,7 @@ internal sealed class QueryLogRowWriter : IDisposable
     }
 
     /// <summary>Writes a row for <paramref name="e"/> standing for <paramref name="count"/> queries; returns its id.</summary>
-    public long Insert(QueryLogEvent e, string name, int count, string client, string? rule)
+    public long Insert(QueryLogEvent e, string name, int count, string client, string? rule, string? forwarder)
     {
         try
         {
@@ -59,6 +59,7 @@ internal sealed class QueryLogRowWriter : IDisposable
             Check(e.ResponseCode < 0 ? raw.sqlite3_bind_null(_insert, 10) : raw.sqlite3_bind_int(_insert, 10, e.ResponseCode));
             Check(raw.sqlite3_bind_double(_insert, 11, Math.Round(e.LatencyMilliseconds, 3)));
             Check(raw.sqlite3_bind_int(_insert, 12, count));
+            BindText(_insert, 13, forwarder);
             int step = raw.sqlite3_step(_insert);
             if (step != raw.SQLITE_ROW)
             {

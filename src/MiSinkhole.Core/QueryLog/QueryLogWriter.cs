@@ -112,6 +112,7 @@ public sealed partial class QueryLogWriter : BackgroundService
         e.UnixMilliseconds = _clock.UnixMilliseconds(answeredAt);
         e.Device = context.Device;
         e.Client = context.Client;
+        e.Forwarder = context.Forwarder;
         e.Type = context.Query.Type;
         e.Outcome = outcome;
         e.Action = context.PolicyAction;
@@ -257,7 +258,7 @@ public sealed partial class QueryLogWriter : BackgroundService
                     _collapser.Forget(key); // its row is gone (budget, retention): a new one
                 }
 
-                id = rows.Insert(e, DnsName.ToText(e.Name), count, ClientText(e), RuleOf(e));
+                id = rows.Insert(e, DnsName.ToText(e.Name), count, ClientText(e), RuleOf(e), e.Forwarder is { } forwarder ? _anonymizer.Show(forwarder) : null);
                 if (_options.Collapse)
                 {
                     _collapser.Remember(key, id);
@@ -317,7 +318,10 @@ public sealed partial class QueryLogWriter : BackgroundService
             connection.CreateFunction("anonymize", (string client) => _anonymizer.Show(client), isDeterministic: true);
             using SqliteCommand update = connection.CreateCommand();
             update.CommandText = $"PRAGMA secure_delete = ON; UPDATE queries SET client = anonymize(client) WHERE client NOT LIKE '{ClientAnonymizer.Prefix}%'";
-            return update.ExecuteNonQuery();
+            int rows = update.ExecuteNonQuery();
+            update.CommandText = $"UPDATE queries SET forwarder = anonymize(forwarder) WHERE forwarder IS NOT NULL AND forwarder NOT LIKE '{ClientAnonymizer.Prefix}%'";
+            update.ExecuteNonQuery();
+            return rows;
         });
         if (masked > 0)
         {

@@ -24,9 +24,14 @@ public sealed class DeviceConfigTests
             .Device("kids", null, "192.168.1.64/26", "fd00:1::/64")
             .AutoPolicy("strict")
             .Set("Devices:NameServer", "192.168.1.1")
-            .Set("Devices:LeaseFiles:0", "/tmp/dnsmasq.leases"));
+            .Set("Devices:LeaseFiles:0", "/tmp/dnsmasq.leases")
+            .Set("Devices:TrustedForwarders:0", "192.168.1.1")
+            .Set("Devices:TrustedForwarders:1", "fd00:9::/64"));
 
         Assert.IsEmpty(problems, string.Join("\n", problems));
+        Assert.IsTrue(options.Devices.TrustedForwarders.Contains(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.1"))));
+        Assert.IsTrue(options.Devices.TrustedForwarders.Contains(ClientAddress.FromIPAddress(IPAddress.Parse("fd00:9::53"))));
+        Assert.IsFalse(options.Devices.TrustedForwarders.Contains(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.2"))), "only the router");
         DeviceOptions phone = options.Devices.Devices.Single(d => d.Name == "phone");
         Assert.AreEqual("observe", phone.Policy);
         CollectionAssert.AreEqual(new[] { "192.168.1.23", "fd00::23" }, phone.Addresses.Select(a => a.ToString()).ToArray());
@@ -50,6 +55,7 @@ public sealed class DeviceConfigTests
             .Device("tv", "strict") // no Match
             .AutoPolicy("nope")
             .Set("Devices:NameServer", "router.lan")
+            .Set("Devices:TrustedForwarders:0", "router.lan")
             .Device("Unknown", null, "10.0.0.9"));
 
         string all = string.Join("\n", problems);
@@ -61,7 +67,8 @@ public sealed class DeviceConfigTests
         StringAssert.Contains(all, "Devices:AutoPolicy: unknown policy 'nope'");
         StringAssert.Contains(all, "Devices:NameServer: 'router.lan' is not an address");
         StringAssert.Contains(all, "Devices:Unknown: 'Unknown' cannot be a device name");
-        Assert.HasCount(8, problems);
+        StringAssert.Contains(all, "Devices:TrustedForwarders:0: 'router.lan' is not an address or a CIDR range");
+        Assert.HasCount(9, problems);
     }
 
     [TestMethod]

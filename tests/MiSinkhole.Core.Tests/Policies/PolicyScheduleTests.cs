@@ -70,7 +70,7 @@ public sealed class PolicyScheduleTests
         time.SetLocalTimeZone(Zone);
         var engine = new ActiveConfig(NullLogger<ActiveConfig>.Instance, TestMeters.Factory());
         engine.Load(options);
-        var stage = new DeviceStage(engine, new ClientPolicyResolver(NoNeighbours.Instance, new XiaomiClients(), new BlockingPause(time, NullLogger<BlockingPause>.Instance), time));
+        var stage = new DeviceStage(engine, new ClientPolicyResolver(NoNeighbours.Instance, new XiaomiClients(), new BlockingPause(time, NullLogger<BlockingPause>.Instance), time), TestMeters.Factory());
         var context = new QueryContext { Client = ClientAddress.FromIPAddress(IPAddress.Parse(device == "tablet" ? "192.168.1.64" : "192.168.1.65")) };
 
         await stage.InvokeAsync(context, _ => default);

@@ -62,20 +62,7 @@ public sealed record RateLimitOptions
             return options; // absent: the default (loopback)
         }
 
-        var exempt = new List<IpNetwork>();
-        foreach ((string key, string value) in section.Items("Exempt"))
-        {
-            if (IpNetwork.TryParse(value, out IpNetwork network))
-            {
-                exempt.Add(network);
-            }
-            else
-            {
-                section.Error(key, $"'{value}' is not an address or a CIDR range (e.g. 192.168.1.1, 10.0.0.0/8, fd00::/8)");
-            }
-        }
-
-        return options with { Exempt = new AddressSet(exempt) };
+        return options with { Exempt = section.Networks("Exempt", "e.g. 192.168.1.1, 10.0.0.0/8, fd00::/8") };
     }
 
     private static AddressSet Parse(IEnumerable<string> ranges) =>

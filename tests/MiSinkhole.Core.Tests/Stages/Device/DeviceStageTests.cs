@@ -27,7 +27,7 @@ public sealed class DeviceStageTests
         var time = new FakeTimeProvider();
         var pause = new BlockingPause(time, NullLogger<BlockingPause>.Instance);
         var neighbours = new FakeNeighbours(new() { ["fd00::50"] = "a4:50:46:00:00:01" });
-        var stage = new DeviceStage(engine, new ClientPolicyResolver(neighbours, new XiaomiClients(), pause, time));
+        var stage = new DeviceStage(engine, new ClientPolicyResolver(neighbours, new XiaomiClients(), pause, time), TestMeters.Factory());
         var phone = new StageHarness().Query("tracking.miui.com", client: "fd00::50");
         var stranger = new StageHarness().Query("tracking.miui.com", client: "192.168.1.99");
 
