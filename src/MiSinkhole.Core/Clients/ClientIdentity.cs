@@ -6,8 +6,8 @@ namespace MiSinkhole.Core.Clients;
 /// <summary>
 /// Who is asking, as far as the daemon can tell: the address a query came from, and a MAC address
 /// when one is known without the neighbour table (<c>explain --device aa:bb:…</c>, or the client a
-/// trusted forwarding router names, <see cref="Forwarded"/>). The identities later transports
-/// bring (a DoT/DoH client id) join here, so every caller of <see cref="ClientPolicyResolver"/> hands over the same thing.
+/// trusted forwarding router names, <see cref="Forwarded"/>), and the client ID a DoT client
+/// gave (<see cref="ClientId"/>), so every caller of <see cref="ClientPolicyResolver"/> hands over the same thing.
 /// </summary>
 public readonly record struct ClientIdentity
 {
@@ -29,6 +29,12 @@ public readonly record struct ClientIdentity
     /// <summary>A MAC address known beforehand; default: ask the neighbour table for the address's.</summary>
     public MacAddress Mac { get; }
 
+    /// <summary>
+    /// The client ID an encrypted transport carried (the SNI's first label under
+    /// <c>Dns:Tls:ServerName</c>), lower case; null when none. With one, it alone names the device.
+    /// </summary>
+    public string? ClientId { get; init; }
+
     public static ClientIdentity FromAddress(in ClientAddress address) => new(address with { Port = 0 }, true, default);
 
     public static ClientIdentity FromMac(MacAddress mac) => new(default, false, mac);
@@ -48,5 +54,5 @@ public readonly record struct ClientIdentity
         return mac.Value != 0 || (HasAddress && neighbours.TryGetMac(Address, out mac));
     }
 
-    public override string ToString() => HasAddress ? Address.ToString() : Mac.Value != 0 ? Mac.ToString() : "(no client)";
+    public override string ToString() => ClientId is not null ? $"clientid:{ClientId}" : HasAddress ? Address.ToString() : Mac.Value != 0 ? Mac.ToString() : "(no client)";
 }

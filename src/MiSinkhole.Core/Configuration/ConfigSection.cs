@@ -161,6 +161,25 @@ public sealed class ConfigSection
         return endPoint;
     }
 
+    /// <summary>A list of listen addresses with optional port (<paramref name="defaultPort"/>, 0 allowed: pick one); each bad entry is a problem naming it.</summary>
+    public List<IPEndPoint> EndPoints(string key, int defaultPort, string example)
+    {
+        var endPoints = new List<IPEndPoint>();
+        foreach ((string item, string value) in Items(key))
+        {
+            if (ConfigValue.TryParseEndPoint(value, defaultPort, out IPEndPoint endPoint, allowPortZero: true))
+            {
+                endPoints.Add(endPoint);
+            }
+            else
+            {
+                Error(item, $"'{value}' is not an address with optional port (e.g. {example})");
+            }
+        }
+
+        return endPoints;
+    }
+
     /// <summary>A list of addresses and CIDR ranges; each bad entry is a problem naming it, <paramref name="example"/> the form.</summary>
     public AddressSet Networks(string key, string example)
     {

@@ -44,6 +44,9 @@ public sealed record DnsServerOptions
     /// </summary>
     public int TcpMaxWriteBuffer { get; init; } = 64 * 1024;
 
+    /// <summary>DNS over TLS (<c>Dns:Tls</c>); off unless its <c>Listen</c> is set.</summary>
+    public DnsTlsOptions Tls { get; init; } = new();
+
     /// <summary>The section's keys; a change takes effect at the next start (sockets are bound once).</summary>
     public static SectionKeys<DnsServerOptions> Keys { get; } = new(restart: true)
     {
@@ -57,23 +60,20 @@ public sealed record DnsServerOptions
         { "TcpMaxPipelined", (s, o) => o with { TcpMaxPipelined = s.Integer("TcpMaxPipelined", o.TcpMaxPipelined, 1, 1000) } },
         { "TcpMaxConnectionsPerClient", (s, o) => o with { TcpMaxConnectionsPerClient = s.Integer("TcpMaxConnectionsPerClient", o.TcpMaxConnectionsPerClient, 1, 100_000) } },
         { "TcpMaxWriteBuffer", (s, o) => o with { TcpMaxWriteBuffer = s.Integer("TcpMaxWriteBuffer", o.TcpMaxWriteBuffer, 4096, 16 << 20) } },
+        { "Tls", ReadTls },
     };
+
+    private static DnsServerOptions ReadTls(ConfigSection section, DnsServerOptions options)
+    {
+        ConfigSection tls = section.Section("Tls");
+        DnsTlsOptions read = DnsTlsOptions.Keys.Read(tls, new DnsTlsOptions());
+        DnsTlsOptions.Check(tls, read);
+        return options with { Tls = read };
+    }
 
     private static DnsServerOptions ReadListen(ConfigSection section, DnsServerOptions options)
     {
-        var listen = new List<IPEndPoint>();
-        foreach ((string key, string value) in section.Items("Listen"))
-        {
-            if (ConfigValue.TryParseEndPoint(value, 53, out IPEndPoint endPoint, allowPortZero: true))
-            {
-                listen.Add(endPoint);
-            }
-            else
-            {
-                section.Error(key, $"'{value}' is not an address with optional port (e.g. 0.0.0.0:53, [::]:53)");
-            }
-        }
-
+        List<IPEndPoint> listen = section.EndPoints("Listen", 53, "0.0.0.0:53, [::]:53");
         return listen.Count > 0 ? options with { Listen = listen } : options;
     }
 

@@ -4,7 +4,7 @@ namespace MiSinkhole.Core.Devices;
 
 /// <summary>
 /// One entry of the <c>Devices</c> section: how to recognise a device (exact addresses, MAC
-/// addresses, CIDR ranges) and the policy its queries get.
+/// addresses, CIDR ranges, DoT client IDs) and the policy its queries get.
 /// </summary>
 public sealed record DeviceOptions
 {
@@ -20,4 +20,7 @@ public sealed record DeviceOptions
 
     /// <summary>Ranges shorter than a single address.</summary>
     public IReadOnlyList<IpNetwork> Networks { get; init; } = [];
+
+    /// <summary>Client IDs of encrypted transports (<c>clientid:kids-tablet</c> in <c>Match</c>), lower case.</summary>
+    public IReadOnlyList<string> ClientIds { get; init; } = [];
 }

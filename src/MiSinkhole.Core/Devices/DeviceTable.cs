@@ -8,7 +8,8 @@ namespace MiSinkhole.Core.Devices;
 /// <summary>
 /// Who asked: maps a client address to a configured device. The most specific match wins: an
 /// exact address, then a MAC address (through the host's neighbour table, so IPv6 privacy
-/// addresses keep their device), then the narrowest CIDR range. Immutable, part of a
+/// addresses keep their device), then the narrowest CIDR range; a client that gave a client ID
+/// (DoT) is the device with that ID, or no device. Immutable, part of a
 /// <see cref="ConfigSnapshot"/>; a lookup allocates nothing.
 /// </summary>
 public sealed class DeviceTable
@@ -17,6 +18,7 @@ public sealed class DeviceTable
     private readonly Dictionary<MacAddress, ConfiguredDevice> _byMac = [];
     private readonly (IpNetwork Network, ConfiguredDevice Device)[] _byNetwork;
     private readonly Dictionary<string, ConfiguredDevice> _byName = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, ConfiguredDevice> _byClientId = new(StringComparer.Ordinal);
 
     public DeviceTable(IEnumerable<DeviceOptions> devices, Func<string?, CompiledPolicy> policyFor)
     {
@@ -33,6 +35,11 @@ public sealed class DeviceTable
             foreach (MacAddress mac in options.Macs)
             {
                 _byMac.TryAdd(mac, device);
+            }
+
+            foreach (string id in options.ClientIds)
+            {
+                _byClientId.TryAdd(id, device);
             }
 
             networks.AddRange(options.Networks.Select(n => (n, device)));
@@ -56,6 +63,13 @@ public sealed class DeviceTable
         if (_byName.Count == 0)
         {
             return null;
+        }
+
+        if (client.ClientId is { } id)
+        {
+            // A client that names itself is that device or none: not whatever its address (a
+            // router's, for a phone on mobile data through a port forward) would match.
+            return _byClientId.GetValueOrDefault(id);
         }
 
         if (client.HasAddress && _byAddress.TryGetValue(client.Address, out ConfiguredDevice? device))

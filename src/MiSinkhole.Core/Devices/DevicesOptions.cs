@@ -101,6 +101,7 @@ public sealed record DevicesOptions
         var addresses = new List<ClientAddress>();
         var macs = new List<MacAddress>();
         var networks = new List<IpNetwork>();
+        var clientIds = new List<string>();
         List<(string Key, string Value)> items = device.Items("Match");
         if (items.Count == 0)
         {
@@ -109,7 +110,19 @@ public sealed record DevicesOptions
 
         foreach ((string key, string value) in items)
         {
-            if (MacAddress.TryParse(value, out MacAddress mac))
+            if (value.StartsWith(ClientIdPrefix, StringComparison.OrdinalIgnoreCase))
+            {
+                string id = value[ClientIdPrefix.Length..].ToLowerInvariant();
+                if (IsClientId(id))
+                {
+                    Claims.Claim(claims.ClientIds, id, device, key, value, clientIds);
+                }
+                else
+                {
+                    device.Error(key, $"'{value}' is not a client ID (one DNS label: letters, digits and '-', as in clientid:kids-tablet)");
+                }
+            }
+            else if (MacAddress.TryParse(value, out MacAddress mac))
             {
                 Claims.Claim(claims.Macs, mac, device, key, value, macs);
             }
@@ -126,11 +139,33 @@ public sealed record DevicesOptions
             }
             else
             {
-                device.Error(key, $"'{value}' is not an IP address, a CIDR range (192.168.1.0/24) or a MAC address (aa:bb:cc:dd:ee:ff)");
+                device.Error(key, $"'{value}' is not an IP address, a CIDR range (192.168.1.0/24), a MAC address (aa:bb:cc:dd:ee:ff) or a client ID (clientid:kids-tablet)");
             }
         }
 
-        return options with { Addresses = addresses, Macs = macs, Networks = networks };
+        return options with { Addresses = addresses, Macs = macs, Networks = networks, ClientIds = clientIds };
+    }
+
+    /// <summary>How a device's <c>Match</c> names a client ID of an encrypted transport.</summary>
+    public const string ClientIdPrefix = "clientid:";
+
+    /// <summary>Whether <paramref name="id"/> (lower case) can be a client ID: one DNS label, as the SNI's first label carries it.</summary>
+    public static bool IsClientId(ReadOnlySpan<char> id)
+    {
+        if (id.Length is 0 or > 63 || id[0] == '-' || id[^1] == '-')
+        {
+            return false;
+        }
+
+        foreach (char c in id)
+        {
+            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string? PolicyName(ConfigSection section, string key, IReadOnlyList<PolicyOptions> policies, string defaultPolicy)
@@ -154,6 +189,8 @@ public sealed record DevicesOptions
         public Dictionary<MacAddress, string> Macs { get; } = [];
 
         public Dictionary<IpNetwork, string> Networks { get; } = [];
+
+        public Dictionary<string, string> ClientIds { get; } = [];
 
         /// <summary>Records that <paramref name="device"/> matches <paramref name="item"/>, or reports the tie.</summary>
         public static void Claim<T>(Dictionary<T, string> owners, T item, ConfigSection device, string key, string text, List<T> into)

@@ -38,6 +38,9 @@ public static class LogEventIds
     /// <summary>The TCP listener.</summary>
     public const int Tcp = 2100;
 
+    /// <summary>The DoT listener: handshakes and its certificate.</summary>
+    public const int Tls = 2600;
+
     /// <summary>The daemon host: HTTP, start and stop.</summary>
     public const int Host = 2200;
 

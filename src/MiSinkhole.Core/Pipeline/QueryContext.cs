@@ -67,6 +67,9 @@ public sealed class QueryContext
     /// <summary>The trusted forwarding router the query came through, when the device stage took the client from its EDNS options.</summary>
     public ClientAddress? Forwarder { get; set; }
 
+    /// <summary>The client ID the encrypted transport carried (DoT: the SNI's first label under <c>Dns:Tls:ServerName</c>); null when none.</summary>
+    public string? ClientId { get; set; }
+
     /// <summary>The identity the device was resolved from (the device stage's): the client's address and, from a forwarder, its MAC.</summary>
     public ClientIdentity Identity { get; set; }
 
@@ -189,6 +192,7 @@ public sealed class QueryContext
         Config = null;
         _clientPolicy = default;
         Forwarder = null;
+        ClientId = null;
         Identity = default;
         Answer = null;
         UpstreamExchange = null;

@@ -121,7 +121,7 @@ public static class ApiEndpoints
                 return new ConfiguredDeviceView(
                     d.Name,
                     d.Policy.Name,
-                    [.. d.Options.Addresses.Select(a => a.ToString()).Concat(d.Options.Macs.Select(m => m.ToString())).Concat(d.Options.Networks.Select(n => n.ToString()))],
+                    [.. d.Options.Addresses.Select(a => a.ToString()).Concat(d.Options.Macs.Select(m => m.ToString())).Concat(d.Options.Networks.Select(n => n.ToString())).Concat(d.Options.ClientIds.Select(id => "clientid:" + id))],
                     seen.Any(r => r.Device == d.Name))
                 {
                     PolicyInForce = now.Policy.Name,

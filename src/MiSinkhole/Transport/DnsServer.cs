@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -24,13 +25,17 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     private readonly QueryContextPool _tcpPool;
     private readonly List<UdpDnsListener> _udp = [];
     private readonly List<TcpDnsListener> _tcp = [];
+    private readonly List<TcpDnsListener> _dot = [];
+    private readonly IMeterFactory _meterFactory;
     private bool _bound;
 
     private readonly QueryMetrics _metrics;
     private readonly ClientAnonymizer _anonymizer;
 
-    public DnsServer(SinkholeOptions options, QueryPipeline pipeline, ActiveConfig config, ILogger<DnsServer> logger, QueryMetrics metrics, ClientAnonymizer anonymizer)
+    public DnsServer(SinkholeOptions options, QueryPipeline pipeline, ActiveConfig config, ILogger<DnsServer> logger, QueryMetrics metrics, ClientAnonymizer anonymizer,
+        IMeterFactory meterFactory)
     {
+        _meterFactory = meterFactory;
         _anonymizer = anonymizer;
         _metrics = metrics;
         _options = options;
@@ -50,6 +55,12 @@ public sealed partial class DnsServer : IHostedService, IDisposable
 
     /// <summary>The addresses actually bound (ports resolved), one per <c>Dns:Listen</c> entry.</summary>
     public IReadOnlyList<IPEndPoint> EndPoints => [.. _udp.Select(u => u.LocalEndPoint)];
+
+    /// <summary>The DoT addresses actually bound (<c>Dns:Tls:Listen</c>, ports resolved).</summary>
+    public IReadOnlyList<IPEndPoint> TlsEndPoints => [.. _dot.Select(d => d.LocalEndPoint)];
+
+    /// <summary>The DoT listeners' certificate (null when DoT is off).</summary>
+    public TlsCertificateSource? TlsCertificates { get; private set; }
 
     /// <summary>TCP connections open now, over every listener.</summary>
     public int TcpConnections => _tcp.Sum(t => t.Connections);
@@ -75,6 +86,11 @@ public sealed partial class DnsServer : IHostedService, IDisposable
             _tcp.Add(tcp);
         }
 
+        if (_options.Dns.Tls.Enabled)
+        {
+            BindTls();
+        }
+
         _bound = true;
     }
 
@@ -90,6 +106,12 @@ public sealed partial class DnsServer : IHostedService, IDisposable
             LogListening(_udp[i].LocalEndPoint, threads);
         }
 
+        foreach (TcpDnsListener dot in _dot)
+        {
+            dot.Start();
+            LogListeningTls(dot.LocalEndPoint, TlsCertificates!.CertificateFile, TlsCertificates.IsSelfSigned ? "self-signed" : "configured");
+        }
+
         IsReady = true;
         return Task.CompletedTask;
     }
@@ -97,7 +119,7 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     public Task StopAsync(CancellationToken cancellationToken)
     {
         IsReady = false;
-        foreach (TcpDnsListener tcp in _tcp)
+        foreach (TcpDnsListener tcp in _tcp.Concat(_dot))
         {
             tcp.Stop();
         }
@@ -117,9 +139,36 @@ public sealed partial class DnsServer : IHostedService, IDisposable
             udp.Dispose();
         }
 
-        foreach (TcpDnsListener tcp in _tcp)
+        foreach (TcpDnsListener tcp in _tcp.Concat(_dot))
         {
             tcp.Dispose();
+        }
+    }
+
+    private void BindTls()
+    {
+        TlsCertificateSource certificates;
+        try
+        {
+            certificates = new TlsCertificateSource(_options.Dns.Tls, _options.DataDirectory, _logger);
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            throw new ListenException($"DoT: the certificate does not load (Dns:Tls:CertificateFile '{_options.Dns.Tls.CertificateFile}', KeyFile '{_options.Dns.Tls.KeyFile}'): {e.Message}", e);
+        }
+
+        TlsCertificates = certificates;
+        var handshake = new DotHandshake(_options.Dns.Tls, certificates, _meterFactory);
+        foreach (IPEndPoint endPoint in _options.Dns.Tls.Listen)
+        {
+            try
+            {
+                _dot.Add(new TcpDnsListener(endPoint, _pipeline, _tcpPool, _options, _logger, _anonymizer, handshake));
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                throw new ListenException(endPoint, "DoT (TCP)", e);
+            }
         }
     }
 
@@ -165,4 +214,7 @@ public sealed partial class DnsServer : IHostedService, IDisposable
 
     [LoggerMessage(EventId = LogEventIds.DnsServer, Level = LogLevel.Information, Message = "Answering DNS on {EndPoint} (UDP with {Threads} receive threads, TCP)")]
     private partial void LogListening(IPEndPoint endPoint, int threads);
+
+    [LoggerMessage(EventId = LogEventIds.DnsServer + 2, Level = LogLevel.Information, Message = "Answering DNS over TLS on {EndPoint} (certificate {File}, {Kind})")]
+    private partial void LogListeningTls(IPEndPoint endPoint, string file, string kind);
 }

@@ -9,7 +9,7 @@ using MiSinkhole.Core.Pipeline;
 namespace MiSinkhole.Transport;
 
 /// <summary>
-/// One client connection: reads 2-byte length-prefixed messages (a prefix may arrive split across
+/// One client connection, plain TCP or DoT (the same framing inside TLS, RFC 7858): reads 2-byte length-prefixed messages (a prefix may arrive split across
 /// segments), starts every query as soon as it is complete (pipelining; answers may come back out
 /// of order, RFC 7766 §6.2.1.1), writes each answer whole under a lock, and closes when the client
 /// closes, when a write stalls, when answers the client does not read pile up past
@@ -19,7 +19,9 @@ namespace MiSinkhole.Transport;
 internal sealed class TcpDnsConnection : IDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
+    private readonly DnsTransport _transport;
+    private readonly string? _clientId;
     private readonly QueryPipeline _pipeline;
     private readonly QueryContextPool _pool;
     private readonly DnsServerOptions _options;
@@ -30,12 +32,17 @@ internal sealed class TcpDnsConnection : IDisposable
     private int _outstanding;
     private int _unwritten;
 
-    public TcpDnsConnection(Socket socket, ClientAddress client, QueryPipeline pipeline, QueryContextPool pool, DnsServerOptions options, CancellationToken stopping)
+    /// <param name="tls">The DoT stream over <paramref name="socket"/> once its handshake is done; null: plain TCP.</param>
+    /// <param name="clientId">The client ID the DoT handshake carried, for every query of the connection.</param>
+    public TcpDnsConnection(Socket socket, ClientAddress client, QueryPipeline pipeline, QueryContextPool pool, DnsServerOptions options, CancellationToken stopping,
+        Stream? tls = null, string? clientId = null)
     {
         _socket = socket;
         _socket.NoDelay = true;
         _socket.SendBufferSize = options.TcpMaxWriteBuffer; // the kernel's share of what a client that does not read can hold
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = tls ?? new NetworkStream(socket, ownsSocket: true);
+        _transport = tls is null ? DnsTransport.Tcp : DnsTransport.Tls;
+        _clientId = clientId;
         _pipeline = pipeline;
         _pool = pool;
         _options = options;
@@ -136,8 +143,9 @@ internal sealed class TcpDnsConnection : IDisposable
         context.EnsureRequestCapacity((int)frame.Length);
         frame.CopyTo(context.RequestBuffer);
         context.RequestLength = (int)frame.Length;
-        context.Transport = DnsTransport.Tcp;
+        context.Transport = _transport;
         context.Client = _client;
+        context.ClientId = _clientId;
         Interlocked.Increment(ref _outstanding);
         _ = AnswerAsync(context, pooled is not null);
     }

@@ -11,7 +11,8 @@ using MiSinkhole.Core.Stages.RateLimit;
 namespace MiSinkhole.Transport;
 
 /// <summary>
-/// Answers DNS over TCP on one address (RFC 7766): closes a stranger's connection (outside
+/// Answers DNS over TCP on one address (RFC 7766), or over TLS (RFC 7858) with a
+/// <see cref="DotHandshake"/>: closes a stranger's connection (outside
 /// <c>Dns:AllowedClients</c>) as soon as it is accepted, before reading a byte; accepts connections
 /// up to a cap overall and a cap per client (<c>Dns:TcpMaxConnectionsPerClient</c>, clients grouped
 /// as <c>RateLimit</c> groups them, exempt ones not counted), then serves each one in its own
@@ -28,11 +29,15 @@ public sealed partial class TcpDnsListener : IDisposable
     private readonly ClientAnonymizer _anonymizer;
     private readonly Socket _socket;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly DotHandshake? _tls;
     private int _connections;
     private Task _acceptLoop = Task.CompletedTask;
 
-    public TcpDnsListener(IPEndPoint endPoint, QueryPipeline pipeline, QueryContextPool pool, SinkholeOptions options, ILogger logger, ClientAnonymizer anonymizer)
+    /// <param name="tls">For a DoT listener, its handshake; null: plain TCP.</param>
+    public TcpDnsListener(IPEndPoint endPoint, QueryPipeline pipeline, QueryContextPool pool, SinkholeOptions options, ILogger logger, ClientAnonymizer anonymizer,
+        DotHandshake? tls = null)
     {
+        _tls = tls;
         _anonymizer = anonymizer;
         _pipeline = pipeline;
         _pool = pool;
@@ -141,20 +146,7 @@ public sealed partial class TcpDnsListener : IDisposable
                 continue;
             }
 
-            TcpDnsConnection connection;
-            try
-            {
-                connection = new TcpDnsConnection(client, address, _pipeline, _pool, _options, _stopping.Token);
-            }
-            catch (SocketException)
-            {
-                // Reset before we looked at it: nothing to serve.
-                Release(group);
-                client.Dispose();
-                continue;
-            }
-
-            _ = RunConnectionAsync(connection, group);
+            _ = RunConnectionAsync(client, address, group);
         }
     }
 
@@ -196,11 +188,30 @@ public sealed partial class TcpDnsListener : IDisposable
         }
     }
 
-    private async Task RunConnectionAsync(TcpDnsConnection connection, (UInt128, bool)? group)
+    private async Task RunConnectionAsync(Socket client, ClientAddress address, (UInt128, bool)? group)
     {
+        TcpDnsConnection? connection = null;
         try
         {
+            System.Net.Security.SslStream? tls = null;
+            string? clientId = null;
+            if (_tls is not null)
+            {
+                // Bounded in time and in number (DotHandshake): a slow client holds only its own connection.
+                if (await _tls.RunAsync(client, _stopping.Token).ConfigureAwait(false) is not { } done)
+                {
+                    return;
+                }
+
+                (tls, clientId) = done;
+            }
+
+            connection = new TcpDnsConnection(client, address, _pipeline, _pool, _options, _stopping.Token, tls, clientId);
             await connection.RunAsync().ConfigureAwait(false);
+        }
+        catch (SocketException) when (connection is null)
+        {
+            client.Dispose(); // reset before we looked at it: nothing to serve
         }
         catch (Exception e)
         {
@@ -208,7 +219,7 @@ public sealed partial class TcpDnsListener : IDisposable
         }
         finally
         {
-            connection.Dispose();
+            connection?.Dispose();
             Release(group);
         }
     }

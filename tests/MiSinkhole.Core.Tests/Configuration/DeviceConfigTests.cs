@@ -22,6 +22,7 @@ public sealed class DeviceConfigTests
         (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = Read(new TestConfig()
             .Device("phone", "observe", "192.168.1.23", "AA-BB-CC-DD-EE-FF", "fd00::23/128")
             .Device("kids", null, "192.168.1.64/26", "fd00:1::/64")
+            .Device("kids-tablet", "strict", "clientid:Kids-Tablet")
             .AutoPolicy("strict")
             .Set("Devices:NameServer", "192.168.1.1")
             .Set("Devices:LeaseFiles:0", "/tmp/dnsmasq.leases")
@@ -43,7 +44,8 @@ public sealed class DeviceConfigTests
         Assert.AreEqual("strict", options.Devices.AutoPolicy);
         Assert.AreEqual(new IPEndPoint(IPAddress.Parse("192.168.1.1"), 53), options.Devices.NameServer);
         CollectionAssert.AreEqual(new[] { "/tmp/dnsmasq.leases" }, options.Devices.LeaseFiles.ToArray());
-        Assert.HasCount(2, options.Devices.Devices);
+        CollectionAssert.AreEqual(new[] { "kids-tablet" }, options.Devices.Devices.Single(d => d.Name == "kids-tablet").ClientIds.ToArray(), "lower case, as the SNI comes");
+        Assert.HasCount(3, options.Devices.Devices);
     }
 
     [TestMethod]
@@ -56,7 +58,8 @@ public sealed class DeviceConfigTests
             .AutoPolicy("nope")
             .Set("Devices:NameServer", "router.lan")
             .Set("Devices:TrustedForwarders:0", "router.lan")
-            .Device("Unknown", null, "10.0.0.9"));
+            .Device("Unknown", null, "10.0.0.9")
+            .Device("tablet", null, "clientid:kids tablet"));
 
         string all = string.Join("\n", problems);
         StringAssert.Contains(all, "Devices:phone:Match:0: '192.168.1.300' is not an IP address, a CIDR range");
@@ -68,13 +71,15 @@ public sealed class DeviceConfigTests
         StringAssert.Contains(all, "Devices:NameServer: 'router.lan' is not an address");
         StringAssert.Contains(all, "Devices:Unknown: 'Unknown' cannot be a device name");
         StringAssert.Contains(all, "Devices:TrustedForwarders:0: 'router.lan' is not an address or a CIDR range");
-        Assert.HasCount(9, problems);
+        StringAssert.Contains(all, "Devices:tablet:Match:0: 'clientid:kids tablet' is not a client ID");
+        Assert.HasCount(10, problems);
     }
 
     [TestMethod]
     [DataRow("192.168.1.5", "192.168.1.5/32", DisplayName = "same address, written two ways")]
     [DataRow("aa:bb:cc:dd:ee:ff", "AABB.CCDD.EEFF", DisplayName = "same MAC, written two ways")]
     [DataRow("10.0.0.0/8", "10.1.2.3/8", DisplayName = "same range (host bits ignored)")]
+    [DataRow("clientid:tablet", "clientid:TABLET", DisplayName = "same client ID, in another case")]
     public void TwoDevicesClaimingTheSameThing_IsATieNamingBoth(string first, string second)
     {
         (_, IReadOnlyList<ConfigError> problems) = Read(new TestConfig().Device("alice", null, first).Device("bob", null, second));

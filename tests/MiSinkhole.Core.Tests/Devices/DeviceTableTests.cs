@@ -19,8 +19,20 @@ public sealed class DeviceTableTests
             new DeviceOptions { Name = "kids", Policy = "strict", Networks = [Network("192.168.1.64/26")] },
             new DeviceOptions { Name = "phone", Policy = "observe", Macs = [Mac("aa:bb:cc:dd:ee:ff")] },
             new DeviceOptions { Name = "tv", Policy = "strict", Addresses = [Address("192.168.1.70")] },
+            new DeviceOptions { Name = "tablet", Policy = "strict", ClientIds = ["kids-tablet"] },
         ],
         name => name switch { "strict" => Strict, "observe" => Observe, _ => Strict });
+
+    [TestMethod]
+    [DataRow("kids-tablet", "tablet", DisplayName = "its client ID, from the tv's address")]
+    [DataRow("someone", null, DisplayName = "an unknown client ID is no device, whatever its address matches")]
+    public void ClientId_AloneNamesTheDevice(string clientId, string? expected)
+    {
+        ClientIdentity client = ClientIdentity.FromAddress(ClientAddress.FromIPAddress(IPAddress.Parse("192.168.1.70"))) with { ClientId = clientId };
+
+        Assert.AreEqual(expected, Table().Resolve(client, NoNeighbours.Instance)?.Name);
+        Assert.AreEqual($"clientid:{clientId}", client.ToString());
+    }
 
     [TestMethod]
     [DataRow("192.168.1.70", "tv", DisplayName = "exact address beats MAC and ranges")]

@@ -14,7 +14,11 @@ public sealed class RuleLineProperties
 {
     private static readonly Gen<string> Label = Gen.String[Gen.Char["abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"], 1, 20];
 
-    private static readonly Gen<string> Domain = Label.Array[2, 4].Select(labels => string.Join('.', labels));
+    // The last label carries a letter: an all-numeric name ("5.7") is an IP address, which the
+    // parser rightly refuses as a domain.
+    private static readonly Gen<string> Tld = Gen.Select(Label, Gen.Char["abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"], (label, letter) => label[..Math.Min(label.Length, 19)] + letter);
+
+    private static readonly Gen<string> Domain = Gen.Select(Label.Array[1, 3], Tld, (labels, tld) => string.Join('.', labels) + "." + tld);
 
     [TestMethod]
     public void EveryFormOfAGeneratedDomain_MatchesWhatItSays()

@@ -239,7 +239,8 @@ public sealed class HttpAccessTests
         await using DaemonProcess verb = DaemonProcess.Start(["api-token"], environment);
         await verb.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         verb.Process.WaitForExit();
-        string printed = verb.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Last();
+        // The token is standard output; the line saying where it is comes on standard error, in either order here.
+        string printed = verb.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Last(line => !line.StartsWith("misinkhole:", StringComparison.Ordinal));
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/devices", UriKind.Relative));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", printed);

@@ -44,7 +44,11 @@ public sealed class DeviceStage : IQueryStage
         context.Config = rules;
         ref DnsQuery query = ref context.Query;
         ClientIdentity identity;
-        if (!query.HasClientOptions)
+        if (context.ClientId is { } clientId)
+        {
+            identity = ClientIdentity.FromAddress(context.Client) with { ClientId = clientId }; // it names itself
+        }
+        else if (!query.HasClientOptions)
         {
             identity = ClientIdentity.FromAddress(context.Client);
         }

@@ -123,7 +123,7 @@ public sealed class ClientLimiter
     /// </summary>
     public int TryEnterUpstream(in ClientAddress client, DnsTransport transport)
     {
-        ref int waiting = ref _waiting[(int)transport & 1];
+        ref int waiting = ref _waiting[Budget(transport)];
         if (Interlocked.Increment(ref waiting) > _budget)
         {
             Interlocked.Decrement(ref waiting);
@@ -165,7 +165,7 @@ public sealed class ClientLimiter
     /// <summary>Gives back what <see cref="TryEnterUpstream"/> took (a slot, or <see cref="Untracked"/>).</summary>
     public void ExitUpstream(int slot, DnsTransport transport)
     {
-        Interlocked.Decrement(ref _waiting[(int)transport & 1]);
+        Interlocked.Decrement(ref _waiting[Budget(transport)]);
         if (slot < 0)
         {
             return;
@@ -177,8 +177,11 @@ public sealed class ClientLimiter
         Unlock(set);
     }
 
+    /// <summary>UDP has its budget; the streams (TCP, DoT) share the other, as they share the TCP contexts.</summary>
+    private static int Budget(DnsTransport transport) => transport == DnsTransport.Udp ? 0 : 1;
+
     /// <summary>Queries waiting on upstreams now over <paramref name="transport"/>.</summary>
-    public int Waiting(DnsTransport transport) => Volatile.Read(ref _waiting[(int)transport & 1]);
+    public int Waiting(DnsTransport transport) => Volatile.Read(ref _waiting[Budget(transport)]);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private (UInt128 Key, byte Family) Key(in ClientAddress client) =>
