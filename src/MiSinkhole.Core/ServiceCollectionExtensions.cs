@@ -56,6 +56,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<DnsCache>();
         services.AddSingleton<IUdpExchange>(_ => EpollUdpExchange.IsSupported ? new EpollUdpExchange() : new SocketUdpExchange());
         services.AddSingleton<UpstreamFactory>();
+        services.AddSingleton<DesignatedResolver>();
         services.AddSingleton<UpstreamResolver>();
         services.AddSingleton<CacheRefresher>();
         services.AddSingleton<ClientLimiter>();

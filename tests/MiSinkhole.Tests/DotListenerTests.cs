@@ -21,21 +21,12 @@ public sealed class DotListenerTests
 {
     private const string ServerName = "dns.home.example";
 
-    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, Action<TestConfig>? more = null)
-    {
-        TestConfig config = new TestConfig()
-            .Upstream(upstream.Address)
-            .List("xiaomi-telemetry", "telemetry.txt")
-            .Policy("strict", block: ["xiaomi-telemetry"])
-            .Policy("observe", log: ["xiaomi-telemetry"])
-            .DefaultPolicy("observe")
-            .Device("kids-tablet", "strict", "clientid:kids-tablet")
-            .Device("laptop", "strict", "127.0.0.1")
-            .Set("Dns:Tls:Listen:0", "127.0.0.1:0")
-            .Set("Dns:Tls:ServerName", ServerName);
-        more?.Invoke(config);
-        return RunningDaemon.StartAsync(config.Values, new Dictionary<string, string> { ["telemetry.txt"] = "tracking.miui.com\n" });
-    }
+    private static Task<RunningDaemon> StartAsync(FakeUpstream upstream, Action<TestConfig>? more = null) =>
+        ClientIdHousehold.StartAsync(upstream, c =>
+        {
+            c.Set("Dns:Tls:Listen:0", "127.0.0.1:0").Set("Dns:Tls:ServerName", ServerName);
+            more?.Invoke(c);
+        });
 
     private static IPEndPoint Dot(RunningDaemon daemon) => daemon.Get<DnsServer>().TlsEndPoints.Single();
 
@@ -74,7 +65,7 @@ public sealed class DotListenerTests
         {
             TlsCertificateSource certificates = first.Get<DnsServer>().TlsCertificates!;
             Assert.IsTrue(certificates.IsSelfSigned);
-            string thumbprint = await PresentedAsync(Dot(first), $"kids-tablet.{ServerName}");
+            string thumbprint = await TlsProbe.PresentedAsync(Dot(first), $"kids-tablet.{ServerName}");
             Assert.AreEqual(certificates.Current.TargetCertificate.Thumbprint, thumbprint);
             string certificateFile = certificates.CertificateFile;
             string keyFile = Path.Combine(Path.GetDirectoryName(certificateFile)!, "dot-key.pem");
@@ -102,19 +93,19 @@ public sealed class DotListenerTests
             $"+tls-sni=kids-tablet.{ServerName}", "tracking.miui.com", "A", "+short");
         Assert.AreEqual(0, strict, verified);
         Assert.AreEqual("0.0.0.0", verified.Trim(), "a client that checks the name and the CA (Android's strict mode) gets answers");
-        Assert.AreEqual(issued.Certificate.Thumbprint, await PresentedAsync(Dot(daemon), ServerName));
+        Assert.AreEqual(issued.Certificate.Thumbprint, await TlsProbe.PresentedAsync(Dot(daemon), ServerName));
 
         ServerCertificate renewed = ca.Issue("renewed", [ServerName, $"*.{ServerName}"], [IPAddress.Loopback]);
         File.Copy(renewed.KeyFile, issued.KeyFile, overwrite: true);
         File.Copy(renewed.CertificateFile, issued.CertificateFile, overwrite: true);
-        for (var waited = System.Diagnostics.Stopwatch.StartNew(); await PresentedAsync(Dot(daemon), ServerName) != renewed.Certificate.Thumbprint; await Task.Delay(100))
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); await TlsProbe.PresentedAsync(Dot(daemon), ServerName) != renewed.Certificate.Thumbprint; await Task.Delay(100))
         {
             Assert.IsLessThan(TimeSpan.FromSeconds(20), waited.Elapsed, "the renewed certificate is served");
         }
 
         File.WriteAllText(issued.CertificateFile, "not a certificate\n");
         Assert.IsFalse(daemon.Get<DnsServer>().TlsCertificates!.ReloadIfChanged(), "a file that does not load is not taken");
-        Assert.AreEqual(renewed.Certificate.Thumbprint, await PresentedAsync(Dot(daemon), ServerName), "a file that does not load keeps the last good certificate");
+        Assert.AreEqual(renewed.Certificate.Thumbprint, await TlsProbe.PresentedAsync(Dot(daemon), ServerName), "a file that does not load keeps the last good certificate");
     }
 
     [TestMethod]
@@ -123,18 +114,18 @@ public sealed class DotListenerTests
         await using var upstream = new FakeUpstream();
         await using RunningDaemon daemon = await StartAsync(upstream, c => c.Set("Dns:Tls:HandshakeTimeout", "1s").Set("Dns:Tls:MaxHandshakes", "3"));
         IPEndPoint dot = Dot(daemon);
-        using Socket silent1 = await ConnectAsync(dot);
-        using Socket silent2 = await ConnectAsync(dot);
+        using Socket silent1 = await TlsProbe.ConnectAsync(dot);
+        using Socket silent2 = await TlsProbe.ConnectAsync(dot);
 
         (int code, string answer) = await Kdig.RunAsync(dot, "+tls", $"+tls-sni=kids-tablet.{ServerName}", "tracking.miui.com", "A", "+short");
         Assert.AreEqual(0, code, answer);
         Assert.AreEqual("0.0.0.0", answer.Trim(), "answered while two clients sit in their handshakes");
 
-        using Socket silent3 = await ConnectAsync(dot);
-        using Socket overCap = await ConnectAsync(dot);
-        Assert.AreEqual(0, await ReadOrClosedAsync(overCap, TimeSpan.FromSeconds(5)), "past Dns:Tls:MaxHandshakes: closed at once");
-        Assert.AreEqual(0, await ReadOrClosedAsync(silent1, TimeSpan.FromSeconds(10)), "a silent client is closed after the handshake timeout");
-        Assert.AreEqual(0, await ReadOrClosedAsync(silent3, TimeSpan.FromSeconds(10)));
+        using Socket silent3 = await TlsProbe.ConnectAsync(dot);
+        using Socket overCap = await TlsProbe.ConnectAsync(dot);
+        Assert.AreEqual(0, await TlsProbe.ReadOrClosedAsync(overCap, TimeSpan.FromSeconds(5)), "past Dns:Tls:MaxHandshakes: closed at once");
+        Assert.AreEqual(0, await TlsProbe.ReadOrClosedAsync(silent1, TimeSpan.FromSeconds(10)), "a silent client is closed after the handshake timeout");
+        Assert.AreEqual(0, await TlsProbe.ReadOrClosedAsync(silent3, TimeSpan.FromSeconds(10)));
     }
 
     [TestMethod]
@@ -142,13 +133,13 @@ public sealed class DotListenerTests
     {
         await using var upstream = new FakeUpstream();
         await using RunningDaemon daemon = await StartAsync(upstream);
-        using Socket socket = await ConnectAsync(Dot(daemon));
+        using Socket socket = await TlsProbe.ConnectAsync(Dot(daemon));
         await using var tls = new SslStream(new NetworkStream(socket));
         await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {
             TargetHost = $"kids-tablet.{ServerName}",
             ApplicationProtocols = [new SslApplicationProtocol("dot")],
-            RemoteCertificateValidationCallback = Presented,
+            RemoteCertificateValidationCallback = TlsProbe.Presented,
         });
         Assert.AreEqual("dot", tls.NegotiatedApplicationProtocol.ToString());
 
@@ -167,51 +158,11 @@ public sealed class DotListenerTests
         CollectionAssert.AreEquivalent(new ushort[] { 1, 2, 3 }, ids.ToArray());
     }
 
-    /// <summary>
-    /// These clients look at what the server presents (which certificate, which protocol); whether a
-    /// client can trust it is kdig's part, with the test CA (+tls-ca).
-    /// </summary>
-    private static bool Presented(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) => certificate is not null;
-
     private static byte[] Framed(byte[] message)
     {
         byte[] framed = new byte[message.Length + 2];
         BinaryPrimitives.WriteUInt16BigEndian(framed, (ushort)message.Length);
         message.CopyTo(framed, 2);
         return framed;
-    }
-
-    private static async Task<Socket> ConnectAsync(IPEndPoint endPoint)
-    {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(endPoint);
-        return socket;
-    }
-
-    /// <summary>Bytes read (0: the server closed), or -1 when nothing happened within <paramref name="within"/>.</summary>
-    private static async Task<int> ReadOrClosedAsync(Socket socket, TimeSpan within)
-    {
-        using var timeout = new CancellationTokenSource(within);
-        try
-        {
-            return await socket.ReceiveAsync(new byte[16], SocketFlags.None, timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            return -1;
-        }
-        catch (SocketException)
-        {
-            return 0; // reset: closed as well
-        }
-    }
-
-    /// <summary>The thumbprint of the certificate a new handshake presents.</summary>
-    private static async Task<string> PresentedAsync(IPEndPoint endPoint, string host)
-    {
-        using Socket socket = await ConnectAsync(endPoint);
-        await using var tls = new SslStream(new NetworkStream(socket));
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = host, RemoteCertificateValidationCallback = Presented });
-        return tls.RemoteCertificate is X509Certificate2 certificate ? certificate.Thumbprint : new X509Certificate2(tls.RemoteCertificate!).Thumbprint;
     }
 }

@@ -47,6 +47,9 @@ public sealed record DnsServerOptions
     /// <summary>DNS over TLS (<c>Dns:Tls</c>); off unless its <c>Listen</c> is set.</summary>
     public DnsTlsOptions Tls { get; init; } = new();
 
+    /// <summary>DNS over HTTPS (<c>Dns:Https</c>); off unless its <c>Listen</c> is set.</summary>
+    public DnsHttpsOptions Https { get; init; } = new();
+
     /// <summary>The section's keys; a change takes effect at the next start (sockets are bound once).</summary>
     public static SectionKeys<DnsServerOptions> Keys { get; } = new(restart: true)
     {
@@ -61,6 +64,7 @@ public sealed record DnsServerOptions
         { "TcpMaxConnectionsPerClient", (s, o) => o with { TcpMaxConnectionsPerClient = s.Integer("TcpMaxConnectionsPerClient", o.TcpMaxConnectionsPerClient, 1, 100_000) } },
         { "TcpMaxWriteBuffer", (s, o) => o with { TcpMaxWriteBuffer = s.Integer("TcpMaxWriteBuffer", o.TcpMaxWriteBuffer, 4096, 16 << 20) } },
         { "Tls", ReadTls },
+        { "Https", (s, o) => o with { Https = DnsHttpsOptions.Keys.Read(s.Section("Https"), new DnsHttpsOptions()) } },
     };
 
     private static DnsServerOptions ReadTls(ConfigSection section, DnsServerOptions options)

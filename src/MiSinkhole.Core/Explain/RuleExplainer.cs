@@ -40,7 +40,7 @@ public sealed partial class RuleExplainer
         _resolver = resolver;
         _logger = logger ?? NullLogger.Instance;
     }
-    /// <param name="device">A configured device name, "unknown", a MAC address, or a client address, resolved as queries from it would be; null: a client that is no device.</param>
+    /// <param name="device">A configured device name, "unknown", <c>clientid:ID</c> (a DoT/DoH client ID), a MAC address, or a client address, resolved as queries from it would be; null: a client that is no device.</param>
     /// <exception cref="ArgumentException">The name, type or device is not valid.</exception>
     public Explanation Explain(string name, string type = "A", string? device = null)
     {
@@ -99,6 +99,14 @@ public sealed partial class RuleExplainer
             return _resolver.ForDevice(named);
         }
 
+        if (device.StartsWith(DevicesOptions.ClientIdPrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            string id = device[DevicesOptions.ClientIdPrefix.Length..].ToLowerInvariant();
+            return DevicesOptions.IsClientId(id)
+                ? _resolver.Resolve(snapshot, ClientIdentity.None with { ClientId = id }) // as a DoT/DoH client naming itself
+                : throw new ArgumentException($"'{device}': a client ID is one DNS label (clientid:kids-tablet)");
+        }
+
         if (MacAddress.TryParse(device, out MacAddress mac))
         {
             return _resolver.Resolve(snapshot, ClientIdentity.FromMac(mac));
@@ -110,7 +118,7 @@ public sealed partial class RuleExplainer
         }
 
         string known = snapshot.Devices.Devices.Count == 0 ? "no devices are configured" : "have: " + string.Join(", ", snapshot.Devices.Devices.Select(d => d.Name));
-        throw new ArgumentException($"unknown device '{device}' ({known}; or give a client address or MAC address)");
+        throw new ArgumentException($"unknown device '{device}' ({known}; or give a client address, MAC address or clientid:ID)");
     }
 
     private ListLineIndex Index(MiSinkhole.Core.Lists.ListOptions list, int listIndex)

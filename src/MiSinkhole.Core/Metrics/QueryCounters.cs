@@ -11,7 +11,7 @@ namespace MiSinkhole.Core.Metrics;
 /// </summary>
 public sealed class QueryCounters
 {
-    private static readonly string[] Transports = ["udp", "tcp", "tls"]; // by DnsTransport
+    private static readonly string[] Transports = ["udp", "tcp", "tls", "https"]; // by DnsTransport
     private static readonly string[] QueryTypes = MetricLabels.QueryTypes;
     private static readonly Outcome[] Outcomes = Enum.GetValues<Outcome>();
 

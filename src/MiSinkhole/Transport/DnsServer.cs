@@ -7,6 +7,7 @@ using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Pipeline;
 using MiSinkhole.Core.Stages.Accounting;
+using MiSinkhole.Core.Stages.Forward;
 
 namespace MiSinkhole.Transport;
 
@@ -26,6 +27,9 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     private readonly List<UdpDnsListener> _udp = [];
     private readonly List<TcpDnsListener> _tcp = [];
     private readonly List<TcpDnsListener> _dot = [];
+    private DohListener? _doh;
+    private readonly ILoggerFactory _loggers;
+    private readonly DesignatedResolver _designated;
     private readonly IMeterFactory _meterFactory;
     private bool _bound;
 
@@ -33,8 +37,10 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     private readonly ClientAnonymizer _anonymizer;
 
     public DnsServer(SinkholeOptions options, QueryPipeline pipeline, ActiveConfig config, ILogger<DnsServer> logger, QueryMetrics metrics, ClientAnonymizer anonymizer,
-        IMeterFactory meterFactory)
+        IMeterFactory meterFactory, ILoggerFactory loggers, DesignatedResolver designated)
     {
+        _loggers = loggers;
+        _designated = designated;
         _meterFactory = meterFactory;
         _anonymizer = anonymizer;
         _metrics = metrics;
@@ -59,7 +65,10 @@ public sealed partial class DnsServer : IHostedService, IDisposable
     /// <summary>The DoT addresses actually bound (<c>Dns:Tls:Listen</c>, ports resolved).</summary>
     public IReadOnlyList<IPEndPoint> TlsEndPoints => [.. _dot.Select(d => d.LocalEndPoint)];
 
-    /// <summary>The DoT listeners' certificate (null when DoT is off).</summary>
+    /// <summary>The DoH addresses actually bound (<c>Dns:Https:Listen</c>, ports resolved).</summary>
+    public IReadOnlyList<IPEndPoint> HttpsEndPoints => _doh?.EndPoints ?? [];
+
+    /// <summary>The DoT and DoH listeners' certificate (null when both are off).</summary>
     public TlsCertificateSource? TlsCertificates { get; private set; }
 
     /// <summary>TCP connections open now, over every listener.</summary>
@@ -86,15 +95,16 @@ public sealed partial class DnsServer : IHostedService, IDisposable
             _tcp.Add(tcp);
         }
 
-        if (_options.Dns.Tls.Enabled)
+        if (_options.Dns.Tls.Enabled || _options.Dns.Https.Enabled)
         {
             BindTls();
+            _designated.Designate(TlsEndPoints, HttpsEndPoints, _options.Dns.Tls.ServerName); // DDR, RFC 9462
         }
 
         _bound = true;
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         _config.Load(_options);
         Bind();
@@ -112,13 +122,26 @@ public sealed partial class DnsServer : IHostedService, IDisposable
             LogListeningTls(dot.LocalEndPoint, TlsCertificates!.CertificateFile, TlsCertificates.IsSelfSigned ? "self-signed" : "configured");
         }
 
+        if (_doh is not null)
+        {
+            await _doh.StartAsync(cancellationToken).ConfigureAwait(false);
+            foreach (IPEndPoint endPoint in _doh.EndPoints)
+            {
+                LogListeningHttps(endPoint, TlsCertificates!.CertificateFile, TlsCertificates.IsSelfSigned ? "self-signed" : "configured");
+            }
+        }
+
         IsReady = true;
-        return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
     {
         IsReady = false;
+        if (_doh is not null)
+        {
+            await _doh.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         foreach (TcpDnsListener tcp in _tcp.Concat(_dot))
         {
             tcp.Stop();
@@ -128,8 +151,6 @@ public sealed partial class DnsServer : IHostedService, IDisposable
         {
             udp.Stop();
         }
-
-        return Task.CompletedTask;
     }
 
     public void Dispose()
@@ -143,6 +164,8 @@ public sealed partial class DnsServer : IHostedService, IDisposable
         {
             tcp.Dispose();
         }
+
+        _doh?.DisposeAsync().AsTask().GetAwaiter().GetResult(); // stopped already in StopAsync: only the sockets are left
     }
 
     private void BindTls()
@@ -154,10 +177,16 @@ public sealed partial class DnsServer : IHostedService, IDisposable
         }
         catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            throw new ListenException($"DoT: the certificate does not load (Dns:Tls:CertificateFile '{_options.Dns.Tls.CertificateFile}', KeyFile '{_options.Dns.Tls.KeyFile}'): {e.Message}", e);
+            throw new ListenException($"DoT/DoH: the certificate does not load (Dns:Tls:CertificateFile '{_options.Dns.Tls.CertificateFile}', KeyFile '{_options.Dns.Tls.KeyFile}'): {e.Message}", e);
         }
 
         TlsCertificates = certificates;
+        if (_options.Dns.Https.Enabled)
+        {
+            _doh = new DohListener(_options, certificates, _pipeline, _tcpPool, _loggers);
+            _doh.Bind();
+        }
+
         var handshake = new DotHandshake(_options.Dns.Tls, certificates, _meterFactory);
         foreach (IPEndPoint endPoint in _options.Dns.Tls.Listen)
         {
@@ -217,4 +246,7 @@ public sealed partial class DnsServer : IHostedService, IDisposable
 
     [LoggerMessage(EventId = LogEventIds.DnsServer + 2, Level = LogLevel.Information, Message = "Answering DNS over TLS on {EndPoint} (certificate {File}, {Kind})")]
     private partial void LogListeningTls(IPEndPoint endPoint, string file, string kind);
+
+    [LoggerMessage(EventId = LogEventIds.DnsServer + 3, Level = LogLevel.Information, Message = "Answering DNS over HTTPS on https://{EndPoint}/dns-query (HTTP/2 and HTTP/1.1, certificate {File}, {Kind})")]
+    private partial void LogListeningHttps(IPEndPoint endPoint, string file, string kind);
 }

@@ -58,4 +58,29 @@ public sealed class DnsTlsConfigTests
         StringAssert.Contains(all, "Dns:Tls:Port: unknown key");
         Assert.HasCount(4, problems);
     }
+
+    [TestMethod]
+    public void Https_OffByDefault_ItsKeysRead_443UnlessGiven_ProblemsNameTheKey()
+    {
+        Assert.IsFalse(new TestConfig().Read(Path.GetTempPath()).Dns.Https.Enabled);
+        (SinkholeOptions options, IReadOnlyList<ConfigError> problems) = new TestConfig()
+            .Set("Dns:Https:Listen:0", "0.0.0.0")
+            .Set("Dns:Https:Listen:1", "127.0.0.1:8443")
+            .Set("Dns:Https:MaxConnections", "32")
+            .ReadWithProblems(Path.GetTempPath());
+        (_, IReadOnlyList<ConfigError> bad) = new TestConfig()
+            .Set("Dns:Https:Listen:0", "nowhere:x")
+            .Set("Dns:Https:MaxConnections", "0")
+            .Set("Dns:Https:Path", "/dns")
+            .ReadWithProblems(Path.GetTempPath());
+
+        Assert.IsEmpty(problems, string.Join("\n", problems));
+        CollectionAssert.AreEqual(new[] { new IPEndPoint(IPAddress.Any, 443), new IPEndPoint(IPAddress.Loopback, 8443) }, options.Dns.Https.Listen.ToArray());
+        Assert.AreEqual(32, options.Dns.Https.MaxConnections);
+        string all = string.Join("\n", bad);
+        StringAssert.Contains(all, "Dns:Https:Listen:0: 'nowhere:x' is not an address with optional port");
+        StringAssert.Contains(all, "Dns:Https:MaxConnections");
+        StringAssert.Contains(all, "Dns:Https:Path: unknown key");
+        Assert.HasCount(3, bad);
+    }
 }

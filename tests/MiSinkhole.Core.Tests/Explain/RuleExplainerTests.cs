@@ -23,6 +23,7 @@ public sealed class RuleExplainerTests
             .Policy("strict", block: ["block"], allow: ["allow"])
             .Policy("observe", log: ["block"])
             .Device("laptop", "observe", "192.168.1.0/24")
+            .Device("kids-tablet", "observe", "clientid:kids-tablet")
             .DefaultPolicy("strict")
             .ReadWithProblems(dir.Path);
         Assert.IsEmpty(problems);
@@ -94,7 +95,23 @@ public sealed class RuleExplainerTests
             Assert.AreEqual(PolicyAction.Blocked, otherAddress.Action);
             Assert.AreEqual("strict", otherAddress.Policy);
             ArgumentException unknown = Assert.ThrowsExactly<ArgumentException>(() => explainer.Explain("a.tracking.example", "A", "tablet"));
-            StringAssert.Contains(unknown.Message, "unknown device 'tablet' (have: laptop");
+            StringAssert.Contains(unknown.Message, "unknown device 'tablet' (have: kids-tablet, laptop; or give a client address, MAC address or clientid:ID)");
+        }
+    }
+
+    [TestMethod]
+    public void Device_ByClientId_IsTheDeviceThatMatchesIt_AnUnknownIdIsUnknown()
+    {
+        (RuleExplainer explainer, TempDirectory dir) = Create();
+        using (dir)
+        {
+            Explanation known = explainer.Explain("a.tracking.example", "A", "ClientId:Kids-Tablet");
+            Explanation stranger = explainer.Explain("a.tracking.example", "A", "clientid:someone");
+
+            Assert.AreEqual(("kids-tablet", "observe", PolicyAction.Logged), (known.Device, known.Policy, known.Action));
+            Assert.AreEqual(("unknown", "strict", PolicyAction.Blocked), (stranger.Device, stranger.Policy, stranger.Action));
+            ArgumentException bad = Assert.ThrowsExactly<ArgumentException>(() => explainer.Explain("a.tracking.example", "A", "clientid:two.labels"));
+            StringAssert.Contains(bad.Message, "a client ID is one DNS label");
         }
     }
 

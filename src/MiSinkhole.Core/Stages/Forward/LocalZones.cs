@@ -24,6 +24,8 @@ namespace MiSinkhole.Core.Stages.Forward;
 /// them specially.</item>
 /// <item>RFC 7686 §2: <c>onion</c> — caching servers MUST answer NXDOMAIN (a Tor name asked
 /// through DNS leaks what the user visits).</item>
+/// <item>RFC 9462 §6.4: <c>resolver.arpa</c> — the resolver answers it itself; while the encrypted
+/// listeners are on, <c>_dns.resolver.arpa SVCB</c> designates them (<see cref="DesignatedResolver"/>).</item>
 /// </list>
 /// </summary>
 public static class LocalZones
@@ -66,6 +68,7 @@ public static class LocalZones
         zones.Add(new("invalid"));
         zones.Add(new("localhost", loopback: true));
         zones.Add(new("onion"));
+        zones.Add(new("resolver.arpa"));
         return [.. zones];
     }
 }

@@ -39,9 +39,12 @@ public sealed partial class UpstreamResolver : IAsyncDisposable, IDisposable
     private readonly Counter<long> _exchanges;
     private readonly Histogram<double> _exchangeDuration;
     private readonly Counter<long> _localAnswers;
+    private readonly DesignatedResolver? _designated;
 
-    public UpstreamResolver(UpstreamOptions options, UpstreamFactory factory, ILogger<UpstreamResolver> logger, IMeterFactory meterFactory)
+    /// <param name="designated">The DDR designation (RFC 9462) of our encrypted listeners, answered in <c>resolver.arpa</c>; null: none.</param>
+    public UpstreamResolver(UpstreamOptions options, UpstreamFactory factory, ILogger<UpstreamResolver> logger, IMeterFactory meterFactory, DesignatedResolver? designated = null)
     {
+        _designated = designated;
         _options = options;
         _logger = logger;
         var groups = new List<UpstreamGroup> { new("default", [.. options.Servers.DistinctBy(s => s.Label).Select(factory.Create)], options.Strategy) };
@@ -80,7 +83,7 @@ public sealed partial class UpstreamResolver : IAsyncDisposable, IDisposable
         if (group is null)
         {
             _localAnswers.Add(1, zone!.Tags);
-            return Task.FromResult(LocalZoneAnswer.Build(lowerName, type, @class, zone));
+            return Task.FromResult(_designated?.TryAnswer(lowerName, type, @class) ?? LocalZoneAnswer.Build(lowerName, type, @class, zone));
         }
 
         ulong key = CacheKey.Compute(lowerName, type, @class, dnssecOk, checkingDisabled);
