@@ -14,7 +14,8 @@
 set -euo pipefail
 publish=$(cd "${1:?usage: encrypted-listen.sh PUBLISH_DIR [SECONDS] [RUNS]}" && pwd)
 secs=${2:-10}; runs=${3:-2}
-source "$(dirname "$0")/local-peers.sh"
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+source "$repo/tests/bench/local-peers.sh"
 bench_scratch encrypted
 cd "$work"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem -out cert.pem -days 2 \
@@ -84,7 +85,7 @@ perf() { # MODE SET SECONDS
 }
 
 tick=$(getconf CLK_TCK)
-echo "# encrypted listeners, $(date -u +%FT%TZ), $(git -C "$(dirname "$0")" rev-parse --short HEAD), ${secs}s x $runs"
+echo "# encrypted listeners, $(date -u +%FT%TZ), $(git -C "$repo" rev-parse --short HEAD), ${secs}s x $runs"
 for run in $(seq 1 "$runs"); do
   for server in ${SERVERS:-ours unbound}; do
     start "$server"
@@ -94,8 +95,8 @@ for run in $(seq 1 "$runs"); do
         read -r u0 s0 < <(awk '{print $14, $15}' /proc/$pid/stat)
         out=$(perf "$mode" "$set" "$secs")
         read -r u1 s1 < <(awk '{print $14, $15}' /proc/$pid/stat)
-        q=$(awk '/Queries completed/ {print $3}' <<<"$out")
-        python3 -c "u=($u1-$u0)/$tick; s=($s1-$s0)/$tick; q=$q; print(f'run $run $server $mode $set: {q/$secs:8.0f} qps  cpu {u+s:5.2f}s  {q/max(u+s,0.01):8.0f} q/CPU-s')"
+        q=$(awk '/Queries completed/ {print $3}' <<<"$out"); lost=$(awk '/Queries lost/ {print $3}' <<<"$out")
+        python3 -c "u=($u1-$u0)/$tick; s=($s1-$s0)/$tick; q=$q; print(f'run $run $server $mode $set: {q/$secs:8.0f} qps  cpu {u+s:5.2f}s  {q/max(u+s,0.01):8.0f} q/CPU-s  lost $lost')"
       done
     done
     kill "$pid"; wait "$pid" 2>/dev/null || true
