@@ -103,6 +103,31 @@ public sealed partial class DohListenerTests
         Assert.AreEqual(0, await TlsProbe.ReadOrClosedAsync(silent2, TimeSpan.FromSeconds(10)));
     }
 
+    [TestMethod]
+    public async Task CertificateFromFiles_VerifiesForCurl_AndARenewalIsPickedUpWithoutARestart()
+    {
+        await using var upstream = new FakeUpstream();
+        using var dir = new TempDirectory();
+        using var ca = new TestCertificates(dir.Path);
+        ServerCertificate issued = ca.Issue("doh", ["dns.home.example"], [IPAddress.Loopback]);
+        await using RunningDaemon daemon = await StartAsync(upstream, c => c
+            .Set("Dns:Tls:CertificateFile", issued.CertificateFile).Set("Dns:Tls:KeyFile", issued.KeyFile));
+        string query = Convert.ToBase64String(RawMessage.Query("example.org", 1, id: 0)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+        DigResult verified = await Curl.RunAsync("--http2", "--cacert", ca.CaFile, "--resolve", $"dns.home.example:{Doh(daemon).Port}:127.0.0.1",
+            "--output", "/dev/null", "--write-out", "%{http_code}", $"https://dns.home.example:{Doh(daemon).Port}/dns-query?dns={query}");
+        Assert.AreEqual(0, verified.ExitCode, verified.Error);
+        Assert.AreEqual("200", verified.Output, "a client that checks the certificate (Firefox, Chrome) gets answers");
+
+        ServerCertificate renewed = ca.Issue("renewed", ["dns.home.example"], [IPAddress.Loopback]);
+        File.Copy(renewed.KeyFile, issued.KeyFile, overwrite: true);
+        File.Copy(renewed.CertificateFile, issued.CertificateFile, overwrite: true);
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); await TlsProbe.PresentedAsync(Doh(daemon), "dns.home.example") != renewed.Certificate.Thumbprint; await Task.Delay(100))
+        {
+            Assert.IsLessThan(TimeSpan.FromSeconds(20), waited.Elapsed, "the renewed certificate is served over DoH too");
+        }
+    }
+
     private static async Task<string> StatusAsync(string url, params string[] more)
     {
         DigResult result = await Curl.RunAsync([.. (string[])["--http2", "--insecure", "--output", "/dev/null", "--write-out", "%{http_code}"], .. more, url]);
