@@ -39,12 +39,14 @@ internal sealed class DaemonProcess : IAsyncDisposable
 
     public static string Executable => Path.Combine(AppContext.BaseDirectory, "misinkhole.dll");
 
-    public static DaemonProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    /// <param name="input">What the program reads on its standard input (then closed); null: none redirected.</param>
+    public static DaemonProcess Start(IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? input = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Executable);
@@ -67,13 +69,23 @@ internal sealed class DaemonProcess : IAsyncDisposable
             start.Environment["XDG_STATE_HOME"] = state.Path;
         }
 
-        return new DaemonProcess(Process.Start(start)!, state);
+        Process process = Process.Start(start)!;
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
+
+        return new DaemonProcess(process, state);
     }
 
     /// <summary>Runs to completion and returns exit code and all output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(params string[] arguments)
+    public static Task<(int ExitCode, string Output)> RunAsync(params string[] arguments) => RunWithInputAsync(null, arguments);
+
+    /// <summary>Runs to completion with <paramref name="input"/> on its standard input; the exit code and all output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunWithInputAsync(string? input, params string[] arguments)
     {
-        await using DaemonProcess process = Start(arguments);
+        await using DaemonProcess process = Start(arguments, input: input);
         await process._process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         process._process.WaitForExit(); // flush the async output readers
         return (process._process.ExitCode, process.Output);

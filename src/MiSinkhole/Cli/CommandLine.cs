@@ -63,6 +63,7 @@ public static class CommandLine
             health,
             ReviewCommand.Create(configOption),
             ApiTokenCommand.Create(configOption),
+            WebPasswordCommand.Create(configOption),
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction((parse, token) => RunAsync(parse.GetValue(configOption)?.FullName, parse.UnmatchedTokens, token));

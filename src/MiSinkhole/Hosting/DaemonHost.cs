@@ -39,6 +39,7 @@ public static class DaemonHost
         // Before anything listens: the API token (made in DataDirectory at the first start).
         builder.Services.AddSingleton(ApiCredentials.Resolve(options));
         builder.Services.AddSingleton(options.Http);
+        builder.Services.AddSingleton<WebSessions>();
         builder.Services.AddSingleton<HttpAccess>();
         builder.Services.AddSingleton<CostlyReads>();
         // Bound before the host starts (BindListeners), handed to Kestrel here.
@@ -77,6 +78,8 @@ public static class DaemonHost
         app.MapPrometheusScrapingEndpoint("/metrics").RequireAccess(HttpAccessLevel.Metrics);
         HealthEndpoints.Map(app);
         ApiEndpoints.Map(app);
+        SessionEndpoints.Map(app, app.Services.GetRequiredService<ApiCredentials>(), options);
+        WebPage.Map(app);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MiSinkhole.Http");

@@ -23,4 +23,6 @@ namespace MiSinkhole.Http;
 [JsonSerializable(typeof(Explanation))]
 [JsonSerializable(typeof(PauseResponse))]
 [JsonSerializable(typeof(UnclassifiedReport))]
+[JsonSerializable(typeof(LoginRequest))]
+[JsonSerializable(typeof(SessionResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -20,9 +20,11 @@ namespace MiSinkhole.Http;
 /// counts as API): <c>/healthz</c> and <c>/readyz</c> nothing; <c>/metrics</c> nothing unless
 /// <c>Http:MetricsToken</c> is set; <c>/api</c> the API token, as <c>Authorization: Bearer
 /// TOKEN</c>, or for reads also as the password of <c>Authorization: Basic</c> (so a browser can
-/// show them). Changing requests take the token only as Bearer, which no browser sends by
-/// itself; a token in the query string or a cookie is never read. With <c>Http:TrustLoopback</c>,
-/// callers on loopback need no token.</item>
+/// show them), or the web page's session cookie (<see cref="WebSessions"/>; a change with it also
+/// needs the session's CSRF token in <c>X-CSRF-Token</c>, which only the page has). Changing
+/// requests take the token only as Bearer, which no browser sends by itself; a token in the query
+/// string or a cookie is never read. With <c>Http:TrustLoopback</c>, callers on loopback need no
+/// token.</item>
 /// </list>
 /// </summary>
 public sealed partial class HttpAccess
@@ -34,9 +36,11 @@ public sealed partial class HttpAccess
     private readonly byte[] _apiToken;
     private readonly byte[]? _metricsToken;
     private readonly ILogger<HttpAccess> _logger;
+    private readonly WebSessions _sessions;
 
-    public HttpAccess(HttpOptions options, ApiCredentials credentials, ILogger<HttpAccess> logger)
+    public HttpAccess(HttpOptions options, ApiCredentials credentials, WebSessions sessions, ILogger<HttpAccess> logger)
     {
+        _sessions = sessions;
         _options = options;
         _credentials = credentials;
         _apiToken = Encoding.UTF8.GetBytes(credentials.Token);
@@ -117,6 +121,17 @@ public sealed partial class HttpAccess
             return null;
         }
 
+        if (given is null && _sessions.Find(request.Cookies[WebSessions.CookieName]) is WebSession session)
+        {
+            if (changing && !WebSessions.CsrfMatches(session, request.Headers[WebSessions.CsrfHeader]))
+            {
+                return new AccessDenial(StatusCodes.Status403Forbidden, "Forbidden", $"a change with the session cookie needs the session's {WebSessions.CsrfHeader}");
+            }
+
+            context.Items[typeof(WebSession)] = session;
+            return null;
+        }
+
         string needed = level == HttpAccessLevel.Metrics
             ? "/metrics needs Http:MetricsToken (or the API token)"
             : "the API needs its token (Http:ApiToken, or the one the daemon made in its DataDirectory: 'misinkhole api-token' prints it)";
@@ -126,7 +141,10 @@ public sealed partial class HttpAccess
             : "that token is not valid here";
         return new AccessDenial(StatusCodes.Status401Unauthorized, "Unauthorized", detail)
         {
-            Challenge = changing ? $"Bearer realm=\"{Realm}\"" : $"Bearer realm=\"{Realm}\", Basic realm=\"{Realm}\", charset=\"UTF-8\"",
+            // A script's fetch (the web page) gets no Basic challenge: the browser would answer it with its own login box.
+            Challenge = changing || request.Headers["Sec-Fetch-Mode"] is [string mode] && mode != "navigate"
+                ? $"Bearer realm=\"{Realm}\""
+                : $"Bearer realm=\"{Realm}\", Basic realm=\"{Realm}\", charset=\"UTF-8\"",
         };
     }
 

@@ -23,7 +23,7 @@ public sealed class HttpAccessRulesTests
             http.Request.Headers.Authorization = authorization;
         }
 
-        var access = new HttpAccess(options, new ApiCredentials("0123456789abcdef", null, false), NullLogger<HttpAccess>.Instance);
+        var access = new HttpAccess(options, new ApiCredentials("0123456789abcdef", null, false), new WebSessions(TimeProvider.System), NullLogger<HttpAccess>.Instance);
         return access.Check(http, HttpAccessLevel.Api)?.Status;
     }
 
