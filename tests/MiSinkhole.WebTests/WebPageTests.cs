@@ -96,6 +96,29 @@ public sealed class WebPageTests
     }
 
     [TestMethod]
+    public async Task TheLiveLog_ShowsAQueryFromADevice_AsItIsAnswered()
+    {
+        await using var upstream = new FakeUpstream();
+        await using RunningDaemon daemon = await StartAsync(upstream);
+        await using IBrowserContext browser = await s_browser!.NewAsync();
+        IPage page = await LogInAsync(browser, daemon, daemon.ApiToken);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Query log" }).ClickAsync();
+        await page.Locator("#log-filter").GetByLabel("Device", new() { Exact = true }).FillAsync("living-room-tv");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Live" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Live: new queries appear");
+
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "tracking.miui.com", "A"); // another client: filtered out
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.2", "data.tracking.miui.com", "A");
+
+        ILocator row = page.Locator("#log-rows tbody tr").First;
+        await Assertions.Expect(row).ToContainTextAsync("data.tracking.miui.com");
+        await Assertions.Expect(row).ToContainTextAsync("living-room-tv");
+        await Assertions.Expect(row).ToContainTextAsync("blocked");
+        await Assertions.Expect(page.Locator("#log-rows")).Not.ToContainTextAsync("unknown");
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Live" })).ToHaveAttributeAsync("aria-pressed", "true");
+    }
+
+    [TestMethod]
     public async Task ACrossSitePost_IsRefused_AndChangesNothing()
     {
         await using var upstream = new FakeUpstream();

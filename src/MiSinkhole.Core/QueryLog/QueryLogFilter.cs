@@ -1,6 +1,6 @@
 namespace MiSinkhole.Core.QueryLog;
 
-/// <summary>What to read from the query log: all filters optional; newest first, before <see cref="Cursor"/> (a row id).</summary>
+/// <summary>What to read from the query log: all filters optional; newest first, before <see cref="Cursor"/> (a row id) or after <see cref="After"/>.</summary>
 public sealed record QueryLogFilter
 {
     public string? Device { get; init; }
@@ -15,4 +15,7 @@ public sealed record QueryLogFilter
     public int Limit { get; init; } = 100;
 
     public long? Cursor { get; init; }
+
+    /// <summary>Only rows newer than this row id (the live tail).</summary>
+    public long? After { get; init; }
 }

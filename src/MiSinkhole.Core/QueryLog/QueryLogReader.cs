@@ -58,6 +58,12 @@ public sealed class QueryLogReader
             select.Parameters.AddWithValue("$cursor", cursor);
         }
 
+        if (filter.After is { } after)
+        {
+            where.Add("id > $after");
+            select.Parameters.AddWithValue("$after", after);
+        }
+
         string forwarder = QueryLogDatabase.HasColumn(connection, "forwarder") ? "forwarder" : "NULL";
         select.CommandText = $"SELECT id, time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms, count, {forwarder} FROM queries"
             + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY id DESC LIMIT $limit";

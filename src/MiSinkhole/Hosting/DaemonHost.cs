@@ -80,6 +80,7 @@ public static class DaemonHost
         ApiEndpoints.Map(app);
         SessionEndpoints.Map(app, app.Services.GetRequiredService<ApiCredentials>(), options);
         WebPage.Map(app);
+        LiveQueryLog.Map(app);
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             ILogger logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("MiSinkhole.Http");

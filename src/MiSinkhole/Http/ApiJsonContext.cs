@@ -24,5 +24,6 @@ namespace MiSinkhole.Http;
 [JsonSerializable(typeof(PauseResponse))]
 [JsonSerializable(typeof(UnclassifiedReport))]
 [JsonSerializable(typeof(LoginRequest))]
+[JsonSerializable(typeof(QueryLogRow))]
 [JsonSerializable(typeof(SessionResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

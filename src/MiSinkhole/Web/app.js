@@ -2,6 +2,7 @@
 // MiSinkhole's page: the same /api as every other client, with the session cookie and,
 // for changes, the session's CSRF token. Everything from the network is set as text, never as HTML.
 let csrf = null;
+let live = null; // the EventSource of the query log's live tail, while on
 const $ = (selector) => document.querySelector(selector);
 
 async function api(method, path, body) {
@@ -94,6 +95,30 @@ const pages = {
   },
 };
 
+function logRow(r) {
+  const row = document.createElement('tr');
+  for (const value of [when(r.time), r.device, r.name, r.type, r.action ?? r.outcome, r.list]) cell(row, value);
+  return row;
+}
+
+function toggleLive() {
+  const button = $('#live');
+  if (live) { live.close(); live = null; button.setAttribute('aria-pressed', 'false'); status('Live tail off'); return; }
+  const form = new FormData($('#log-filter'));
+  const query = new URLSearchParams();
+  for (const key of ['device', 'action']) if (form.get(key)) query.set(key, form.get(key));
+  live = new EventSource(`/api/querylog/live?${query}`);
+  live.onmessage = (event) => {
+    const body = $('#log-rows').tBodies[0];
+    if (body.rows.length === 1 && body.rows[0].cells.length === 1) body.replaceChildren();
+    body.prepend(logRow(JSON.parse(event.data)));
+    while (body.rows.length > 500) body.deleteRow(-1);
+  };
+  live.onopen = () => status('Live: new queries appear at the top');
+  live.onerror = () => status('Live tail interrupted; retrying');
+  button.setAttribute('aria-pressed', 'true');
+}
+
 function pauseButtons(device, until) {
   const buttons = [];
   const add = (label, minutes) => {
@@ -133,9 +158,11 @@ async function start() {
     } catch (e) { status(e.message); }
   });
   $('#logout').addEventListener('click', async () => {
+    if (live) toggleLive();
     try { await api('DELETE', '/api/session'); } finally { csrf = null; show('login'); status('Logged out'); }
   });
   $('#since').addEventListener('change', () => pages.overview().catch((e) => status(e.message)));
+  $('#live').addEventListener('click', toggleLive);
   $('#log-filter').addEventListener('submit', (event) => { event.preventDefault(); pages.log().catch((e) => status(e.message)); });
   $('#explain-form').addEventListener('submit', async (event) => {
     event.preventDefault();

@@ -1,0 +1,78 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using MiSinkhole.Core.QueryLog;
+
+namespace MiSinkhole.Http;
+
+/// <summary>
+/// The live tail of the query log for the web page: <c>GET /api/querylog/live</c> (optional
+/// <c>device</c> and <c>action</c>) is a stream of server-sent events, one per new row, each
+/// <c>id: ROW</c> and <c>data: {row as /api/querylog gives it}</c>, oldest first. It reads the log
+/// for rows newer than the last it sent every <see cref="Every"/> (so a query shows up once the
+/// writer has flushed it: <c>QueryLog:FlushInterval</c>), never the DNS path; at most
+/// <see cref="MaxStreams"/> are open at once. A repeat the writer collapses into an existing
+/// row's count is not a new row, so it does not appear again.
+/// </summary>
+public static class LiveQueryLog
+{
+    public const int MaxStreams = 8;
+    public static readonly TimeSpan Every = TimeSpan.FromMilliseconds(500);
+    private static int s_open;
+
+    public static void Map(IEndpointRouteBuilder endpoints) =>
+        endpoints.MapGet("/api/querylog/live", StreamAsync).RequireAccess(HttpAccessLevel.Api);
+
+    private static async Task StreamAsync(HttpContext http, string? device, string? action, QueryLogReader log)
+    {
+        if (Interlocked.Increment(ref s_open) > MaxStreams)
+        {
+            Interlocked.Decrement(ref s_open);
+            await Results.Problem($"{MaxStreams} live tails are open already", statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests").ExecuteAsync(http);
+            return;
+        }
+
+        try
+        {
+            CancellationToken aborted = http.RequestAborted;
+            var filter = new QueryLogFilter { Device = Blank(device), Action = Blank(action), Limit = 200 };
+            long last = log.Read(filter with { Limit = 1 }) is [QueryLogRow newest] ? newest.Id : 0;
+            http.Response.ContentType = "text/event-stream";
+            http.Response.Headers.CacheControl = "no-store";
+            await http.Response.WriteAsync(": live\n\n", aborted).ConfigureAwait(false); // the stream is open
+            await http.Response.Body.FlushAsync(aborted).ConfigureAwait(false);
+            using var timer = new PeriodicTimer(Every);
+            while (await timer.WaitForNextTickAsync(aborted).ConfigureAwait(false))
+            {
+                IReadOnlyList<QueryLogRow> rows = log.Read(filter with { After = last });
+                if (rows.Count == 0)
+                {
+                    continue;
+                }
+
+                var events = new StringBuilder();
+                for (int i = rows.Count - 1; i >= 0; i--)
+                {
+                    events.Append("id: ").Append(rows[i].Id).Append("\ndata: ")
+                        .Append(JsonSerializer.Serialize(rows[i], ApiJsonContext.Default.QueryLogRow)).Append("\n\n");
+                }
+
+                last = rows[0].Id;
+                await http.Response.WriteAsync(events.ToString(), aborted).ConfigureAwait(false);
+                await http.Response.Body.FlushAsync(aborted).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the page went away
+        }
+        finally
+        {
+            Interlocked.Decrement(ref s_open);
+        }
+    }
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+}
