@@ -6,7 +6,7 @@ namespace MiSinkhole.Hosting;
 /// <summary>The daemon host's own log lines.</summary>
 internal static partial class DaemonHostLog
 {
-    [LoggerMessage(EventId = LogEventIds.Host, Level = LogLevel.Information, Message = "Serving HTTP on {Addresses}: /metrics, /healthz, /readyz, /api")]
+    [LoggerMessage(EventId = LogEventIds.Host, Level = LogLevel.Information, Message = "Serving HTTP on {Addresses}: the web page at /, /metrics, /healthz, /readyz, /api")]
     public static partial void ServingHttp(ILogger logger, string addresses);
 
     [LoggerMessage(EventId = LogEventIds.Host + 1, Level = LogLevel.Information, Message = "Stopping: closing the listeners, writing the query log and the device inventory")]
