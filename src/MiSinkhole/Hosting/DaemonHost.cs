@@ -78,7 +78,7 @@ public static class DaemonHost
         app.MapPrometheusScrapingEndpoint("/metrics").RequireAccess(HttpAccessLevel.Metrics);
         HealthEndpoints.Map(app);
         ApiEndpoints.Map(app);
-        SessionEndpoints.Map(app, app.Services.GetRequiredService<ApiCredentials>(), options);
+        SessionEndpoints.Map(app, options);
         WebPage.Map(app);
         LiveQueryLog.Map(app);
         app.Lifetime.ApplicationStarted.Register(() =>

@@ -221,6 +221,9 @@ public sealed partial class HttpAccess
 
     private static bool Same(byte[] given, byte[] token) => CryptographicOperations.FixedTimeEquals(given, token);
 
+    /// <summary>Whether <paramref name="given"/> is the API token (in constant time): the web page's login.</summary>
+    public bool IsApiToken(string given) => Same(Encoding.UTF8.GetBytes(given), _apiToken);
+
     private Task DenyAsync(HttpContext context, AccessDenial denial)
     {
         LogDenied(context.Request.Method, context.Request.Path.Value ?? "", denial.Status, denial.Detail);

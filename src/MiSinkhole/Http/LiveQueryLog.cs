@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -20,16 +21,19 @@ public static class LiveQueryLog
 {
     public const int MaxStreams = 8;
     public static readonly TimeSpan Every = TimeSpan.FromMilliseconds(500);
-    private static int s_open;
 
-    public static void Map(IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGet("/api/querylog/live", StreamAsync).RequireAccess(HttpAccessLevel.Api);
-
-    private static async Task StreamAsync(HttpContext http, string? device, string? action, QueryLogReader log)
+    public static void Map(IEndpointRouteBuilder endpoints)
     {
-        if (Interlocked.Increment(ref s_open) > MaxStreams)
+        var open = new StrongBox<int>(); // this daemon's streams
+        endpoints.MapGet("/api/querylog/live", (HttpContext http, string? device, string? action, QueryLogReader log) => StreamAsync(http, device, action, log, open))
+            .RequireAccess(HttpAccessLevel.Api);
+    }
+
+    private static async Task StreamAsync(HttpContext http, string? device, string? action, QueryLogReader log, StrongBox<int> open)
+    {
+        if (Interlocked.Increment(ref open.Value) > MaxStreams)
         {
-            Interlocked.Decrement(ref s_open);
+            Interlocked.Decrement(ref open.Value);
             await Results.Problem($"{MaxStreams} live tails are open already", statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests").ExecuteAsync(http);
             return;
         }
@@ -70,7 +74,7 @@ public static class LiveQueryLog
         }
         finally
         {
-            Interlocked.Decrement(ref s_open);
+            Interlocked.Decrement(ref open.Value);
         }
     }
 

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -17,11 +15,10 @@ namespace MiSinkhole.Http;
 /// </summary>
 public static class SessionEndpoints
 {
-    public static void Map(IEndpointRouteBuilder endpoints, ApiCredentials credentials, SinkholeOptions options)
+    public static void Map(IEndpointRouteBuilder endpoints, SinkholeOptions options)
     {
-        byte[] token = Encoding.UTF8.GetBytes(credentials.Token);
         string passwordFile = WebPasswordFile.PathIn(options.DataDirectory);
-        endpoints.MapPost("/api/session", (HttpContext http, LoginRequest? login, WebSessions sessions) =>
+        endpoints.MapPost("/api/session", (HttpContext http, LoginRequest? login, WebSessions sessions, HttpAccess access) =>
         {
             if (!sessions.MayTry())
             {
@@ -29,7 +26,7 @@ public static class SessionEndpoints
             }
 
             bool valid = login is not null
-                && ((login.Token is { Length: > 0 } given && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), token))
+                && ((login.Token is { Length: > 0 } given && access.IsApiToken(given))
                     || (login.Password is { Length: > 0 } password && WebPasswordFile.Verify(passwordFile, password)));
             if (!valid)
             {

@@ -24,9 +24,6 @@ public static class WebPage
         ("/app.css", "MiSinkhole.Web.app.css", "text/css; charset=utf-8"),
     ];
 
-    /// <summary>The page's bytes in all (README states it).</summary>
-    public static long TotalBytes => Files.Sum(f => Read(f.Resource).Length);
-
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         foreach ((string path, string resource, string contentType) in Files)
