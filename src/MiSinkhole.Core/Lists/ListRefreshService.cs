@@ -26,6 +26,7 @@ public sealed partial class ListRefreshService : BackgroundService
     private readonly ILogger<ListRefreshService> _logger;
     private readonly Dictionary<string, DateTimeOffset> _failedAt = [];
     private readonly Dictionary<string, DateTime> _localStamps = [];
+    private readonly Lock _localLock = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _failuresByList = new(StringComparer.OrdinalIgnoreCase);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastGoodByList = new(StringComparer.OrdinalIgnoreCase);
     private long _failedDownloads;
@@ -127,6 +128,43 @@ public sealed partial class ListRefreshService : BackgroundService
             }
         }
 
+        if (changed)
+        {
+            // Local files changed meanwhile are read by this reload too; take their stamps first.
+            lock (_localLock)
+            {
+                LocalFilesChanged(options);
+                _config.Reload();
+            }
+
+            return true;
+        }
+
+        return ReloadChangedLocalFiles();
+    }
+
+    /// <summary>
+    /// Reloads the rules now if a local list file changed (one written by the API's review
+    /// decision, so it is in force when the answer returns); the next pass then finds nothing
+    /// new. True when it reloaded.
+    /// </summary>
+    public bool ReloadChangedLocalFiles()
+    {
+        lock (_localLock)
+        {
+            if (!LocalFilesChanged(Options))
+            {
+                return false;
+            }
+
+            _config.Reload();
+            return true;
+        }
+    }
+
+    private bool LocalFilesChanged(SinkholeOptions options)
+    {
+        bool changed = false;
         foreach (string file in LocalFiles(options))
         {
             DateTime stamp = Stamp(file);
@@ -140,11 +178,6 @@ public sealed partial class ListRefreshService : BackgroundService
                 LogFileChanged(file);
                 changed = true;
             }
-        }
-
-        if (changed)
-        {
-            _config.Reload();
         }
 
         return changed;

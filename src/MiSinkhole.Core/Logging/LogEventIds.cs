@@ -47,6 +47,9 @@ public static class LogEventIds
     /// <summary>The config file watcher (hot reload).</summary>
     public const int ConfigWatcher = 2300;
 
+    /// <summary>Changes to the config file made through the API (the web page's settings).</summary>
+    public const int ConfigEditor = 2700;
+
     /// <summary>systemd's notify socket: readiness and the watchdog's probe of the DNS listeners.</summary>
     public const int Systemd = 2400;
 

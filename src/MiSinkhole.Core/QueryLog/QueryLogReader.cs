@@ -99,7 +99,108 @@ public sealed class QueryLogReader
             Grouped(connection, "device", from),
             Grouped(connection, "list", from),
             Top(connection, "blocked", from),
-            Top(connection, "logged", from));
+            Top(connection, "logged", from))
+        {
+            PerDevice = PerDevice(connection, from),
+        };
+    }
+
+    /// <summary>
+    /// The log from <paramref name="since"/> to <paramref name="until"/> in steps of
+    /// <paramref name="step"/> (at most <see cref="MaxBuckets"/>), for one device or all.
+    /// </summary>
+    public QueryTimeline Timeline(DateTimeOffset since, DateTimeOffset until, TimeSpan step, string? device)
+    {
+        long stepMs = (long)step.TotalMilliseconds;
+        ArgumentOutOfRangeException.ThrowIfLessThan(stepMs, 1000, nameof(step));
+        long from = since.ToUnixTimeMilliseconds();
+        int count = (int)Math.Clamp((until.ToUnixTimeMilliseconds() - from + stepMs - 1) / stepMs, 1, MaxBuckets);
+        var buckets = new long[count, 4];
+        if (File.Exists(_path))
+        {
+            using SqliteConnection connection = Open();
+            using SqliteCommand select = connection.CreateCommand();
+            select.CommandText = $"""
+                SELECT (time - $from) / $step, sum(count),
+                  sum(CASE WHEN action = 'blocked' THEN count ELSE 0 END),
+                  sum(CASE WHEN action = 'logged' THEN count ELSE 0 END),
+                  sum(CASE WHEN list = '{BypassCategory}' AND action IN ('blocked', 'logged') THEN count ELSE 0 END)
+                FROM queries WHERE time >= $from AND time < $until{(device is null ? "" : " AND device = $device")} GROUP BY 1
+                """;
+            select.Parameters.AddWithValue("$from", from);
+            select.Parameters.AddWithValue("$until", from + (count * stepMs));
+            select.Parameters.AddWithValue("$step", stepMs);
+            if (device is not null)
+            {
+                select.Parameters.AddWithValue("$device", device);
+            }
+
+            using SqliteDataReader reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                long index = reader.GetInt64(0);
+                for (int c = 0; c < 4 && index >= 0 && index < count; c++)
+                {
+                    buckets[index, c] = reader.GetInt64(c + 1);
+                }
+            }
+        }
+
+        var list = new TimelineBucket[count];
+        for (int i = 0; i < count; i++)
+        {
+            list[i] = new TimelineBucket(since + (step * i), buckets[i, 0], buckets[i, 1], buckets[i, 2], buckets[i, 3]);
+        }
+
+        return new QueryTimeline(since, step, device, list);
+    }
+
+    /// <summary>The most steps a timeline has.</summary>
+    public const int MaxBuckets = 500;
+
+    /// <summary>The category whose names are DNS-bypass attempts (Grafana's and the alerts' too).</summary>
+    public const string BypassCategory = "dns-bypass";
+
+    private static List<DeviceStats> PerDevice(SqliteConnection connection, long from)
+    {
+        var categories = new Dictionary<string, List<CategoryStats>>();
+        using (SqliteCommand byCategory = connection.CreateCommand())
+        {
+            byCategory.CommandText = """
+                SELECT device, list, sum(CASE WHEN action = 'blocked' THEN count ELSE 0 END), sum(CASE WHEN action = 'logged' THEN count ELSE 0 END)
+                FROM queries WHERE time >= $from AND list IS NOT NULL AND action IN ('blocked', 'logged')
+                GROUP BY device, list ORDER BY device, 3 + 4 DESC, list
+                """;
+            byCategory.Parameters.AddWithValue("$from", from);
+            using SqliteDataReader reader = byCategory.ExecuteReader();
+            while (reader.Read())
+            {
+                string device = reader.GetString(0);
+                if (!categories.TryGetValue(device, out List<CategoryStats>? list))
+                {
+                    categories[device] = list = [];
+                }
+
+                list.Add(new CategoryStats(reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3)));
+            }
+        }
+
+        using SqliteCommand totals = connection.CreateCommand();
+        totals.CommandText = $"""
+            SELECT device, sum(count), sum(CASE WHEN action = 'blocked' THEN count ELSE 0 END), sum(CASE WHEN action = 'logged' THEN count ELSE 0 END),
+              sum(CASE WHEN list = '{BypassCategory}' AND action IN ('blocked', 'logged') THEN count ELSE 0 END)
+            FROM queries WHERE time >= $from GROUP BY device ORDER BY 2 DESC, device
+            """;
+        totals.Parameters.AddWithValue("$from", from);
+        using SqliteDataReader rows = totals.ExecuteReader();
+        var devices = new List<DeviceStats>();
+        while (rows.Read())
+        {
+            string device = rows.GetString(0);
+            devices.Add(new DeviceStats(device, rows.GetInt64(1), rows.GetInt64(2), rows.GetInt64(3), rows.GetInt64(4), categories.GetValueOrDefault(device) ?? []));
+        }
+
+        return devices;
     }
 
     private SqliteConnection Open()

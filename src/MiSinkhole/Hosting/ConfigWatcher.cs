@@ -47,6 +47,8 @@ public sealed partial class ConfigWatcher : BackgroundService
     {
         lock (_applyLock)
         {
+            // The stamp before the read: a change written while it is read is seen at the next tick.
+            (DateTime Time, long Length) stamp = ConfigFileSource.Stamp(_source.Path);
             LoadedConfig config = _source.Load();
             ConfigReloadResult result;
             if (!config.IsValid)
@@ -81,6 +83,7 @@ public sealed partial class ConfigWatcher : BackgroundService
             }
 
             Reloaded?.Invoke(result);
+            _stamp = stamp; // only once applied or refused: a read that threw is tried again at the next tick
             return result;
         }
     }
@@ -108,8 +111,7 @@ public sealed partial class ConfigWatcher : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
-                (DateTime Time, long Length) stamp = ConfigFileSource.Stamp(_source.Path);
-                if (stamp == _stamp)
+                if (!ChangedSinceApplied())
                 {
                     continue;
                 }
@@ -117,7 +119,6 @@ public sealed partial class ConfigWatcher : BackgroundService
                 try
                 {
                     Apply();
-                    _stamp = stamp; // only once read: a failed read is tried again at the next tick
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
@@ -127,6 +128,16 @@ public sealed partial class ConfigWatcher : BackgroundService
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+    }
+
+    /// <summary>Whether the file's time or size differs from the last one applied (or refused), here or by <see cref="ConfigFileEditor"/>.</summary>
+    private bool ChangedSinceApplied()
+    {
+        (DateTime Time, long Length) now = ConfigFileSource.Stamp(_source.Path);
+        lock (_applyLock)
+        {
+            return now != _stamp;
         }
     }
 

@@ -42,6 +42,7 @@ public static class DaemonHost
         builder.Services.AddSingleton<WebSessions>();
         builder.Services.AddSingleton<HttpAccess>();
         builder.Services.AddSingleton<CostlyReads>();
+        builder.Services.AddSingleton<ConfigFileEditor>();
         // Bound before the host starts (BindListeners), handed to Kestrel here.
         var httpSocket = new HttpListenSocket(http);
         builder.Services.AddSingleton(httpSocket);
@@ -78,6 +79,7 @@ public static class DaemonHost
         app.MapPrometheusScrapingEndpoint("/metrics").RequireAccess(HttpAccessLevel.Metrics);
         HealthEndpoints.Map(app);
         ApiEndpoints.Map(app);
+        SettingsEndpoints.Map(app);
         SessionEndpoints.Map(app, options);
         WebPage.Map(app);
         LiveQueryLog.Map(app);

@@ -32,6 +32,7 @@ public static class ApiEndpoints
         api.MapGet("/stats", (string? since, QueryLogReader log, TimeProvider time) =>
             ParseSince(since, time, out DateTimeOffset from, out IResult? bad) ? Results.Ok(log.Stats(from)) : bad!)
             .AddEndpointFilter(new CostlyReadFilter(costly));
+        api.MapGet("/stats/timeline", Timeline).AddEndpointFilter(new CostlyReadFilter(costly));
         // By name it scans the log (names under it too); the other filters use its indexes.
         api.MapGet("/querylog", QueryLog).AddEndpointFilter(new CostlyReadFilter(costly, http => http.Request.Query.ContainsKey("name")));
         api.MapGet("/devices", Devices);
@@ -52,17 +53,52 @@ public static class ApiEndpoints
                 return BadRequest(device is not null && e.Message.Contains("device", StringComparison.Ordinal) ? "device" : "name or type", e.Message);
             }
         }).AddEndpointFilter(new CostlyReadFilter(costly));
-        api.MapPost("/devices/{name}/pause", (string name, string? minutes, BlockingPause pause, ActiveConfig config) =>
+        api.MapPost("/devices/{name}/pause", (string name, string? minutes, string? until, BlockingPause pause, ActiveConfig config, TimeProvider time) =>
         {
             if (!name.Equals("unknown", StringComparison.OrdinalIgnoreCase) && config.Current.Devices.Find(name) is null)
             {
                 return Results.Problem($"no device named '{name}' (configured devices, or 'unknown' for clients that are no device)", statusCode: StatusCodes.Status404NotFound, title: "Not found");
             }
 
+            if (until is not null)
+            {
+                // Until a time (the page's "until 21:00"): the same bound as minutes.
+                TimeSpan left = DateTimeOffset.TryParse(until, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out DateTimeOffset end) ? end - time.GetUtcNow() : TimeSpan.MinValue;
+                if (left <= TimeSpan.Zero || left > TimeSpan.FromMinutes(MaxPauseMinutes))
+                {
+                    return BadRequest("until", $"until={until}: a time in the next {MaxPauseMinutes / 60} hours is needed (2026-12-04T21:00:00Z)");
+                }
+
+                return Results.Ok(new PauseResponse(name, true, pause.Pause(name, left)));
+            }
+
             return ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused(name, pause.Pause(name, TimeSpan.FromMinutes(duration)), duration) : bad!;
         });
         api.MapPost("/pause", (string? minutes, BlockingPause pause) =>
             ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused("*", pause.PauseAll(TimeSpan.FromMinutes(duration)), duration) : bad!);
+    }
+
+    private static IResult Timeline(string? since, string? step, string? device, QueryLogReader log, TimeProvider time)
+    {
+        if (!ParseSince(since, time, out DateTimeOffset from, out IResult? bad))
+        {
+            return bad!;
+        }
+
+        DateTimeOffset now = time.GetUtcNow();
+        TimeSpan span = now - from;
+        TimeSpan width = span <= TimeSpan.FromDays(2) ? TimeSpan.FromHours(1) : span <= TimeSpan.FromDays(14) ? TimeSpan.FromHours(6) : TimeSpan.FromDays(1);
+        if (step is not null && (!ConfigValue.TryParseDuration(step, out width) || width < TimeSpan.FromMinutes(1)))
+        {
+            return BadRequest("step", $"'{step}' is not a duration of a minute or more (5m, 1h, 1d)");
+        }
+
+        if (span / width > QueryLogReader.MaxBuckets)
+        {
+            return BadRequest("step", $"{QueryLogReader.MaxBuckets} steps at most: a step of {width} from {from:u} makes {(long)(span / width)}");
+        }
+
+        return Results.Ok(log.Timeline(from, now, width, string.IsNullOrWhiteSpace(device) ? null : device.Trim()));
     }
 
     private static IResult QueryLog(string? device, string? action, string? name, string? since, string? limit, string? cursor, QueryLogReader log, TimeProvider time)

@@ -16,7 +16,7 @@ namespace MiSinkhole.Http;
 /// walks the response types for enums without one). The HTTP endpoints serialize with their own
 /// options, this context being one resolver of them, so DaemonHost copies these converters there.
 /// </summary>
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, Converters = [typeof(ApiEnumConverter<PolicyAction>), typeof(ApiEnumConverter<RuleScope>), typeof(ApiEnumConverter<PolicySource>)])]
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, Converters = [typeof(ApiEnumConverter<PolicyAction>), typeof(ApiEnumConverter<RuleScope>), typeof(ApiEnumConverter<PolicySource>), typeof(ApiEnumConverter<MiSinkhole.Core.Stages.Forward.UpstreamProtocol>)])]
 [JsonSerializable(typeof(QueryLogStats))]
 [JsonSerializable(typeof(QueryLogPage))]
 [JsonSerializable(typeof(DevicesResponse))]
@@ -26,4 +26,12 @@ namespace MiSinkhole.Http;
 [JsonSerializable(typeof(LoginRequest))]
 [JsonSerializable(typeof(QueryLogRow))]
 [JsonSerializable(typeof(SessionResponse))]
+[JsonSerializable(typeof(PolicyChange))]
+[JsonSerializable(typeof(NewDevice))]
+[JsonSerializable(typeof(ReviewRequest))]
+[JsonSerializable(typeof(ReviewOutcome))]
+[JsonSerializable(typeof(MiSinkhole.Hosting.ConfigEditResult))]
+[JsonSerializable(typeof(StatusResponse))]
+[JsonSerializable(typeof(QueryTimeline))]
+[JsonSerializable(typeof(string[]))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;
