@@ -30,8 +30,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends libcap2-bin \
 COPY config/misinkhole.json /config/misinkhole.json
 COPY config/rules /config/rules
 # rules/local/ holds the user's decisions (misinkhole review, run with docker exec as app): never
-# in the image (.dockerignore), created empty and writable, and kept in the /config volume.
-RUN mkdir -p /data /config/rules/local && chown app:app /data /config/rules/local
+# in the image (.dockerignore), created empty and writable, and kept in the /config volume. The
+# web page writes its changes (a policy switch, a named client) to the config file by renaming a
+# new copy over it, so the app user owns /config and the file too.
+RUN mkdir -p /data /config/rules/local && chown app:app /data /config /config/misinkhole.json /config/rules/local
 USER app
 VOLUME ["/config", "/data"]
 EXPOSE 53/udp 53/tcp 9153/tcp

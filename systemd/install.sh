@@ -49,6 +49,9 @@ install -m 0644 systemd/misinkhole.service "$root/etc/systemd/system/misinkhole.
 if [ -z "$root" ]; then
   id misinkhole >/dev/null 2>&1 || useradd --system --no-create-home --home-dir /var/lib/misinkhole --shell /usr/sbin/nologin misinkhole
   chgrp -R misinkhole /etc/misinkhole && chmod -R g+rX,o-rwx /etc/misinkhole
+  # The web page's changes: the daemon writes the config file (a new copy renamed over it) and rules/local/.
+  install -d -g misinkhole -m 0770 /etc/misinkhole/rules/local
+  chmod g+w /etc/misinkhole /etc/misinkhole/misinkhole.json
   systemctl daemon-reload
   systemctl enable misinkhole.service
   systemctl restart misinkhole.service

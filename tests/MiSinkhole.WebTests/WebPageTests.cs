@@ -14,21 +14,7 @@ namespace MiSinkhole.WebTests;
 [TestClass]
 public sealed class WebPageTests
 {
-    private static Browser? s_browser;
-
     public TestContext TestContext { get; set; } = null!;
-
-    [ClassInitialize]
-    public static async Task LaunchAsync(TestContext _) => s_browser = await Browser.LaunchAsync();
-
-    [ClassCleanup]
-    public static async Task CloseAsync()
-    {
-        if (s_browser is not null)
-        {
-            await s_browser.DisposeAsync();
-        }
-    }
 
     private static Task<RunningDaemon> StartAsync(FakeUpstream upstream) =>
         RunningDaemon.StartAsync(new TestConfig()
@@ -55,7 +41,7 @@ public sealed class WebPageTests
     {
         await using var upstream = new FakeUpstream();
         await using RunningDaemon daemon = await StartAsync(upstream);
-        await using IBrowserContext browser = await s_browser!.NewAsync();
+        await using IBrowserContext browser = await SharedBrowser.Instance.NewAsync();
 
         IPage wrong = await LogInAsync(browser, daemon, "not-the-token");
         await Assertions.Expect(wrong.GetByRole(AriaRole.Status)).ToContainTextAsync("not valid");
@@ -80,7 +66,7 @@ public sealed class WebPageTests
     {
         await using var upstream = new FakeUpstream();
         await using RunningDaemon daemon = await StartAsync(upstream);
-        await using IBrowserContext browser = await s_browser!.NewAsync();
+        await using IBrowserContext browser = await SharedBrowser.Instance.NewAsync();
         IPage page = await LogInAsync(browser, daemon, daemon.ApiToken);
         Assert.AreEqual("0.0.0.0", await AnswerAsync(daemon), "strict: blocked");
 
@@ -100,7 +86,7 @@ public sealed class WebPageTests
     {
         await using var upstream = new FakeUpstream();
         await using RunningDaemon daemon = await StartAsync(upstream);
-        await using IBrowserContext browser = await s_browser!.NewAsync();
+        await using IBrowserContext browser = await SharedBrowser.Instance.NewAsync();
         IPage page = await LogInAsync(browser, daemon, daemon.ApiToken);
         await page.GetByRole(AriaRole.Link, new() { Name = "Query log" }).ClickAsync();
         await page.Locator("#log-filter").GetByLabel("Device", new() { Exact = true }).FillAsync("living-room-tv");
@@ -123,7 +109,7 @@ public sealed class WebPageTests
     {
         await using var upstream = new FakeUpstream();
         await using RunningDaemon daemon = await StartAsync(upstream);
-        await using IBrowserContext browser = await s_browser!.NewAsync();
+        await using IBrowserContext browser = await SharedBrowser.Instance.NewAsync();
         await LogInAsync(browser, daemon, daemon.ApiToken); // the browser holds a session
         IPage evil = await browser.NewPageAsync();
         // Another site's page, as the browser sees it: a form that posts to the daemon (no preflight, no script needed).
@@ -145,29 +131,36 @@ public sealed class WebPageTests
     public async Task EveryPage_AtPhoneAndDesktopWidth_IsFilledFromTheApi_Screenshots()
     {
         await using var upstream = new FakeUpstream();
-        await using RunningDaemon daemon = await StartAsync(upstream);
-        await AnswerAsync(daemon);
-        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "tracking.miui.com", "A");
+        using var household = new HouseholdConfig(upstream.Address);
+        await using RunningDaemon daemon = await household.StartAsync();
+        await AnswerAsync(daemon); // the TV, observed: logged
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "tracking.miui.com", "A"); // unknown, strict: blocked
+        await Dig.RunAsync(daemon.EndPoint, "-b", "127.0.0.3", "stats.new.xiaomi.com", "A"); // unclassified
         daemon.Get<QueryLogWriter>().Flush();
         foreach ((bool phone, string scheme) in new[] { (true, "light"), (false, "light"), (true, "dark") })
         {
-            await using IBrowserContext browser = await s_browser!.NewAsync(phone, scheme);
+            await using IBrowserContext browser = await SharedBrowser.Instance.NewAsync(phone, scheme);
             IPage page = await LogInAsync(browser, daemon, daemon.ApiToken);
             string size = (phone ? "phone" : "desktop") + (scheme == "dark" ? "-dark" : "");
             await Assertions.Expect(page.Locator("#by-device")).ToContainTextAsync("living-room-tv");
             await Assertions.Expect(page.Locator("#logged-devices")).ToContainTextAsync("tracking.miui.com");
+            await Assertions.Expect(page.Locator("#chart-caption")).ToContainTextAsync("1 blocked, 1 would have been blocked, 0 bypass attempts");
+            await Assertions.Expect(page.Locator("#timeline rect")).ToHaveCountAsync(3); // blocked, logged, and the unclassified name on them
+            await Assertions.Expect(page.Locator("#glance")).ToContainTextAsync("Upstreams: all 1 up");
             await Browser.ScreenshotAsync(page, TestContext, $"overview-{size}");
             await page.GetByRole(AriaRole.Link, new() { Name = "Devices" }).ClickAsync();
-            await Assertions.Expect(page.Locator("#configured")).ToContainTextAsync("strict");
+            await Assertions.Expect(page.Locator("#configured")).ToContainTextAsync("has policy 'observe'");
             await Assertions.Expect(page.Locator("#clients")).ToContainTextAsync("127.0.0.3");
+            await Assertions.Expect(page.Locator("#clients")).ToContainTextAsync("yes: tracking.miui.com ×1"); // the Xiaomi flag's evidence
             await Browser.ScreenshotAsync(page, TestContext, $"devices-{size}");
             await page.GetByRole(AriaRole.Link, new() { Name = "Query log" }).ClickAsync();
             await Assertions.Expect(page.Locator("#log-rows")).ToContainTextAsync("tracking.miui.com");
             await Browser.ScreenshotAsync(page, TestContext, $"log-{size}");
             await page.GetByRole(AriaRole.Link, new() { Name = "Review" }).ClickAsync();
+            await Assertions.Expect(page.Locator("#unclassified")).ToContainTextAsync("stats.new.xiaomi.com");
             await page.GetByLabel("Name to explain").FillAsync("tracking.miui.com");
             await page.GetByRole(AriaRole.Button, new() { Name = "Explain" }).ClickAsync();
-            await Assertions.Expect(page.Locator("#explained")).ToContainTextAsync("tracking.miui.com: logged for unknown");
+            await Assertions.Expect(page.Locator("#explained")).ToContainTextAsync("tracking.miui.com: blocked for unknown");
             await Browser.ScreenshotAsync(page, TestContext, $"review-{size}");
         }
     }

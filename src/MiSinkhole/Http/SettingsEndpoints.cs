@@ -113,7 +113,7 @@ public static class SettingsEndpoints
 
     private static IResult Answer(ConfigEditResult result, int success = StatusCodes.Status200OK) =>
         result.Applied
-            ? Results.Json(result, statusCode: success)
+            ? Results.Json(result, ApiJsonContext.Default.ConfigEditResult, statusCode: success)
             : Results.Problem(result.Message, statusCode: result.Status, title: "Change refused",
                 extensions: new Dictionary<string, object?> { ["errors"] = result.Errors.ToArray() });
 
