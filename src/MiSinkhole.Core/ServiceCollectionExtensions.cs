@@ -62,6 +62,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ClientLimiter>();
         services.AddMetrics();
         services.AddSingleton<QueryMetrics>();
+        services.AddSingleton<MiSinkhole.Core.Postgres.PostgresDatabases>();
         services.AddSingleton<MiSinkhole.Core.QueryLog.QueryLogWriter>();
         services.AddSingleton<MiSinkhole.Core.QueryLog.QueryLogReader>();
         services.AddSingleton<AccountingStage>();

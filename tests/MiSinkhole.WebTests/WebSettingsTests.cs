@@ -99,7 +99,7 @@ public sealed class WebSettingsTests
         IPage page = await OpenAsync(browser, daemon, "Devices");
 
         await page.GetByLabel("Name for 127.0.0.7").FillAsync("kids-tablet");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Add 127.0.0.7 as a device" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Add device 127.0.0.7" }).ClickAsync();
 
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("kids-tablet: added as a device");
         await Assertions.Expect(page.GetByLabel("Policy for kids-tablet")).ToHaveValueAsync("strict");

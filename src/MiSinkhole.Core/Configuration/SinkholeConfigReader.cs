@@ -25,6 +25,7 @@ public static class SinkholeConfigReader
     private static readonly SectionKeys<SinkholeOptions> Root = new()
     {
         { "DataDirectory", (s, o) => o with { DataDirectory = s.DataDirectory }, true },
+        { "Instance", (s, o) => o with { Instance = InstanceOptions.Keys.Read(s.Section("Instance"), new InstanceOptions()) }, true },
         { "Lists", (s, o) => o with { ListDownloads = ListDownloadOptions.Keys.Read(s.Section("Lists"), new ListDownloadOptions()), Lists = ReadLists(s.Section("Lists")) } },
         { "Discovery", (s, o) => o with { Discovery = DiscoveryOptions.Keys(o.Lists).Read(s.Section("Discovery"), new DiscoveryOptions()) } },
         { "Schedules", (s, o) => o with { Schedules = ReadSchedules(s.Section("Schedules")) } },

@@ -13,6 +13,9 @@ public sealed record SinkholeOptions
 {
     public DnsServerOptions Dns { get; init; } = new();
 
+    /// <summary>This daemon's name among instances sharing a database.</summary>
+    public InstanceOptions Instance { get; init; } = new();
+
     public UpstreamOptions Upstreams { get; init; } = new();
 
     /// <summary>What one client may ask: a token bucket and a share of the upstream budget.</summary>

@@ -25,7 +25,7 @@ public sealed partial class ListRefreshService : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger<ListRefreshService> _logger;
     private readonly Dictionary<string, DateTimeOffset> _failedAt = [];
-    private readonly Dictionary<string, DateTime> _localStamps = [];
+    private readonly Dictionary<string, (DateTime Time, long Length)> _localStamps = [];
     private readonly Lock _localLock = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _failuresByList = new(StringComparer.OrdinalIgnoreCase);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> _lastGoodByList = new(StringComparer.OrdinalIgnoreCase);
@@ -144,15 +144,19 @@ public sealed partial class ListRefreshService : BackgroundService
     }
 
     /// <summary>
-    /// Reloads the rules now if a local list file changed (one written by the API's review
-    /// decision, so it is in force when the answer returns); the next pass then finds nothing
-    /// new. True when it reloaded.
+    /// Reloads the rules now if a local list file changed, or <paramref name="written"/> (a file
+    /// the API's review decision just wrote) was written since the rules were read, so it is in
+    /// force when the answer returns; the next pass then finds nothing new. True when it reloaded.
     /// </summary>
-    public bool ReloadChangedLocalFiles()
+    public bool ReloadChangedLocalFiles(string? written = null)
     {
         lock (_localLock)
         {
-            if (!LocalFilesChanged(Options))
+            // A file of a list the config added since the last pass: its stamp was not known, so it is not "unchanged".
+            bool unknown = written is not null && !_localStamps.ContainsKey(written);
+            bool changed = LocalFilesChanged(Options) || unknown;
+
+            if (!changed)
             {
                 return false;
             }
@@ -167,8 +171,8 @@ public sealed partial class ListRefreshService : BackgroundService
         bool changed = false;
         foreach (string file in LocalFiles(options))
         {
-            DateTime stamp = Stamp(file);
-            if (!_localStamps.TryGetValue(file, out DateTime known))
+            (DateTime, long) stamp = Stamp(file);
+            if (!_localStamps.TryGetValue(file, out (DateTime, long) known))
             {
                 _localStamps[file] = stamp; // new in a reloaded config, which loaded it
             }
@@ -225,8 +229,12 @@ public sealed partial class ListRefreshService : BackgroundService
         return meta is null || now - meta.CheckedAt >= interval;
     }
 
-    /// <summary>When a local file was last written; a missing one (an optional list's, not written yet) has its own stamp, so its appearance is a change.</summary>
-    private static DateTime Stamp(string file) => File.Exists(file) ? File.GetLastWriteTimeUtc(file) : DateTime.MinValue;
+    /// <summary>When a local file was last written, and its length (two appends within one tick of the clock differ in length); a missing one (an optional list's, not written yet) has its own stamp, so its appearance is a change.</summary>
+    private static (DateTime Time, long Length) Stamp(string file)
+    {
+        var info = new FileInfo(file);
+        return info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, -1);
+    }
 
     private static IEnumerable<string> LocalFiles(SinkholeOptions options) =>
         options.Lists.Where(l => l.Enabled).SelectMany(l => l.Sources.Where(s => l.Subscriptions.All(u => u.CachePath != s)));

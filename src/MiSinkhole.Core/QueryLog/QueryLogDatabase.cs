@@ -29,6 +29,7 @@ public static class QueryLogDatabase
         // Files from before a column was added get it: every row they hold is 1 query, asked directly.
         AddColumn(connection, "count", "INTEGER NOT NULL DEFAULT 1");
         AddColumn(connection, "forwarder", "TEXT");
+        AddColumn(connection, "instance", "TEXT");
         return connection;
     }
 

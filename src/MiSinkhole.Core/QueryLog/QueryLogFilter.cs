@@ -12,6 +12,9 @@ public sealed record QueryLogFilter
 
     public DateTimeOffset? Since { get; init; }
 
+    /// <summary>Only the rows one instance answered (<c>Instance:Name</c>).</summary>
+    public string? Instance { get; init; }
+
     public int Limit { get; init; } = 100;
 
     public long? Cursor { get; init; }

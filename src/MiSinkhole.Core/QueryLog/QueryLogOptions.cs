@@ -1,4 +1,5 @@
 using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Postgres;
 
 namespace MiSinkhole.Core.QueryLog;
 
@@ -7,6 +8,11 @@ public sealed record QueryLogOptions
 {
     /// <summary>The SQLite file (default <c>DataDirectory/querylog.db</c>).</summary>
     public required string Path { get; init; }
+
+    public QueryLogProvider Provider { get; init; } = QueryLogProvider.Sqlite;
+
+    /// <summary>The PostgreSQL database (Npgsql's connection string) of <see cref="QueryLogProvider.Postgres"/>; null otherwise.</summary>
+    public string? ConnectionString { get; init; }
 
     public QueryLogRecordMode Record { get; init; } = QueryLogRecordMode.PolicyMatches;
 
@@ -44,5 +50,22 @@ public sealed record QueryLogOptions
         { "QueueSize", (s, o) => o with { QueueSize = s.Integer("QueueSize", o.QueueSize, 100, 1_000_000) } },
         { "MaxBytes", (s, o) => o with { MaxBytes = s.Bytes("MaxBytes", o.MaxBytes, 256L << 10, 1L << 40) } },
         { "Collapse", (s, o) => o with { Collapse = s.Bool("Collapse", o.Collapse) } },
+        { "Provider", (s, o) => o with { Provider = s.Enum("Provider", o.Provider, "Sqlite or Postgres") } },
+        {
+            "ConnectionString", (s, o) =>
+            {
+                string? text = s["ConnectionString"];
+                if (o.Provider == QueryLogProvider.Postgres && string.IsNullOrWhiteSpace(text))
+                {
+                    s.Error("ConnectionString", "QueryLog:Provider Postgres needs the database: \"Host=db.home.example;Username=misinkhole;Password=…;Database=misinkhole\"");
+                }
+                else if (text is not null && !PostgresConnection.TryCheck(text, out string? problem))
+                {
+                    s.Error("ConnectionString", problem!);
+                }
+
+                return o with { ConnectionString = string.IsNullOrWhiteSpace(text) ? null : text };
+            }
+        },
     };
 }

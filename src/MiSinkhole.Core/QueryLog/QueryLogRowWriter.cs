@@ -1,7 +1,4 @@
 using Microsoft.Data.Sqlite;
-using MiSinkhole.Core.Metrics;
-using MiSinkhole.Core.Pipeline;
-using MiSinkhole.Dns;
 using SQLitePCL;
 
 namespace MiSinkhole.Core.QueryLog;
@@ -16,8 +13,8 @@ namespace MiSinkhole.Core.QueryLog;
 internal sealed class QueryLogRowWriter : IDisposable
 {
     private const string InsertSql = """
-        INSERT INTO queries (time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms, count, forwarder)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+        INSERT INTO queries (time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms, count, forwarder, instance)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
         RETURNING id
         """;
 
@@ -42,24 +39,25 @@ internal sealed class QueryLogRowWriter : IDisposable
         }
     }
 
-    /// <summary>Writes a row for <paramref name="e"/> standing for <paramref name="count"/> queries; returns its id.</summary>
-    public long Insert(QueryLogEvent e, string name, int count, string client, string? rule, string? forwarder)
+    /// <summary>Writes <paramref name="row"/> as a new row of <paramref name="instance"/>; returns its id.</summary>
+    public long Insert(in QueryLogPendingRow row, string instance)
     {
         try
         {
-            Check(raw.sqlite3_bind_int64(_insert, 1, e.UnixMilliseconds));
-            BindText(_insert, 2, e.Device);
-            BindText(_insert, 3, client);
-            BindText(_insert, 4, name);
-            BindText(_insert, 5, DnsRecordType.ToText(e.Type));
-            BindText(_insert, 6, MetricLabels.Outcome(e.Outcome));
-            BindText(_insert, 7, e.Action != PolicyAction.None ? MetricLabels.Action(e.Action) : e.Unclassified is not null ? QueryLogWriter.UnclassifiedAction : null);
-            BindText(_insert, 8, e.Action == PolicyAction.None ? e.Unclassified : e.List);
-            BindText(_insert, 9, rule);
-            Check(e.ResponseCode < 0 ? raw.sqlite3_bind_null(_insert, 10) : raw.sqlite3_bind_int(_insert, 10, e.ResponseCode));
-            Check(raw.sqlite3_bind_double(_insert, 11, Math.Round(e.LatencyMilliseconds, 3)));
-            Check(raw.sqlite3_bind_int(_insert, 12, count));
-            BindText(_insert, 13, forwarder);
+            Check(raw.sqlite3_bind_int64(_insert, 1, row.Event.UnixMilliseconds));
+            BindText(_insert, 2, row.Event.Device);
+            BindText(_insert, 3, row.Client);
+            BindText(_insert, 4, row.Name);
+            BindText(_insert, 5, row.Type);
+            BindText(_insert, 6, row.Outcome);
+            BindText(_insert, 7, row.Action);
+            BindText(_insert, 8, row.List);
+            BindText(_insert, 9, row.Rule);
+            Check(row.ResponseCode is int rcode ? raw.sqlite3_bind_int(_insert, 10, rcode) : raw.sqlite3_bind_null(_insert, 10));
+            Check(raw.sqlite3_bind_double(_insert, 11, row.LatencyMs));
+            Check(raw.sqlite3_bind_int(_insert, 12, row.Count));
+            BindText(_insert, 13, row.Forwarder);
+            BindText(_insert, 14, instance);
             int step = raw.sqlite3_step(_insert);
             if (step != raw.SQLITE_ROW)
             {

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Clients;
@@ -9,6 +9,7 @@ using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Logging;
 using MiSinkhole.Core.Metrics;
 using MiSinkhole.Core.Pipeline;
+using MiSinkhole.Core.Postgres;
 using MiSinkhole.Dns;
 
 namespace MiSinkhole.Core.QueryLog;
@@ -37,7 +38,7 @@ public sealed partial class QueryLogWriter : BackgroundService
     private readonly ILogger<QueryLogWriter> _logger;
     private readonly Channel<QueryLogEvent> _queue;
     private readonly ConcurrentQueue<QueryLogEvent> _pool = new();
-    private readonly string _connectionString;
+    private readonly IQueryLogStore _store;
     private readonly Lock _flushLock = new();
     private readonly ClientAnonymizer _anonymizer;
     private long _written;
@@ -52,10 +53,22 @@ public sealed partial class QueryLogWriter : BackgroundService
     private readonly List<QueryLogEvent> _batch = [];
     private readonly List<(QueryLogEvent Event, QueryLogCollapser.Key Key, int Count)> _rows = [];
     private readonly Dictionary<QueryLogCollapser.Key, int> _index = [];
+    private readonly List<QueryLogPendingRow> _pending = [];
 
-    public QueryLogWriter(SinkholeOptions options, TimeProvider time, ILogger<QueryLogWriter> logger, IMeterFactory meterFactory, ClientAnonymizer? anonymizer = null)
+    // A database that went away: the batch is kept (its events stay out of the pool, so the queue's
+    // bound still holds) and tried again after a back-off that doubles up to MaxBackOff.
+    private static readonly TimeSpan MaxBackOff = TimeSpan.FromSeconds(30);
+    private bool _keeping;
+    private int _failures;
+    private DateTimeOffset _retryAt;
+    private int _reachable = 1;
+
+    public QueryLogWriter(SinkholeOptions options, TimeProvider time, ILogger<QueryLogWriter> logger, IMeterFactory meterFactory, ClientAnonymizer? anonymizer = null, PostgresDatabases? databases = null)
     {
         _anonymizer = anonymizer ?? new ClientAnonymizer(options);
+        _store = options.QueryLog.Provider == QueryLogProvider.Postgres
+            ? new PostgresQueryLogStore(options.QueryLog, options.Instance.Name, databases ?? throw new ArgumentNullException(nameof(databases), "QueryLog:Provider Postgres needs the databases"), time)
+            : new SqliteQueryLogStore(options.QueryLog, options.Instance.Name);
         Meter meter = meterFactory.Create(SinkholeMeter.Name);
         meter.CreateObservableCounter("misinkhole.querylog.written", () => Written, description: "Query-log events written to the database.");
         meter.CreateObservableCounter("misinkhole.querylog.dropped", () => Dropped, description: "Query-log events dropped because the queue was full or the database could not be written (the DNS path never waits).");
@@ -65,7 +78,8 @@ public sealed partial class QueryLogWriter : BackgroundService
         _logger = logger;
         // Unbounded (lock-free writes): the QueueSize preallocated events are the bound.
         _queue = Channel.CreateUnbounded<QueryLogEvent>(new UnboundedChannelOptions { SingleReader = true });
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = _options.Path, Pooling = false }.ToString();
+        meter.CreateObservableGauge("misinkhole.querylog.reachable", () => Volatile.Read(ref _reachable),
+            description: "1 while the query log's database takes writes, 0 while it cannot be reached (events queue up to QueryLog:QueueSize, then drop).");
         if (_options.Record != QueryLogRecordMode.None)
         {
             // Every event there will ever be: a query finding none free is dropped and counted,
@@ -79,7 +93,10 @@ public sealed partial class QueryLogWriter : BackgroundService
 
     public QueryLogRecordMode Mode => _options.Record;
 
-    public string Path => _options.Path;
+    public string Path => _store.Describe;
+
+    /// <summary>Whether the last write reached the database (false from a failed write until one succeeds).</summary>
+    public bool Reachable => Volatile.Read(ref _reachable) == 1;
 
     /// <summary>Events written to the database since start.</summary>
     public long Written => Interlocked.Read(ref _written);
@@ -128,6 +145,12 @@ public sealed partial class QueryLogWriter : BackgroundService
         }
     }
 
+    public override void Dispose()
+    {
+        base.Dispose();
+        _store.Dispose();
+    }
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -146,8 +169,17 @@ public sealed partial class QueryLogWriter : BackgroundService
     private int FlushLocked()
     {
         _clock.Resync();
+        if (_keeping && _time.GetUtcNow() < _retryAt)
+        {
+            return 0; // the database is away: wait out the back-off, the queue holds the rest
+        }
+
         List<QueryLogEvent> batch = _batch;
-        batch.Clear();
+        if (!_keeping)
+        {
+            batch.Clear();
+        }
+
         while (_queue.Reader.TryRead(out QueryLogEvent? e))
         {
             batch.Add(e);
@@ -162,24 +194,55 @@ public sealed partial class QueryLogWriter : BackgroundService
         {
             Write(batch);
             Interlocked.Add(ref _written, batch.Count);
+            if (_keeping || Volatile.Read(ref _reachable) == 0)
+            {
+                LogReachable(_store.Describe, batch.Count);
+            }
+
+            _keeping = false;
+            _failures = 0;
+            Volatile.Write(ref _reachable, 1);
             return batch.Count;
         }
-        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsStoreFailure(e))
         {
+            Volatile.Write(ref _reachable, 0);
+            if (_store.KeepsFailedBatches)
+            {
+                _failures++;
+                TimeSpan wait = TimeSpan.FromSeconds(Math.Min(MaxBackOff.TotalSeconds, Math.Pow(2, Math.Min(_failures - 1, 10))));
+                _retryAt = _time.GetUtcNow() + wait;
+                if (!_keeping)
+                {
+                    LogUnreachable(e, _store.Describe, batch.Count);
+                }
+
+                _keeping = true;
+                return 0;
+            }
+
             _dropped.Add(batch.Count);
-            LogWriteFailed(e, _options.Path, batch.Count);
+            LogWriteFailed(e, _store.Describe, batch.Count);
             return 0;
         }
         finally
         {
-            foreach (QueryLogEvent e in batch)
+            if (!_keeping)
             {
-                Return(e);
-            }
+                foreach (QueryLogEvent e in batch)
+                {
+                    Return(e);
+                }
 
-            batch.Clear();
+                batch.Clear();
+            }
         }
     }
+
+    /// <summary>What a store throws when it cannot write: a database's error, a lost connection, the file system.</summary>
+    private static bool IsStoreFailure(Exception e) =>
+        e is System.Data.Common.DbException or IOException or UnauthorizedAccessException or TimeoutException or System.Net.Sockets.SocketException
+        || (e is InvalidOperationException && e.Source == "Npgsql");
 
     /// <summary>Whether the writer thread runs at <see cref="BackgroundPriority.Nice"/> (false before it starts, or where the system refused).</summary>
     internal bool WriterThreadLowered { get; private set; }
@@ -241,34 +304,43 @@ public sealed partial class QueryLogWriter : BackgroundService
 
     private void Write(List<QueryLogEvent> batch)
     {
-        using SqliteConnection connection = QueryLogDatabase.Open(_options.Path, _connectionString);
-        QueryLogBudget.ConfigureWal(connection, _options.MaxBytes);
-        using (SqliteTransaction transaction = connection.BeginTransaction())
+        List<QueryLogPendingRow> pending = _pending;
+        pending.Clear();
+        foreach ((QueryLogEvent e, QueryLogCollapser.Key key, int count) in Collapse(batch))
         {
-            using var rows = new QueryLogRowWriter(connection);
-            foreach ((QueryLogEvent e, QueryLogCollapser.Key key, int count) in Collapse(batch))
+            pending.Add(new QueryLogPendingRow
             {
-                if (_options.Collapse && _collapser.TryGetRow(key, out long id))
-                {
-                    if (rows.Add(id, count))
-                    {
-                        continue;
-                    }
-
-                    _collapser.Forget(key); // its row is gone (budget, retention): a new one
-                }
-
-                id = rows.Insert(e, DnsName.ToText(e.Name), count, ClientText(e), RuleOf(e), e.Forwarder is { } forwarder ? _anonymizer.Show(forwarder) : null);
-                if (_options.Collapse)
-                {
-                    _collapser.Remember(key, id);
-                }
-            }
-
-            transaction.Commit();
+                Event = e,
+                Count = count,
+                ExistingId = _options.Collapse && _collapser.TryGetRow(key, out long id) ? id : 0,
+                Name = DnsName.ToText(e.Name),
+                Client = ClientText(e),
+                Rule = RuleOf(e),
+                Forwarder = e.Forwarder is { } forwarder ? _anonymizer.Show(forwarder) : null,
+            });
         }
 
-        int deleted = QueryLogBudget.Enforce(connection, _options.Path, _options.MaxBytes);
+        int deleted = _store.Write(CollectionsMarshal.AsSpan(pending));
+        if (_options.Collapse)
+        {
+            for (int i = 0; i < pending.Count; i++)
+            {
+                QueryLogPendingRow row = pending[i];
+                if (row.Id != row.ExistingId)
+                {
+                    // A new row; when the one it would have added to was gone (budget, retention), forget that one.
+                    QueryLogCollapser.Key key = _rows[i].Key;
+                    if (row.ExistingId != 0)
+                    {
+                        _collapser.Forget(key);
+                    }
+
+                    _collapser.Remember(key, row.Id);
+                }
+            }
+        }
+
+        pending.Clear();
         if (deleted > 0)
         {
             Interlocked.Add(ref _deletedForBudget, deleted);
@@ -313,16 +385,7 @@ public sealed partial class QueryLogWriter : BackgroundService
     /// </summary>
     internal int MaskStoredClients()
     {
-        int masked = Change(connection =>
-        {
-            connection.CreateFunction("anonymize", (string client) => _anonymizer.Show(client), isDeterministic: true);
-            using SqliteCommand update = connection.CreateCommand();
-            update.CommandText = $"PRAGMA secure_delete = ON; UPDATE queries SET client = anonymize(client) WHERE client NOT LIKE '{ClientAnonymizer.Prefix}%'";
-            int rows = update.ExecuteNonQuery();
-            update.CommandText = $"UPDATE queries SET forwarder = anonymize(forwarder) WHERE forwarder IS NOT NULL AND forwarder NOT LIKE '{ClientAnonymizer.Prefix}%'";
-            update.ExecuteNonQuery();
-            return rows;
-        });
+        int masked = Change(() => _store.MaskClients(_anonymizer.Show, ClientAnonymizer.Prefix));
         if (masked > 0)
         {
             LogMasked(masked);
@@ -341,13 +404,7 @@ public sealed partial class QueryLogWriter : BackgroundService
         }
 
         _lastRetention = now;
-        int deleted = Change(connection =>
-        {
-            using SqliteCommand delete = connection.CreateCommand();
-            delete.CommandText = "DELETE FROM queries WHERE time < $cutoff";
-            delete.Parameters.AddWithValue("$cutoff", now - (long)_options.Retention.TotalMilliseconds);
-            return delete.ExecuteNonQuery();
-        });
+        int deleted = Change(() => _store.DeleteBefore(now - (long)_options.Retention.TotalMilliseconds));
         if (deleted > 0)
         {
             LogExpired(deleted);
@@ -356,22 +413,16 @@ public sealed partial class QueryLogWriter : BackgroundService
         return deleted;
     }
 
-    /// <summary>One change to the rows already written (none before the file exists); the rows it changed, or 0 when the file cannot be written (logged).</summary>
-    private int Change(Func<SqliteConnection, int> change)
+    /// <summary>One change to the rows already written; the rows it changed, or 0 when the store cannot be written (logged).</summary>
+    private int Change(Func<int> change)
     {
-        if (!File.Exists(_options.Path))
-        {
-            return 0;
-        }
-
         try
         {
-            using SqliteConnection connection = QueryLogDatabase.Open(_options.Path, _connectionString);
-            return change(connection);
+            return change();
         }
-        catch (Exception e) when (e is SqliteException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsStoreFailure(e))
         {
-            LogWriteFailed(e, _options.Path, 0);
+            LogWriteFailed(e, _store.Describe, 0);
             return 0;
         }
     }
@@ -392,6 +443,12 @@ public sealed partial class QueryLogWriter : BackgroundService
 
     [LoggerMessage(EventId = LogEventIds.QueryLog + 1, Level = LogLevel.Warning, Message = "Query log {Path}: could not write {Count} events (dropped)")]
     private partial void LogWriteFailed(Exception exception, string path, int count);
+
+    [LoggerMessage(EventId = LogEventIds.QueryLog + 5, Level = LogLevel.Error, Message = "Query log {Store}: cannot be reached; {Count} events kept, the queue holds what follows (up to QueryLog:QueueSize, then drops) while it is tried again")]
+    private partial void LogUnreachable(Exception exception, string store, int count);
+
+    [LoggerMessage(EventId = LogEventIds.QueryLog + 6, Level = LogLevel.Information, Message = "Query log {Store}: reachable again, {Count} events written")]
+    private partial void LogReachable(string store, int count);
 
     [LoggerMessage(EventId = LogEventIds.QueryLog + 4, Level = LogLevel.Information, Message = "Query log: {Count} rows written with client addresses before QueryLog:AnonymizeClients was on now hold their tokens")]
     private partial void LogMasked(int count);

@@ -49,55 +49,24 @@ public sealed partial class ConfigFileEditor
         string path = _source.Path;
         lock (_lock)
         {
-            string text;
-            try
+            ConfigReloadResult? result = null;
+            for (int attempt = 0; result is null; attempt++)
             {
-                text = File.ReadAllText(path);
-                foreach (ConfigEdit edit in edits)
+                if (Attempt(path, what, edits, inForce, out result) is { } refused)
                 {
-                    text = JsonTextEditor.Set(text, edit.Path, edit.Value);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return Refused(500, $"cannot read {path}: {e.Message}");
-            }
-            catch (FormatException e)
-            {
-                return Refused(422, $"{path}: {e.Message}");
-            }
-
-            string next = Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + ".new");
-            try
-            {
-                Write(next, text, path);
-                LoadedConfig loaded = ConfigLoader.Load(next, _source.Overrides, _source.Environment);
-                if (!loaded.IsValid)
-                {
-                    File.Delete(next);
-                    return Refused(422, $"{what}: refused, the config would not be valid; {path} is unchanged",
-                        [.. loaded.Problems.Where(p => !p.IsWarning).Select(p => (p with { File = path }).ToString())]);
+                    return refused;
                 }
 
-                if (inForce?.Invoke(loaded.Options) is string overridden)
+                if (result is null && attempt == 2)
                 {
-                    File.Delete(next);
-                    return Refused(409, $"{what}: refused, {overridden}; {path} is unchanged");
+                    return Refused(409, $"{what}: refused, {path} kept changing while it was written; try again");
                 }
-
-                File.Move(next, path, overwrite: true); // rename(2): atomic on one file system
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                TryDelete(next);
-                return Refused(500, $"cannot write {path}: {e.Message} (the daemon's user needs to write the file and its folder: see README, \"The web page\")");
             }
 
-            ConfigReloadResult result = _watcher.Apply();
             if (!result.Applied)
             {
-                // Changed by someone else between the check and the reload: what they wrote is refused, as any bad edit.
-                return Refused(422, $"{what}: written, but the file changed meanwhile and is not valid; the running config stays",
+                // Not valid although it was checked: a change by hand landed in between and was refused as any bad edit.
+                return Refused(422, $"{what}: written, but the file is not valid now; the running config stays",
                     [.. result.Problems.Where(p => !p.IsWarning).Select(p => p.ToString())]);
             }
 
@@ -106,13 +75,97 @@ public sealed partial class ConfigFileEditor
         }
     }
 
-    /// <summary>Writes the new text in full, on disk, with the old file's mode, before the rename.</summary>
-    private static void Write(string next, string text, string original)
+    /// <summary>
+    /// One read, change, check and rename; a refusal, or null with <paramref name="result"/> the
+    /// reload (null too when the file changed by hand meanwhile: read it again).
+    /// </summary>
+    private ConfigEditResult? Attempt(string path, string what, IReadOnlyList<ConfigEdit> edits, Func<SinkholeOptions, string?>? inForce, out ConfigReloadResult? result)
+    {
+        result = null;
+        (DateTime, long) stamp = ConfigFileSource.Stamp(path);
+        string text;
+        bool bom;
+        try
+        {
+            byte[] bytes = File.ReadAllBytes(path);
+            bom = bytes.AsSpan().StartsWith(Utf8Bom);
+            text = new System.Text.UTF8Encoding(false).GetString(bytes.AsSpan(bom ? Utf8Bom.Length : 0));
+            foreach (ConfigEdit edit in edits)
+            {
+                if (edit.New && JsonTextEditor.Contains(text, edit.Path))
+                {
+                    return Refused(409, $"{what}: refused, {path} has {edit.Key} already (if it is not in force, the running config refused the file: see the log)");
+                }
+
+                text = JsonTextEditor.Set(text, edit.Path, edit.Value);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Refused(500, $"cannot read {path}: {e.Message}");
+        }
+        catch (FormatException e)
+        {
+            return Refused(422, $"{path}: {e.Message}");
+        }
+
+        string next = Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + ".new");
+        try
+        {
+            Write(next, text, bom, path);
+            LoadedConfig loaded = ConfigLoader.Load(next, _source!.Overrides, _source.Environment);
+            if (!loaded.IsValid)
+            {
+                File.Delete(next);
+                return Refused(422, $"{what}: refused, the config would not be valid; {path} is unchanged",
+                    [.. loaded.Problems.Where(p => !p.IsWarning).Select(p => (p with { File = path }).ToString())]);
+            }
+
+            if (inForce?.Invoke(loaded.Options) is string overridden)
+            {
+                File.Delete(next);
+                return Refused(409, $"{what}: refused, {overridden}; {path} is unchanged");
+            }
+
+            bool moved = false;
+            ConfigReloadResult applied = _watcher!.ApplyWritten(() =>
+            {
+                // Only over the file that was read: an edit by hand saved meanwhile is never overwritten.
+                if (ConfigFileSource.Stamp(path) == stamp)
+                {
+                    File.Move(next, path, overwrite: true); // rename(2): atomic on one file system
+                    moved = true;
+                }
+            });
+            if (!moved)
+            {
+                File.Delete(next);
+                return null;
+            }
+
+            result = applied;
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(next);
+            return Refused(500, $"cannot write {path}: {e.Message} (the daemon's user needs to write the file and its folder: see README, \"The web page\")");
+        }
+    }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>Writes the new text in full, on disk, with the old file's mode (and its byte-order mark, if it had one), before the rename.</summary>
+    private static void Write(string next, string text, bool bom, string original)
     {
         using (var stream = new FileStream(next, FileMode.Create, FileAccess.Write, FileShare.None))
         {
-            byte[] bytes = new System.Text.UTF8Encoding(false).GetBytes(text);
-            stream.Write(bytes);
+            if (bom)
+            {
+                stream.Write(Utf8Bom);
+            }
+
+            stream.Write(new System.Text.UTF8Encoding(false).GetBytes(text));
             stream.Flush(flushToDisk: true);
         }
 

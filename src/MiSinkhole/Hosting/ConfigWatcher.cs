@@ -134,10 +134,23 @@ public sealed partial class ConfigWatcher : BackgroundService
     /// <summary>Whether the file's time or size differs from the last one applied (or refused), here or by <see cref="ConfigFileEditor"/>.</summary>
     private bool ChangedSinceApplied()
     {
-        (DateTime Time, long Length) now = ConfigFileSource.Stamp(_source.Path);
         lock (_applyLock)
         {
-            return now != _stamp;
+            return ConfigFileSource.Stamp(_source.Path) != _stamp;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="write"/> (a rename over the file) and applies the file, both under the
+    /// lock of every apply: the poll cannot apply the new file in between (which would compile it
+    /// twice and leave the writer's own apply with nothing to report).
+    /// </summary>
+    public ConfigReloadResult ApplyWritten(Action write)
+    {
+        lock (_applyLock)
+        {
+            write();
+            return Apply(); // the lock is re-entrant
         }
     }
 

@@ -8,7 +8,7 @@ namespace MiSinkhole.Hosting;
 /// user's comments, order, indentation and trailing commas stay. The value at
 /// <c>Devices:tv:Policy</c> is replaced where it is; a key that is not there yet is added as
 /// the first member of the deepest object of its path that is (with the objects it needs), in
-/// that object's indentation. Keys match without case, as the configuration reads them, and
+/// that object's indentation, right after its '{' (so no comment is split or moved). Keys match without case, as the configuration reads them, and
 /// where a key is given twice the last one counts (so that is the one replaced).
 /// </summary>
 public static class JsonTextEditor
@@ -42,27 +42,30 @@ public static class JsonTextEditor
         }
 
         member = $"{Quote(path[found.Depth])}: {member}";
-        int at;
+        // Right after the '{': whatever follows it (comments, the first member) stays as it was.
+        // On a line of its own in the first member's indentation when that is on a line of its own.
+        int at = found.ObjectOpen + 1;
         string inserted;
         if (found.FirstMember < 0)
         {
-            at = found.ObjectOpen + 1;
             inserted = $" {member} ";
         }
         else
         {
-            // Before the first member, on a line of its own in the same indentation if that is on one.
-            at = found.FirstMember;
-            string before = Encoding.UTF8.GetString(utf8, found.ObjectOpen + 1, at - found.ObjectOpen - 1);
+            string before = Encoding.UTF8.GetString(utf8, at, found.FirstMember - at);
             int newline = before.LastIndexOf('\n');
+            string indent = newline < 0 ? "" : new string([.. before[(newline + 1)..].TakeWhile(c => c is ' ' or '\t')]);
             inserted = newline < 0
-                ? $"{member}, "
-                : $"{member},{(newline > 0 && before[newline - 1] == '\r' ? "\r\n" : "\n")}{before[(newline + 1)..]}";
+                ? $" {member},"
+                : $"{(newline > 0 && before[newline - 1] == '\r' ? "\r\n" : "\n")}{indent}{member},";
         }
 
         text.Append(Encoding.UTF8.GetString(utf8, 0, at)).Append(inserted).Append(Encoding.UTF8.GetString(utf8, at, utf8.Length - at));
         return text.ToString();
     }
+
+    /// <summary>Whether the file sets the key (<c>Devices:tablet</c>), whatever its value.</summary>
+    public static bool Contains(string json, IReadOnlyList<string> path) => Find(Encoding.UTF8.GetBytes(json), path).ValueStart >= 0;
 
     /// <summary>A string as a JSON string literal, escaped as the config reader reads it.</summary>
     public static string Quote(string text)

@@ -28,6 +28,18 @@ public static class ApiEndpoints
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         RouteGroupBuilder api = endpoints.MapGroup("/api").RequireAccess(HttpAccessLevel.Api);
+        // A shared query log (PostgreSQL) that is away: 503 for its reads, while DNS goes on.
+        api.AddEndpointFilter(async (context, next) =>
+        {
+            try
+            {
+                return await next(context).ConfigureAwait(false);
+            }
+            catch (QueryLogUnavailableException e)
+            {
+                return Results.Problem(e.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Query log unavailable");
+            }
+        });
         CostlyReads costly = endpoints.ServiceProvider.GetRequiredService<CostlyReads>();
         api.MapGet("/stats", (string? since, QueryLogReader log, TimeProvider time) =>
             ParseSince(since, time, out DateTimeOffset from, out IResult? bad) ? Results.Ok(log.Stats(from)) : bad!)
@@ -80,12 +92,12 @@ public static class ApiEndpoints
 
     private static IResult Timeline(string? since, string? step, string? device, QueryLogReader log, TimeProvider time)
     {
-        if (!ParseSince(since, time, out DateTimeOffset from, out IResult? bad))
+        DateTimeOffset now = time.GetUtcNow(); // one reading: a second one could add a step
+        if (!ParseSince(since, now, out DateTimeOffset from, out IResult? bad))
         {
             return bad!;
         }
 
-        DateTimeOffset now = time.GetUtcNow();
         TimeSpan span = now - from;
         TimeSpan width = span <= TimeSpan.FromDays(2) ? TimeSpan.FromHours(1) : span <= TimeSpan.FromDays(14) ? TimeSpan.FromHours(6) : TimeSpan.FromDays(1);
         if (step is not null && (!ConfigValue.TryParseDuration(step, out width) || width < TimeSpan.FromMinutes(1)))
@@ -93,9 +105,10 @@ public static class ApiEndpoints
             return BadRequest("step", $"'{step}' is not a duration of a minute or more (5m, 1h, 1d)");
         }
 
-        if (span / width > QueryLogReader.MaxBuckets)
+        long steps = (long)Math.Ceiling(span / width);
+        if (steps > QueryLogReader.MaxBuckets)
         {
-            return BadRequest("step", $"{QueryLogReader.MaxBuckets} steps at most: a step of {width} from {from:u} makes {(long)(span / width)}");
+            return BadRequest("step", $"{QueryLogReader.MaxBuckets} steps at most: a step of {width} from {from:u} makes {steps}");
         }
 
         return Results.Ok(log.Timeline(from, now, width, string.IsNullOrWhiteSpace(device) ? null : device.Trim()));
@@ -171,10 +184,12 @@ public static class ApiEndpoints
     private static IResult Paused(string device, DateTimeOffset until, int minutes) =>
         Results.Ok(new PauseResponse(device, minutes > 0, minutes > 0 ? until : null));
 
-    private static bool ParseSince(string? text, TimeProvider time, out DateTimeOffset since, out IResult? bad)
+    private static bool ParseSince(string? text, TimeProvider time, out DateTimeOffset since, out IResult? bad) =>
+        ParseSince(text, time.GetUtcNow(), out since, out bad);
+
+    private static bool ParseSince(string? text, DateTimeOffset now, out DateTimeOffset since, out IResult? bad)
     {
         bad = null;
-        DateTimeOffset now = time.GetUtcNow();
         since = now.AddDays(-1);
         if (text is null)
         {

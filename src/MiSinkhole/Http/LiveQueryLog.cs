@@ -50,7 +50,16 @@ public static class LiveQueryLog
             using var timer = new PeriodicTimer(Every);
             while (await timer.WaitForNextTickAsync(aborted).ConfigureAwait(false))
             {
-                IReadOnlyList<QueryLogRow> rows = log.Read(filter with { After = last });
+                IReadOnlyList<QueryLogRow> rows;
+                try
+                {
+                    rows = log.Read(filter with { After = last });
+                }
+                catch (QueryLogUnavailableException)
+                {
+                    continue; // the database is away: the tail goes on when it is back
+                }
+
                 if (rows.Count == 0)
                 {
                     continue;
@@ -71,6 +80,10 @@ public static class LiveQueryLog
         catch (OperationCanceledException)
         {
             // the page went away
+        }
+        catch (QueryLogUnavailableException e) when (!http.Response.HasStarted)
+        {
+            await Results.Problem(e.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Query log unavailable").ExecuteAsync(http);
         }
         finally
         {

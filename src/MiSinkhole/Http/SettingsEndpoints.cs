@@ -19,6 +19,8 @@ namespace MiSinkhole.Http;
 /// </summary>
 public static class SettingsEndpoints
 {
+    private static readonly Lock ReviewLock = new();
+
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         RouteGroupBuilder api = endpoints.MapGroup("/api").RequireAccess(HttpAccessLevel.Api);
@@ -62,7 +64,7 @@ public static class SettingsEndpoints
             string value = device.Policy is { Length: > 0 } policy
                 ? $"{{ \"Match\": {JsonTextEditor.Array(match)}, \"Policy\": {JsonTextEditor.Quote(policy)} }}"
                 : $"{{ \"Match\": {JsonTextEditor.Array(match)} }}";
-            ConfigEditResult result = editor.Apply($"new device {name} ({string.Join(", ", match)})", [new ConfigEdit(["Devices", name], value)]);
+            ConfigEditResult result = editor.Apply($"new device {name} ({string.Join(", ", match)})", [new ConfigEdit(["Devices", name], value, New: true)]);
             return Answer(result, StatusCodes.Status201Created);
         });
         api.MapPost("/review", (ReviewRequest? review, ActiveConfig config, ListRefreshService lists, TimeProvider time) =>
@@ -79,8 +81,13 @@ public static class SettingsEndpoints
 
             try
             {
-                ReviewOutcome outcome = LocalDecisions.Apply(config.Current, review.Name.Trim(), decision, "from the web page or API", time.GetLocalNow());
-                lists.ReloadChangedLocalFiles(); // in force when this answers, not at the next pass
+                ReviewOutcome outcome;
+                lock (ReviewLock) // two clicks at once: one appends, the other finds the rule there
+                {
+                    outcome = LocalDecisions.Apply(config.Current, review.Name.Trim(), decision, "from the web page or API", time.GetLocalNow());
+                }
+
+                lists.ReloadChangedLocalFiles(outcome.Appended ? outcome.File : null); // in force when this answers, not at the next pass
                 return Results.Ok(outcome);
             }
             catch (ArgumentException e)

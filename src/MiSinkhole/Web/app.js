@@ -122,7 +122,7 @@ function nameForm(client) {
   input.setAttribute('aria-label', `Name for ${client.key}`);
   const button = document.createElement('button');
   button.textContent = 'Add device';
-  button.setAttribute('aria-label', `Add ${client.key} as a device`);
+  button.setAttribute('aria-label', `Add device ${client.key}`);
   form.append(input, button);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

@@ -8,14 +8,15 @@ namespace MiSinkhole.Core.Tests.Configuration;
 public sealed class SectionKeysTests
 {
     [TestMethod]
-    [DataRow("Bogus", "Bogus: unknown key (known: DataDirectory, Lists, Discovery, Schedules, Policies, DefaultPolicy, Devices, Dns, RateLimit, Upstreams, Cache, Http, QueryLog, Logging)")]
+    [DataRow("Bogus", "Bogus: unknown key (known: DataDirectory, Instance, Lists, Discovery, Schedules, Policies, DefaultPolicy, Devices, Dns, RateLimit, Upstreams, Cache, Http, QueryLog, Logging)")]
     [DataRow("Dns:Bogus", "Dns:Bogus: unknown key (known: Listen, AllowedClients, UdpThreads, MaxInFlight, MaxUdpSize, TcpIdleTimeout, TcpMaxConnections, TcpMaxPipelined, TcpMaxConnectionsPerClient, TcpMaxWriteBuffer, Tls, Https)")]
     [DataRow("RateLimit:Bogus", "RateLimit:Bogus: unknown key (known: Rate, Burst, IPv4Prefix, IPv6Prefix, Exempt, Action, UpstreamShare)")]
     [DataRow("Upstreams:Bogus", "Upstreams:Bogus: unknown key (known: Servers, AttemptTimeout, Timeout, Bootstrap, CaFile, Strategy, Conditional)")]
     [DataRow("Cache:Bogus", "Cache:Bogus: unknown key (known: MaxEntries, MaxBytes, MinTtl, MaxTtl, MaxNegativeTtl, ServeStale, StaleTtl, StaleMaxAge, Prefetch)")]
     [DataRow("Http:Bogus", "Http:Bogus: unknown key (known: Listen, ApiToken, TrustLoopback, MetricsToken, AllowedHosts)")]
-    [DataRow("QueryLog:Bogus", "QueryLog:Bogus: unknown key (known: Path, Record, AnonymizeClients, Retention, FlushInterval, QueueSize, MaxBytes, Collapse)")]
+    [DataRow("QueryLog:Bogus", "QueryLog:Bogus: unknown key (known: Path, Record, AnonymizeClients, Retention, FlushInterval, QueueSize, MaxBytes, Collapse, Provider, ConnectionString)")]
     [DataRow("Logging:Bogus", "Logging:Bogus: unknown key (known: LogLevel)")]
+    [DataRow("Instance:Bogus", "Instance:Bogus: unknown key (known: Name)")]
     [DataRow("Lists:l:Bogus", "Lists:l:Bogus: unknown key (known: Sources, RefreshInterval, Enabled, BlockResponse, Optional, AllowHttp)")]
     [DataRow("Discovery:Bogus", "Discovery:Bogus: unknown key (known: Zones, Enabled)")]
     [DataRow("Policies:p:Bogus", "Policies:p:Bogus: unknown key (known: Block, Log, Allow, BlockResponse, BlockTtl, Schedule, Otherwise)")]
@@ -82,7 +83,7 @@ public sealed class SectionKeysTests
     public void RestartKeys_AreWhatTheOwnersDeclare()
     {
         CollectionAssert.AreEquivalent(
-            new[] { "DataDirectory", "Dns", "RateLimit", "Upstreams", "Cache", "Http", "QueryLog", "Logging", "Devices:LeaseFiles", "Devices:NameServer" },
+            new[] { "DataDirectory", "Instance", "Dns", "RateLimit", "Upstreams", "Cache", "Http", "QueryLog", "Logging", "Devices:LeaseFiles", "Devices:NameServer" },
             SinkholeConfigReader.RestartKeys.ToArray());
     }
 }

@@ -78,6 +78,28 @@ public sealed class JsonTextEditorTests
     }
 
     [TestMethod]
+    public void CommentsBeforeTheFirstMember_StayWhereTheyAre()
+    {
+        Assert.AreEqual("{\n  \"pc\": 2,\n  /* tv */ \"tv\": 1 }", JsonTextEditor.Set("{\n  /* tv */ \"tv\": 1 }", ["pc"], "2"));
+        string spanning = "{ /* a\n   b */ \"tv\": 1 }";
+        string edited = JsonTextEditor.Set(spanning, ["pc"], "2");
+        Assert.AreEqual("{\n   \"pc\": 2, /* a\n   b */ \"tv\": 1 }", edited, "the comment is not split");
+        Assert.AreEqual("1", Read(edited, "tv"), "still valid JSON with comments");
+        Assert.AreEqual("2", Read(edited, "pc"));
+        string crlf = JsonTextEditor.Set("{\r\n  // devices\r\n  \"tv\": 1\r\n}", ["pc"], "2");
+        Assert.AreEqual("{\r\n  \"pc\": 2,\r\n  // devices\r\n  \"tv\": 1\r\n}", crlf);
+    }
+
+    [TestMethod]
+    public void Contains_SaysWhetherTheFileSetsTheKey()
+    {
+        Assert.IsTrue(JsonTextEditor.Contains(File, ["devices", "Phone"]));
+        Assert.IsTrue(JsonTextEditor.Contains(File, ["Devices", "living-room-tv", "Policy"]));
+        Assert.IsFalse(JsonTextEditor.Contains(File, ["Devices", "phone", "Policy"]));
+        Assert.IsFalse(JsonTextEditor.Contains(File, ["Devices", "kids-tablet"]));
+    }
+
+    [TestMethod]
     public void AnArrayOrObjectValue_IsReplacedWhole()
     {
         string edited = JsonTextEditor.Set(File, ["Devices", "phone", "Match"], JsonTextEditor.Array(["10.0.0.9", "clientid:phone"]));

@@ -110,6 +110,34 @@ public sealed class SettingsApiTests
     }
 
     [TestMethod]
+    public async Task NamingAClient_NeverReplacesAnEntryWrittenByHand_AndTheByteOrderMarkStays()
+    {
+        await using var upstream = new FakeUpstream();
+        using var household = new HouseholdConfig(upstream.Address);
+        await using RunningDaemon daemon = await household.StartAsync();
+        using HttpClient http = daemon.ApiClient();
+        var refused = new TaskCompletionSource<MiSinkhole.Hosting.ConfigReloadResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        daemon.Get<MiSinkhole.Hosting.ConfigWatcher>().Reloaded += result => refused.TrySetResult(result);
+        // By hand, with a typo: the running config refuses it, so the client is still unknown.
+        string typo = household.Text.Replace("\"Devices\": {", "\"Devices\": {\n    \"tablet\": { \"Match\": [ \"127.0.0.7\" ], \"Policy\": \"strct\" }, // mine", StringComparison.Ordinal);
+        File.WriteAllText(household.File, "\uFEFF" + typo, new System.Text.UTF8Encoding(false));
+        Assert.IsFalse((await refused.Task.WaitAsync(TimeSpan.FromSeconds(20))).Applied);
+
+        HttpResponseMessage named = await http.PostAsJsonAsync("/api/devices", new { name = "tablet", match = new[] { "127.0.0.7" } });
+
+        Assert.AreEqual(HttpStatusCode.Conflict, named.StatusCode);
+        StringAssert.Contains(await named.Content.ReadAsStringAsync(), "Devices:tablet already");
+        StringAssert.Contains(household.Text, "\"strct\" }, // mine", "the hand-written entry stays");
+
+        File.WriteAllText(household.File, "\uFEFF" + typo.Replace("strct", "strict", StringComparison.Ordinal), new System.Text.UTF8Encoding(false));
+        HttpResponseMessage switched = await http.PutAsJsonAsync($"/api/devices/{HouseholdConfig.Tv}/policy", new { policy = "max" });
+        Assert.AreEqual(HttpStatusCode.OK, switched.StatusCode, await switched.Content.ReadAsStringAsync());
+        byte[] bytes = File.ReadAllBytes(household.File);
+        CollectionAssert.AreEqual(new byte[] { 0xEF, 0xBB, 0xBF }, bytes[..3], "the byte-order mark stays");
+        Assert.AreEqual("tablet", daemon.Get<ActiveConfig>().Current.Devices.Find("tablet")!.Name, "the fixed hand edit is in force too");
+    }
+
+    [TestMethod]
     public async Task AReviewDecision_IsInForceWhenItAnswers()
     {
         await using var upstream = new FakeUpstream();
