@@ -57,7 +57,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public Task StartAsync() =>
         PgAsync("pg_ctl", "-D", _data, "-l", Path.Combine(_directory.Path, "log"), "-w", "-t", "30", "start",
-            "-o", $"-c listen_addresses=127.0.0.1 -p {Port} -k {_directory.Path} -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
+            "-o", $"-c listen_addresses=127.0.0.1 -p {Port} -k {_directory.Path} -c fsync=off -c full_page_writes=off");
 
     /// <summary>Stops it at once (connections are cut, as when the box it runs on goes down).</summary>
     public Task StopAsync() => PgAsync("pg_ctl", "-D", _data, "-w", "-t", "30", "-m", "immediate", "stop");

@@ -84,7 +84,7 @@ public sealed class QueryLogReader
 
         string forwarder = HasColumn(connection, "forwarder") ? "forwarder" : "NULL";
         string instance = HasColumn(connection, "instance") ? "instance" : "NULL";
-        select.CommandText = $"SELECT id, time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms, count, {forwarder}, {instance} FROM queries"
+        select.CommandText = $"SELECT id, time, device, client, name, type, outcome, action, list, rule, rcode, latency_ms, CAST(count AS BIGINT), {forwarder}, {instance} FROM queries"
             + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY id DESC LIMIT @limit";
         Parameter(select, "limit", filter.Limit);
         var rows = new List<QueryLogRow>();

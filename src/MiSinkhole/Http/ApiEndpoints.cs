@@ -114,7 +114,7 @@ public static class ApiEndpoints
         return Results.Ok(log.Timeline(from, now, width, string.IsNullOrWhiteSpace(device) ? null : device.Trim()));
     }
 
-    private static IResult QueryLog(string? device, string? action, string? name, string? since, string? limit, string? cursor, QueryLogReader log, TimeProvider time)
+    private static IResult QueryLog(string? device, string? action, string? name, string? since, string? limit, string? cursor, string? instance, QueryLogReader log, TimeProvider time)
     {
         if (action is not (null or "blocked" or "logged" or "allowed" or QueryLogWriter.UnclassifiedAction or "none"))
         {
@@ -155,7 +155,7 @@ public static class ApiEndpoints
             from = parsed;
         }
 
-        IReadOnlyList<QueryLogRow> rows = log.Read(new QueryLogFilter { Device = device, Action = action, Name = name?.TrimEnd('.').ToLowerInvariant(), Since = from, Limit = count, Cursor = before });
+        IReadOnlyList<QueryLogRow> rows = log.Read(new QueryLogFilter { Device = device, Action = action, Instance = string.IsNullOrWhiteSpace(instance) ? null : instance.Trim(), Name = name?.TrimEnd('.').ToLowerInvariant(), Since = from, Limit = count, Cursor = before });
         return Results.Ok(new QueryLogPage(rows, rows.Count == count ? rows[^1].Id.ToString(CultureInfo.InvariantCulture) : null));
     }
 
