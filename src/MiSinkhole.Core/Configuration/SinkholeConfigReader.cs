@@ -37,6 +37,7 @@ public static class SinkholeConfigReader
         { "Upstreams", (s, o) => o with { Upstreams = UpstreamOptions.Keys.Read(s.Section("Upstreams"), new UpstreamOptions()) }, true },
         { "Cache", (s, o) => o with { Cache = CacheOptions.Keys.Read(s.Section("Cache"), new CacheOptions()) }, true },
         { "Http", (s, o) => o with { Http = HttpOptions.Keys.Read(s.Section("Http"), new HttpOptions()) }, true },
+        { "State", (s, o) => o with { State = MiSinkhole.Core.State.StateOptions.Keys.Read(s.Section("State"), new MiSinkhole.Core.State.StateOptions()) }, true },
         { "QueryLog", (s, o) => o with { QueryLog = QueryLogOptions.Keys.Read(s.Section("QueryLog"), new QueryLogOptions { Path = Path.Combine(s.DataDirectory, "querylog.db") }) }, true },
         { "Logging", (s, o) => o with { Logging = LoggingOptions.Keys.Read(s.Section("Logging"), new LoggingOptions()) }, true },
     };

@@ -16,6 +16,9 @@ public sealed record SinkholeOptions
     /// <summary>This daemon's name among instances sharing a database.</summary>
     public InstanceOptions Instance { get; init; } = new();
 
+    /// <summary>Whether the changes users make are shared with other instances.</summary>
+    public MiSinkhole.Core.State.StateOptions State { get; init; } = new();
+
     public UpstreamOptions Upstreams { get; init; } = new();
 
     /// <summary>What one client may ask: a token bucket and a share of the upstream budget.</summary>

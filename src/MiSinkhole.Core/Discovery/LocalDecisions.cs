@@ -24,6 +24,16 @@ public static class LocalDecisions
     /// <exception cref="IOException">The file cannot be written.</exception>
     public static ReviewOutcome Apply(ConfigSnapshot snapshot, string name, ReviewDecision decision, string? note, DateTimeOffset now)
     {
+        lock (FileLock) // the API and another instance's decision at once: one appends, the other finds the rule there
+        {
+            return ApplyLocked(snapshot, name, decision, note, now);
+        }
+    }
+
+    private static readonly Lock FileLock = new();
+
+    private static ReviewOutcome ApplyLocked(ConfigSnapshot snapshot, string name, ReviewDecision decision, string? note, DateTimeOffset now)
+    {
         Span<char> lower = stackalloc char[256];
         if (AdblockRuleParser.NormalizeName(name, lower, out int length) is string problem)
         {

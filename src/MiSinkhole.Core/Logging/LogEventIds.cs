@@ -50,6 +50,9 @@ public static class LogEventIds
     /// <summary>Changes to the config file made through the API (the web page's settings).</summary>
     public const int ConfigEditor = 2700;
 
+    /// <summary>The state shared with other instances through PostgreSQL.</summary>
+    public const int State = 2800;
+
     /// <summary>systemd's notify socket: readiness and the watchdog's probe of the DNS listeners.</summary>
     public const int Systemd = 2400;
 

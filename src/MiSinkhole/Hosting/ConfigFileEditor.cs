@@ -84,12 +84,14 @@ public sealed partial class ConfigFileEditor
         result = null;
         (DateTime, long) stamp = ConfigFileSource.Stamp(path);
         string text;
+        string original;
         bool bom;
         try
         {
             byte[] bytes = File.ReadAllBytes(path);
             bom = bytes.AsSpan().StartsWith(Utf8Bom);
             text = new System.Text.UTF8Encoding(false).GetString(bytes.AsSpan(bom ? Utf8Bom.Length : 0));
+            original = text;
             foreach (ConfigEdit edit in edits)
             {
                 if (edit.New && JsonTextEditor.Contains(text, edit.Path))
@@ -107,6 +109,12 @@ public sealed partial class ConfigFileEditor
         catch (FormatException e)
         {
             return Refused(422, $"{path}: {e.Message}");
+        }
+
+        if (text == original)
+        {
+            result = new ConfigReloadResult(true, [], []); // the file says so already (a change shared by another instance, applied again)
+            return null;
         }
 
         string next = Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + ".new");

@@ -42,7 +42,6 @@ public static class DaemonHost
         builder.Services.AddSingleton<WebSessions>();
         builder.Services.AddSingleton<HttpAccess>();
         builder.Services.AddSingleton<CostlyReads>();
-        builder.Services.AddSingleton<ConfigFileEditor>();
         // Bound before the host starts (BindListeners), handed to Kestrel here.
         var httpSocket = new HttpListenSocket(http);
         builder.Services.AddSingleton(httpSocket);
@@ -156,5 +155,10 @@ public static class DaemonHost
             services.AddSingleton<ConfigWatcher>();
             services.AddHostedService(sp => sp.GetRequiredService<ConfigWatcher>());
         }
+
+        // Last: the rules are loaded and the config file watched before changes from other instances arrive.
+        services.AddSingleton<ConfigFileEditor>();
+        services.AddSingleton<MiSinkhole.Core.State.ISharedChangeHandler, ConfigChangeHandler>();
+        services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.State.SharedState>());
     }
 }

@@ -10,6 +10,7 @@ using MiSinkhole.Core.Discovery;
 using MiSinkhole.Core.Explain;
 using MiSinkhole.Core.Inventory;
 using MiSinkhole.Core.QueryLog;
+using MiSinkhole.Core.State;
 using MiSinkhole.Dns;
 
 namespace MiSinkhole.Http;
@@ -65,7 +66,7 @@ public static class ApiEndpoints
                 return BadRequest(device is not null && e.Message.Contains("device", StringComparison.Ordinal) ? "device" : "name or type", e.Message);
             }
         }).AddEndpointFilter(new CostlyReadFilter(costly));
-        api.MapPost("/devices/{name}/pause", (string name, string? minutes, string? until, BlockingPause pause, ActiveConfig config, TimeProvider time) =>
+        api.MapPost("/devices/{name}/pause", (string name, string? minutes, string? until, BlockingPause pause, ActiveConfig config, SharedState shared, TimeProvider time) =>
         {
             if (!name.Equals("unknown", StringComparison.OrdinalIgnoreCase) && config.Current.Devices.Find(name) is null)
             {
@@ -81,13 +82,13 @@ public static class ApiEndpoints
                     return BadRequest("until", $"until={until}: a time in the next {MaxPauseMinutes / 60} hours is needed (2026-12-04T21:00:00Z)");
                 }
 
-                return Results.Ok(new PauseResponse(name, true, pause.Pause(name, left)));
+                return Paused(shared, name, pause.Pause(name, left), 1);
             }
 
-            return ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused(name, pause.Pause(name, TimeSpan.FromMinutes(duration)), duration) : bad!;
+            return ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused(shared, name, pause.Pause(name, TimeSpan.FromMinutes(duration)), duration) : bad!;
         });
-        api.MapPost("/pause", (string? minutes, BlockingPause pause) =>
-            ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused("*", pause.PauseAll(TimeSpan.FromMinutes(duration)), duration) : bad!);
+        api.MapPost("/pause", (string? minutes, BlockingPause pause, SharedState shared) =>
+            ParseMinutes(minutes, out int duration, out IResult? bad) ? Paused(shared, BlockingPause.Everyone, pause.PauseAll(TimeSpan.FromMinutes(duration)), duration) : bad!);
     }
 
     private static IResult Timeline(string? since, string? step, string? device, QueryLogReader log, TimeProvider time)
@@ -181,8 +182,12 @@ public static class ApiEndpoints
             pause.Active));
     }
 
-    private static IResult Paused(string device, DateTimeOffset until, int minutes) =>
-        Results.Ok(new PauseResponse(device, minutes > 0, minutes > 0 ? until : null));
+    /// <summary>The answer of a pause (0 minutes: a resume), shared with the other instances.</summary>
+    private static IResult Paused(SharedState shared, string device, DateTimeOffset until, int minutes)
+    {
+        shared.Publish(PauseChangeHandler.KindName, device, PauseChangeHandler.Value(minutes > 0 ? until : null));
+        return Results.Ok(new PauseResponse(device, minutes > 0, minutes > 0 ? until : null));
+    }
 
     private static bool ParseSince(string? text, TimeProvider time, out DateTimeOffset since, out IResult? bad) =>
         ParseSince(text, time.GetUtcNow(), out since, out bad);

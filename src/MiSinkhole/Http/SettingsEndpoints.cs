@@ -5,6 +5,7 @@ using MiSinkhole.Core.Configuration;
 using MiSinkhole.Core.Discovery;
 using MiSinkhole.Core.Lists;
 using MiSinkhole.Core.Stages.Forward;
+using MiSinkhole.Core.State;
 using MiSinkhole.Hosting;
 
 namespace MiSinkhole.Http;
@@ -19,12 +20,10 @@ namespace MiSinkhole.Http;
 /// </summary>
 public static class SettingsEndpoints
 {
-    private static readonly Lock ReviewLock = new();
-
     public static void Map(IEndpointRouteBuilder endpoints)
     {
         RouteGroupBuilder api = endpoints.MapGroup("/api").RequireAccess(HttpAccessLevel.Api);
-        api.MapPut("/devices/{name}/policy", (string name, PolicyChange? change, ActiveConfig config, ConfigFileEditor editor) =>
+        api.MapPut("/devices/{name}/policy", (string name, PolicyChange? change, ActiveConfig config, ConfigFileEditor editor, SharedState shared) =>
         {
             if (config.Current.Devices.Find(name) is not { } device)
             {
@@ -36,13 +35,15 @@ public static class SettingsEndpoints
                 return BadRequest("policy", "a policy is needed: { \"policy\": \"strict\" }");
             }
 
-            ConfigEditResult result = editor.Apply($"{device.Name}: policy {policy}", [new ConfigEdit(["Devices", device.Name, "Policy"], JsonTextEditor.Quote(policy))],
+            ConfigEdit[] edits = [new ConfigEdit(["Devices", device.Name, "Policy"], JsonTextEditor.Quote(policy))];
+            ConfigEditResult result = editor.Apply($"{device.Name}: policy {policy}", edits,
                 options => options.Devices.Devices.FirstOrDefault(d => d.Name.Equals(device.Name, StringComparison.OrdinalIgnoreCase))?.Policy?.Equals(policy, StringComparison.OrdinalIgnoreCase) == true
                     ? null
                     : $"Devices:{device.Name}:Policy is set by an environment variable or the command line, which override the file");
+            Share(shared, result, $"{device.Name}: policy {policy}", edits);
             return Answer(result);
         });
-        api.MapPost("/devices", (NewDevice? device, ActiveConfig config, ConfigFileEditor editor) =>
+        api.MapPost("/devices", (NewDevice? device, ActiveConfig config, ConfigFileEditor editor, SharedState shared) =>
         {
             string? name = device?.Name?.Trim();
             if (string.IsNullOrEmpty(name))
@@ -64,10 +65,13 @@ public static class SettingsEndpoints
             string value = device.Policy is { Length: > 0 } policy
                 ? $"{{ \"Match\": {JsonTextEditor.Array(match)}, \"Policy\": {JsonTextEditor.Quote(policy)} }}"
                 : $"{{ \"Match\": {JsonTextEditor.Array(match)} }}";
-            ConfigEditResult result = editor.Apply($"new device {name} ({string.Join(", ", match)})", [new ConfigEdit(["Devices", name], value, New: true)]);
+            ConfigEdit[] edits = [new ConfigEdit(["Devices", name], value, New: true)];
+            string what = $"new device {name} ({string.Join(", ", match)})";
+            ConfigEditResult result = editor.Apply(what, edits);
+            Share(shared, result, what, edits);
             return Answer(result, StatusCodes.Status201Created);
         });
-        api.MapPost("/review", (ReviewRequest? review, ActiveConfig config, ListRefreshService lists, TimeProvider time) =>
+        api.MapPost("/review", (ReviewRequest? review, ActiveConfig config, ListRefreshService lists, SharedState shared, TimeProvider time) =>
         {
             if (string.IsNullOrWhiteSpace(review?.Name))
             {
@@ -81,13 +85,9 @@ public static class SettingsEndpoints
 
             try
             {
-                ReviewOutcome outcome;
-                lock (ReviewLock) // two clicks at once: one appends, the other finds the rule there
-                {
-                    outcome = LocalDecisions.Apply(config.Current, review.Name.Trim(), decision, "from the web page or API", time.GetLocalNow());
-                }
-
+                ReviewOutcome outcome = LocalDecisions.Apply(config.Current, review.Name.Trim(), decision, "from the web page or API", time.GetLocalNow());
                 lists.ReloadChangedLocalFiles(outcome.Appended ? outcome.File : null); // in force when this answers, not at the next pass
+                shared.Publish(ReviewChangeHandler.KindName, review.Name.Trim(), decision.Word);
                 return Results.Ok(outcome);
             }
             catch (ArgumentException e)
@@ -116,6 +116,15 @@ public static class SettingsEndpoints
                     lists.LastGoodRefreshByList.TryGetValue(l.Name, out DateTimeOffset at) ? at : null, lists.FailuresByList.GetValueOrDefault(l.Name)))],
                 upstreams.Status()));
         });
+    }
+
+    /// <summary>An applied change, for the other instances (nothing without a shared state).</summary>
+    private static void Share(SharedState shared, ConfigEditResult result, string what, IReadOnlyList<ConfigEdit> edits)
+    {
+        if (result.Applied)
+        {
+            shared.Publish(ConfigChangeHandler.KindName, what, ConfigChangeHandler.Value(edits));
+        }
     }
 
     private static IResult Answer(ConfigEditResult result, int success = StatusCodes.Status200OK) =>

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using MiSinkhole.Core.Configuration;
+using MiSinkhole.Core.Devices;
+using MiSinkhole.Core.State;
+using MiSinkhole.TestKit;
+
+namespace MiSinkhole.Tests;
+
+/// <summary>
+/// Two daemons, each on its own config file, sharing their state in a real PostgreSQL: a pause,
+/// a policy switch, a named client and a review decision made on one are in force on the other
+/// (written to its own file and rules); a change made while the database is away is shared once it
+/// is back. The time each took to arrive is written to the test output (NOTIFY; the re-read every
+/// 10 s is the safety net).
+/// </summary>
+[TestClass]
+public sealed class SharedStateTests
+{
+    public TestContext TestContext { get; set; } = null!;
+
+    private static Task<RunningDaemon> StartAsync(HouseholdConfig household, PostgresServer postgres, string instance) =>
+        household.StartAsync($"--Instance:Name={instance}", "--State:Provider=Postgres", $"--State:ConnectionString={postgres.ConnectionString}");
+
+    private async Task ArrivesAsync(Func<bool> inForce, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        await Poll.UntilAsync(inForce, what);
+        TestContext.WriteLine($"{what}: in force on the other instance after {clock.ElapsedMilliseconds} ms");
+    }
+
+    private static async Task<string> AnswerAsync(RunningDaemon daemon, string from, string name = "tracking.miui.com") =>
+        (await Dig.RunAsync(daemon.EndPoint, "-b", from, "+short", name, "A")).Output.Trim();
+
+    [TestMethod]
+    public async Task APauseASwitchANameAndAReview_MadeOnOne_AreInForceOnTheOther()
+    {
+        await using PostgresServer postgres = await PostgresServer.StartNewAsync();
+        await using var upstream = new FakeUpstream();
+        using var piConfig = new HouseholdConfig(upstream.Address);
+        using var nasConfig = new HouseholdConfig(upstream.Address);
+        await using RunningDaemon pi = await StartAsync(piConfig, postgres, "pi");
+        await using RunningDaemon nas = await StartAsync(nasConfig, postgres, "nas");
+        using HttpClient http = pi.ApiClient();
+
+        Assert.AreEqual(HttpStatusCode.OK, (await http.PutAsJsonAsync($"/api/devices/{HouseholdConfig.Tv}/policy", new { policy = "strict" })).StatusCode);
+        await ArrivesAsync(() => nas.Get<ActiveConfig>().Current.Devices.Find(HouseholdConfig.Tv)!.Policy.Name == "strict", "a policy switch");
+        Assert.AreEqual("0.0.0.0", await AnswerAsync(nas, "127.0.0.2"), "strict on the other: blocked");
+        StringAssert.Contains(nasConfig.Text, "\"Policy\": \"strict\"", "written to the other's own file");
+        StringAssert.Contains(nasConfig.Text, HouseholdConfig.Comment);
+
+        Assert.AreEqual(HttpStatusCode.OK, (await http.PostAsync($"/api/devices/{HouseholdConfig.Tv}/pause?minutes=30", null)).StatusCode);
+        await ArrivesAsync(() => nas.Get<BlockingPause>().IsPaused(HouseholdConfig.Tv), "a pause");
+        Assert.AreEqual("192.0.2.1", await AnswerAsync(nas, "127.0.0.2"), "paused on the other: answered");
+        TimeSpan difference = pi.Get<BlockingPause>().Active[HouseholdConfig.Tv] - nas.Get<BlockingPause>().Active[HouseholdConfig.Tv];
+        Assert.IsTrue(Math.Abs(difference.TotalSeconds) < 1, $"until the same time ({difference})");
+        Assert.AreEqual(HttpStatusCode.OK, (await http.PostAsync($"/api/devices/{HouseholdConfig.Tv}/pause?minutes=0", null)).StatusCode);
+        await ArrivesAsync(() => !nas.Get<BlockingPause>().IsPaused(HouseholdConfig.Tv), "a resume");
+
+        Assert.AreEqual(HttpStatusCode.Created, (await http.PostAsJsonAsync("/api/devices", new { name = "kids-tablet", match = new[] { "127.0.0.7" }, policy = "observe" })).StatusCode);
+        await ArrivesAsync(() => nas.Get<ActiveConfig>().Current.Devices.Find("kids-tablet") is not null, "a named client");
+        Assert.AreEqual("192.0.2.1", await AnswerAsync(nas, "127.0.0.7"), "its policy on the other: observe");
+
+        Assert.AreEqual(HttpStatusCode.OK, (await http.PostAsJsonAsync("/api/review", new { name = "stats.new.xiaomi.com", decision = "telemetry" })).StatusCode);
+        await ArrivesAsync(() => !nas.Get<ActiveConfig>().Current.IsUnclassified("stats.new.xiaomi.com"), "a review decision");
+        Assert.AreEqual("0.0.0.0", await AnswerAsync(nas, "127.0.0.2", "stats.new.xiaomi.com"), "filed on the other: blocked for the (strict) TV");
+
+        SharedState shared = nas.Get<SharedState>();
+        Assert.AreEqual(pi.Get<SharedState>().Position, shared.Position, "both read to the same change");
+        Assert.AreEqual(shared.Position.ToString(System.Globalization.CultureInfo.InvariantCulture), File.ReadAllText(Path.Combine(nas.Directory.Path, "state-position")).Trim(), "kept for a restart");
+    }
+
+    [TestMethod]
+    public async Task AChangeMadeWhileTheDatabaseIsAway_IsSharedWhenItIsBack()
+    {
+        await using PostgresServer postgres = await PostgresServer.StartNewAsync();
+        await using var upstream = new FakeUpstream();
+        using var piConfig = new HouseholdConfig(upstream.Address);
+        using var nasConfig = new HouseholdConfig(upstream.Address);
+        await using RunningDaemon pi = await StartAsync(piConfig, postgres, "pi");
+        await using RunningDaemon nas = await StartAsync(nasConfig, postgres, "nas");
+        SharedState shared = pi.Get<SharedState>();
+        await Poll.UntilAsync(() => shared.Reachable && nas.Get<SharedState>().Reachable, "both connected");
+
+        await postgres.StopAsync();
+        using HttpClient http = pi.ApiClient();
+        Assert.AreEqual(HttpStatusCode.OK, (await http.PostAsync($"/api/devices/{HouseholdConfig.Tv}/pause?minutes=30", null)).StatusCode, "a change is made here while the database is away");
+        Assert.IsTrue(pi.Get<BlockingPause>().IsPaused(HouseholdConfig.Tv), "and in force here at once");
+        await Poll.UntilAsync(() => !shared.Reachable, "the database is seen away");
+        Assert.AreEqual(1, shared.Pending, "the change waits");
+        Assert.AreEqual("192.0.2.1", await AnswerAsync(pi, "127.0.0.2"), "DNS answers as ever");
+
+        await postgres.StartAsync();
+        await Poll.UntilAsync(() => nas.Get<BlockingPause>().IsPaused(HouseholdConfig.Tv), "written when it is back, and applied on the other", TimeSpan.FromSeconds(90));
+        Assert.AreEqual(0, shared.Pending);
+    }
+}
