@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using MiSinkhole.Core.Clients;
 using MiSinkhole.Core.Configuration;
@@ -61,6 +62,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<CacheRefresher>();
         services.AddSingleton<ClientLimiter>();
         services.AddMetrics();
+        // Every series of ours carries the instance's name (two instances scraped into one Prometheus).
+        services.Replace(ServiceDescriptor.Singleton<System.Diagnostics.Metrics.IMeterFactory>(_ => new MiSinkhole.Core.Metrics.InstanceMeterFactory(options.Instance.Name)));
         services.AddSingleton<QueryMetrics>();
         services.AddSingleton<MiSinkhole.Core.Postgres.PostgresDatabases>();
         services.AddSingleton<MiSinkhole.Core.State.ISharedChangeHandler, MiSinkhole.Core.State.PauseChangeHandler>();

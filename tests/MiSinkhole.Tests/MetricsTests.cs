@@ -36,7 +36,7 @@ public sealed partial class MetricsTests
         int port = DaemonProcess.FreePort();
         int httpPort = DaemonProcess.FreePort();
         DaemonProcess daemon = DaemonProcess.Start(["--config", Path.Combine(dir.Path, "misinkhole.json"), $"--Dns:Listen:0=127.0.0.1:{port}",
-            $"--Http:Listen=127.0.0.1:{httpPort}", $"--Upstreams:Servers:0={upstream.Address}", $"--DataDirectory={dir.Path}"]);
+            $"--Http:Listen=127.0.0.1:{httpPort}", $"--Upstreams:Servers:0={upstream.Address}", $"--DataDirectory={dir.Path}", "--Instance:Name=living-room-pi"]);
         await daemon.WaitForOutputAsync("Serving HTTP on", TimeSpan.FromSeconds(30));
         var server = new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, port);
         await Dig.RunAsync(server, "-b", "127.0.0.2", "data.mistat.xiaomi.com", "A");
@@ -49,6 +49,21 @@ public sealed partial class MetricsTests
         await RawClient.UdpAsync(server, [0x12, 0x34, 0x01, 0x00, 0x00, 0x02, 0, 0, 0, 0, 0, 0], TimeSpan.FromSeconds(2)); // QDCOUNT 2: FORMERR
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
         return (daemon, dir, await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
+    }
+
+    [TestMethod]
+    public async Task EverySeriesOfOurs_CarriesTheInstanceName()
+    {
+        await using var upstream = new FakeUpstream();
+        (DaemonProcess daemon, TempDirectory dir, string metrics) = await ScrapeAfterTrafficAsync(upstream);
+        using (dir)
+        await using (daemon)
+        {
+            string[] ours = [.. metrics.Split('\n').Where(l => l.StartsWith("misinkhole_", StringComparison.Ordinal))];
+            Assert.IsGreaterThan(50, ours.Length, "the daemon's series");
+            string[] without = [.. ours.Where(l => !l.Contains("otel_scope_instance=\"living-room-pi\"", StringComparison.Ordinal))];
+            Assert.IsEmpty(without, "every series names its instance (Instance:Name); first without: " + without.FirstOrDefault());
+        }
     }
 
     [TestMethod]

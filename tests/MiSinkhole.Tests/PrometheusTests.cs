@@ -11,7 +11,8 @@ namespace MiSinkhole.Tests;
 /// A real Prometheus (Debian package) scrapes the daemon process while queries flow; every PromQL
 /// expression of the Grafana dashboard and of the alert rules is then evaluated through
 /// Prometheus's HTTP API and must return data. The traffic makes every alert true on purpose: a
-/// failing upstream, a list URL that fails, a query log that cannot keep up, Xiaomi telemetry.
+/// failing upstream, a list URL that fails, a query log that cannot keep up, Xiaomi telemetry, a
+/// shared state whose database is not there, a second target that is down.
 /// </summary>
 [TestClass]
 public sealed partial class PrometheusTests
@@ -75,7 +76,8 @@ public sealed partial class PrometheusTests
                 "CaFile": "{{certificates.CaFile}}", "AttemptTimeout": "2s",
                 "Conditional": { "dot.example": [ "{{unbound.TlsUpstream("upstream.test")}}" ], "doh.example": [ "{{unbound.HttpsUpstream()}}" ] }
               },
-              "Http": { "MetricsToken": "{{MetricsToken}}" }
+              "Http": { "MetricsToken": "{{MetricsToken}}" },
+              "State": { "Provider": "Postgres", "ConnectionString": "Host=127.0.0.1;Port={{DaemonProcess.FreePort()}};Username=misinkhole;Timeout=1" }
             }
             """);
         string tokenFile = dir.Write("metrics-token", MetricsToken + "\n");
@@ -91,7 +93,7 @@ public sealed partial class PrometheusTests
             rule_files: [ "{{alerts}}" ]
             scrape_configs:
               - job_name: misinkhole
-                static_configs: [ { targets: [ "127.0.0.1:{{httpPort}}" ] } ]
+                static_configs: [ { targets: [ "127.0.0.1:{{httpPort}}", "127.0.0.1:{{DaemonProcess.FreePort()}}" ] } ]
                 authorization: { credentials_file: "{{tokenFile}}" }
             """);
         using var prometheus = Process.Start(new ProcessStartInfo("prometheus",
@@ -163,7 +165,8 @@ public sealed partial class PrometheusTests
                 yield return target.GetProperty("expr").GetString()!
                     .Replace("$__rate_interval", "1m", StringComparison.Ordinal)
                     .Replace("$__range", "5m", StringComparison.Ordinal)
-                    .Replace("$device", ".*", StringComparison.Ordinal);
+                    .Replace("$device", ".*", StringComparison.Ordinal)
+                    .Replace("$instance", ".*", StringComparison.Ordinal);
             }
         }
     }
