@@ -49,12 +49,14 @@ public sealed partial class DockerfileTests
     }
 
     [TestMethod]
-    public void ComposeFile_MountsFilesThatExist_AndBuildsThisDockerfile()
+    [DataRow("docker-compose.yml")]
+    [DataRow("docker-compose.two.yml")]
+    public void ComposeFile_MountsFilesThatExist_AndBuildsThisDockerfile(string file)
     {
-        string compose = File.ReadAllText(RepositoryPaths.File("config", "docker-compose.yml"));
+        string compose = File.ReadAllText(RepositoryPaths.File("config", file));
         string[] mounts = [.. ComposeMount().Matches(compose).Select(m => m.Groups[1].Value)];
 
-        Assert.IsGreaterThan(3, mounts.Length);
+        Assert.IsGreaterThan(1, mounts.Length);
         foreach (string mount in mounts)
         {
             string path = Path.Combine(RepositoryPaths.File("config"), mount);

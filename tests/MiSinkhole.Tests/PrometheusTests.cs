@@ -30,6 +30,7 @@ public sealed partial class PrometheusTests
         Assert.AreEqual(0, await RunAsync("promtool", "check", "rules", alerts), "promtool check rules");
         Assert.AreEqual(0, await RunAsync("promtool", "check", "config", RepositoryPaths.File("config", "prometheus", "prometheus.yml")), "promtool check config");
         Assert.AreEqual(0, await RunAsync("promtool", "check", "config", RepositoryPaths.File("config", "prometheus", "compose.yml")), "promtool check config (compose)");
+        Assert.AreEqual(0, await RunAsync("promtool", "check", "config", RepositoryPaths.File("config", "prometheus", "compose-two.yml")), "promtool check config (two instances)");
 
         int staleAnswered = 0;
         await using var upstream = new FakeUpstream

@@ -90,6 +90,7 @@ public sealed class SharedQueryLogTests
         using (HttpClient http = pi.ApiClient())
         {
             Assert.AreEqual(System.Net.HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/api/querylog")).StatusCode, "the log's reads say so");
+            Assert.AreEqual(System.Net.HttpStatusCode.OK, (await http.GetAsync("/readyz")).StatusCode, "ready: DNS works");
         }
 
         await postgres.StartAsync();
