@@ -13,4 +13,5 @@ namespace MiSinkhole.Core;
 [JsonSerializable(typeof(Dictionary<string, CategoryCounts>))]
 [JsonSerializable(typeof(List<MatchRecord>))]
 [JsonSerializable(typeof(List<UnclassifiedName>))]
+[JsonSerializable(typeof(InventoryRecord))]
 internal sealed partial class CoreJsonContext : JsonSerializerContext;

@@ -68,7 +68,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<MiSinkhole.Core.Postgres.PostgresDatabases>();
         services.AddSingleton<MiSinkhole.Core.State.ISharedChangeHandler, MiSinkhole.Core.State.PauseChangeHandler>();
         services.AddSingleton<MiSinkhole.Core.State.ISharedChangeHandler, MiSinkhole.Core.State.ReviewChangeHandler>();
+        services.AddSingleton<MiSinkhole.Core.State.ISharedChangeHandler, MiSinkhole.Core.State.XiaomiFlagChangeHandler>();
         services.AddSingleton<MiSinkhole.Core.State.SharedState>();
+        services.AddSingleton<MiSinkhole.Core.State.SharedInventory>();
         services.AddSingleton<MiSinkhole.Core.QueryLog.QueryLogWriter>();
         services.AddSingleton<MiSinkhole.Core.QueryLog.QueryLogReader>();
         services.AddSingleton<AccountingStage>();

@@ -72,6 +72,49 @@ public sealed class SharedStateTests
     }
 
     [TestMethod]
+    public async Task TheInventory_MergesWhatEitherInstanceSawOfAClient()
+    {
+        await using PostgresServer postgres = await PostgresServer.StartNewAsync();
+        await using var upstream = new FakeUpstream();
+        using var piConfig = new HouseholdConfig(upstream.Address);
+        using var nasConfig = new HouseholdConfig(upstream.Address);
+        await using RunningDaemon pi = await StartAsync(piConfig, postgres, "pi");
+        await using RunningDaemon nas = await StartAsync(nasConfig, postgres, "nas");
+        await AnswerAsync(pi, "127.0.0.7");
+        await AnswerAsync(pi, "127.0.0.7", "stats.new.xiaomi.com"); // unclassified, seen by pi only
+        await AnswerAsync(nas, "127.0.0.7");
+
+        Assert.AreEqual(1, pi.Get<SharedInventory>().PushNow());
+        Assert.AreEqual(1, nas.Get<SharedInventory>().PushNow());
+
+        using HttpClient http = nas.ApiClient();
+        System.Text.Json.JsonElement devices = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/devices");
+        System.Text.Json.JsonElement client = devices.GetProperty("clients").EnumerateArray().Single(c => c.GetProperty("key").GetString() == "127.0.0.7");
+        Assert.AreEqual(3, client.GetProperty("queries").GetInt64(), "2 on pi, 1 on nas");
+        CollectionAssert.AreEqual(new[] { "nas", "pi" }, client.GetProperty("instances").EnumerateArray().Select(i => i.GetString()).ToArray());
+        Assert.AreEqual(2, client.GetProperty("categories").GetProperty("xiaomi-telemetry").GetProperty("blocked").GetInt64(), "blocked twice, once on each");
+        System.Text.Json.JsonElement review = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/unclassified");
+        Assert.AreEqual("stats.new.xiaomi.com", review.GetProperty("names").EnumerateArray().Single().GetProperty("name").GetString(), "what pi discovered is to review on nas too");
+    }
+
+    [TestMethod]
+    public async Task AClientFlaggedAsXiaomiOnOne_GetsTheAutoPolicyOnTheOther()
+    {
+        await using PostgresServer postgres = await PostgresServer.StartNewAsync();
+        await using var upstream = new FakeUpstream();
+        using var piConfig = new HouseholdConfig(upstream.Address);
+        using var nasConfig = new HouseholdConfig(upstream.Address);
+        await using RunningDaemon pi = await piConfig.StartAsync("--Instance:Name=pi", "--State:Provider=Postgres", $"--State:ConnectionString={postgres.ConnectionString}", "--Devices:AutoPolicy=observe");
+        await using RunningDaemon nas = await nasConfig.StartAsync("--Instance:Name=nas", "--State:Provider=Postgres", $"--State:ConnectionString={postgres.ConnectionString}", "--Devices:AutoPolicy=observe");
+        Assert.AreEqual(0, nas.Get<MiSinkhole.Core.Clients.XiaomiClients>().FlaggedAddresses);
+
+        Assert.AreEqual("0.0.0.0", await AnswerAsync(pi, "127.0.0.9"), "its telemetry on pi, strict (the default): blocked, and the evidence");
+
+        await ArrivesAsync(() => nas.Get<MiSinkhole.Core.Clients.XiaomiClients>().FlaggedAddresses == 1, "a Xiaomi flag");
+        Assert.AreEqual("192.0.2.1", await AnswerAsync(nas, "127.0.0.9"), "its first query on nas already gets Devices:AutoPolicy (observe)");
+    }
+
+    [TestMethod]
     public async Task AChangeMadeWhileTheDatabaseIsAway_IsSharedWhenItIsBack()
     {
         await using PostgresServer postgres = await PostgresServer.StartNewAsync();

@@ -21,9 +21,12 @@ public sealed class UnclassifiedNames
     private readonly ActiveConfig _config;
     private readonly ClientAnonymizer _anonymizer;
 
-    public UnclassifiedNames(DeviceInventory inventory, ActiveConfig config, IMeterFactory meterFactory, ClientAnonymizer? anonymizer = null)
+    private readonly MiSinkhole.Core.State.SharedInventory? _shared;
+
+    public UnclassifiedNames(DeviceInventory inventory, ActiveConfig config, IMeterFactory meterFactory, ClientAnonymizer? anonymizer = null, MiSinkhole.Core.State.SharedInventory? shared = null)
     {
         _inventory = inventory;
+        _shared = shared;
         _config = config;
         _anonymizer = anonymizer ?? ClientAnonymizer.Off;
         meterFactory.Create(SinkholeMeter.Name).CreateObservableGauge("misinkhole.unclassified.names", NamesPerDevice,
@@ -35,7 +38,8 @@ public sealed class UnclassifiedNames
     /// configured device name, <c>unknown</c> for every client that is no device, or such a
     /// client's address, or the token it is shown by when clients are anonymised); null: every client.
     /// </summary>
-    public UnclassifiedReport Report(string? device = null)
+    /// <param name="others">Also what the other instances' clients asked (a shared state); the gauge counts this instance's own.</param>
+    public UnclassifiedReport Report(string? device = null, bool others = false)
     {
         device = device is null ? null : _anonymizer.Show(device);
         if (_config.TryGetCurrent() is not { } rules)
@@ -44,7 +48,13 @@ public sealed class UnclassifiedNames
         }
 
         var byName = new Dictionary<string, List<(UnclassifiedName Name, UnclassifiedSighting Sighting)>>(StringComparer.Ordinal);
-        foreach (ClientUnclassified client in _inventory.Unclassified())
+        IEnumerable<ClientUnclassified> clients = _inventory.Unclassified();
+        if (others && _shared is not null)
+        {
+            clients = clients.Concat(_shared.OthersUnclassified());
+        }
+
+        foreach (ClientUnclassified client in clients)
         {
             string deviceName = client.Device ?? ClientPolicy.UnknownDevice;
             if (device is not null && !device.Equals(deviceName, StringComparison.OrdinalIgnoreCase) && !device.Equals(client.Client, StringComparison.OrdinalIgnoreCase))

@@ -60,4 +60,7 @@ public sealed record InventoryRecord
     public IReadOnlyList<UnclassifiedName> Unclassified { get; init; } = [];
 
     public bool IsProbablyXiaomi => XiaomiSince is not null;
+
+    /// <summary>The instances that saw the client, when several share their state (<c>State:Provider</c> <c>Postgres</c>); empty otherwise.</summary>
+    public IReadOnlyList<string> Instances { get; init; } = [];
 }

@@ -67,6 +67,10 @@ public sealed partial class SharedState : BackgroundService
             meter.CreateObservableGauge("misinkhole.state.reachable", () => Volatile.Read(ref _reachable),
                 description: "1 while the shared state's database takes and gives changes, 0 while it cannot be reached (changes wait, up to 1000).");
             meter.CreateObservableGauge("misinkhole.state.pending", () => _pending.Count, description: "Changes made here that wait to be written to the shared state.");
+            foreach (IPublishingChangeHandler publisher in _handlers.Values.OfType<IPublishingChangeHandler>())
+            {
+                publisher.Attach(this);
+            }
         }
     }
 

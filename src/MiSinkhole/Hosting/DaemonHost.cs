@@ -160,5 +160,6 @@ public static class DaemonHost
         services.AddSingleton<ConfigFileEditor>();
         services.AddSingleton<MiSinkhole.Core.State.ISharedChangeHandler, ConfigChangeHandler>();
         services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.State.SharedState>());
+        services.AddHostedService(sp => sp.GetRequiredService<MiSinkhole.Core.State.SharedInventory>());
     }
 }

@@ -49,7 +49,7 @@ public static class ApiEndpoints
         // By name it scans the log (names under it too); the other filters use its indexes.
         api.MapGet("/querylog", QueryLog).AddEndpointFilter(new CostlyReadFilter(costly, http => http.Request.Query.ContainsKey("name")));
         api.MapGet("/devices", Devices);
-        api.MapGet("/unclassified", (string? device, UnclassifiedNames unclassified) => Results.Ok(unclassified.Report(string.IsNullOrWhiteSpace(device) ? null : device.Trim())));
+        api.MapGet("/unclassified", (string? device, UnclassifiedNames unclassified) => Results.Ok(unclassified.Report(string.IsNullOrWhiteSpace(device) ? null : device.Trim(), others: true)));
         api.MapGet("/explain", (string? name, string? device, string? type, RuleExplainer explainer) =>
         {
             if (string.IsNullOrWhiteSpace(name))
@@ -160,10 +160,10 @@ public static class ApiEndpoints
         return Results.Ok(new QueryLogPage(rows, rows.Count == count ? rows[^1].Id.ToString(CultureInfo.InvariantCulture) : null));
     }
 
-    private static IResult Devices(DeviceInventory inventory, ActiveConfig config, BlockingPause pause, ClientPolicyResolver resolver)
+    private static IResult Devices(DeviceInventory inventory, SharedInventory shared, ActiveConfig config, BlockingPause pause, ClientPolicyResolver resolver)
     {
         ConfigSnapshot snapshot = config.Current;
-        IReadOnlyList<InventoryRecord> seen = inventory.List();
+        IReadOnlyList<InventoryRecord> seen = shared.Merge(inventory.List()); // with what other instances saw, when they share a state
         return Results.Ok(new DevicesResponse(
             [.. snapshot.Devices.Devices.Select(d =>
             {
