@@ -8,7 +8,7 @@ namespace MiSinkhole.Core.Tests.Configuration;
 public sealed class SectionKeysTests
 {
     [TestMethod]
-    [DataRow("Bogus", "Bogus: unknown key (known: DataDirectory, Instance, Lists, Discovery, Schedules, Policies, DefaultPolicy, Devices, Dns, RateLimit, Upstreams, Cache, Http, QueryLog, Logging)")]
+    [DataRow("Bogus", "Bogus: unknown key (known: DataDirectory, Instance, Lists, Discovery, Schedules, Policies, DefaultPolicy, Devices, Dns, RateLimit, Upstreams, Cache, Http, State, QueryLog, Logging)")]
     [DataRow("Dns:Bogus", "Dns:Bogus: unknown key (known: Listen, AllowedClients, UdpThreads, MaxInFlight, MaxUdpSize, TcpIdleTimeout, TcpMaxConnections, TcpMaxPipelined, TcpMaxConnectionsPerClient, TcpMaxWriteBuffer, Tls, Https)")]
     [DataRow("RateLimit:Bogus", "RateLimit:Bogus: unknown key (known: Rate, Burst, IPv4Prefix, IPv6Prefix, Exempt, Action, UpstreamShare)")]
     [DataRow("Upstreams:Bogus", "Upstreams:Bogus: unknown key (known: Servers, AttemptTimeout, Timeout, Bootstrap, CaFile, Strategy, Conditional)")]
@@ -17,6 +17,7 @@ public sealed class SectionKeysTests
     [DataRow("QueryLog:Bogus", "QueryLog:Bogus: unknown key (known: Path, Record, AnonymizeClients, Retention, FlushInterval, QueueSize, MaxBytes, Collapse, Provider, ConnectionString)")]
     [DataRow("Logging:Bogus", "Logging:Bogus: unknown key (known: LogLevel)")]
     [DataRow("Instance:Bogus", "Instance:Bogus: unknown key (known: Name)")]
+    [DataRow("State:Bogus", "State:Bogus: unknown key (known: Provider, ConnectionString)")]
     [DataRow("Lists:l:Bogus", "Lists:l:Bogus: unknown key (known: Sources, RefreshInterval, Enabled, BlockResponse, Optional, AllowHttp)")]
     [DataRow("Discovery:Bogus", "Discovery:Bogus: unknown key (known: Zones, Enabled)")]
     [DataRow("Policies:p:Bogus", "Policies:p:Bogus: unknown key (known: Block, Log, Allow, BlockResponse, BlockTtl, Schedule, Otherwise)")]
@@ -83,7 +84,7 @@ public sealed class SectionKeysTests
     public void RestartKeys_AreWhatTheOwnersDeclare()
     {
         CollectionAssert.AreEquivalent(
-            new[] { "DataDirectory", "Instance", "Dns", "RateLimit", "Upstreams", "Cache", "Http", "QueryLog", "Logging", "Devices:LeaseFiles", "Devices:NameServer" },
+            new[] { "DataDirectory", "Instance", "Dns", "RateLimit", "Upstreams", "Cache", "Http", "State", "QueryLog", "Logging", "Devices:LeaseFiles", "Devices:NameServer" },
             SinkholeConfigReader.RestartKeys.ToArray());
     }
 }
