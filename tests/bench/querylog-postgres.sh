@@ -9,6 +9,9 @@
 #
 #   tests/bench/querylog-postgres.sh PUBLISH_DIR SECONDS [SET] [ROUNDS]
 #   (SET default mix-100k-r1; ROUNDS default 2, alternating the stores)
+#   RATE=N: dnsperf sends N queries/s (-Q), below the log's bound: nothing may drop;
+#   QUEUE=N, FLUSH=1s: QueryLog:QueueSize and FlushInterval (the bound is QUEUE events a flush:
+#   raise it to find what each store can write).
 #
 # Needs the harness data (tests/bench/run.sh generates it into $BENCH_OUT, default
 # /tmp/misinkhole-bench), unbound, dnsperf, dig, curl, Debian's postgresql.
@@ -29,14 +32,14 @@ metric() { curl -s http://127.0.0.1:9392/metrics | awk -v m="$1" '$1 ~ "^"m"(\\{
 for round in $(seq 1 "$rounds"); do
   for store in sqlite postgres; do
     rm -rf "$work/data"
-    log='"Record": "All", "FlushInterval": "1s"'
+    log="\"Record\": \"All\", \"FlushInterval\": \"${FLUSH:-1s}\", \"QueueSize\": ${QUEUE:-4096}"
     [[ $store == postgres ]] && log+=', "Provider": "Postgres", "ConnectionString": "Host=127.0.0.1;Port=5393;Username=misinkhole;Database=postgres"'
     EXTRA=", \"QueryLog\": { $log }" start_server "$pub"
     taskset -c 1 dnsperf -s 127.0.0.1 -p 5392 -d "$D/queries/$set.txt" -l 5 -c 4 -T 1 -q 100 >/dev/null 2>&1  # warm
     sleep 2
     w0=$(metric misinkhole_querylog_written_total); d0=$(metric misinkhole_querylog_dropped_total)
     read -r u0 s0 < <(awk '{print $14, $15}' /proc/$pid/stat)
-    out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p 5392 -d "$D/queries/$set.txt" -l "$secs" -c 4 -T 1 -q 100 2>&1)
+    out=$(taskset -c 1 dnsperf -s 127.0.0.1 -p 5392 -d "$D/queries/$set.txt" -l "$secs" -c 4 -T 1 -q 100 ${RATE:+-Q $RATE} 2>&1)
     read -r u1 s1 < <(awk '{print $14, $15}' /proc/$pid/stat)
     sleep 3 # the last flushes
     w1=$(metric misinkhole_querylog_written_total); d1=$(metric misinkhole_querylog_dropped_total)

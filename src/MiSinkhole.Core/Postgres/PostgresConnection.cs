@@ -22,6 +22,11 @@ public static class PostgresConnection
         return problem is null;
     }
 
+    /// <summary>What a database that went away (or refuses) throws: its errors, a lost or refused connection, a timeout.</summary>
+    public static bool IsFailure(Exception e) =>
+        e is System.Data.Common.DbException or IOException or TimeoutException or System.Net.Sockets.SocketException
+        || (e is InvalidOperationException && e.Source == "Npgsql");
+
     /// <summary><c>PostgreSQL db.home.example:5432/misinkhole</c>: for log messages.</summary>
     public static string Describe(string text)
     {

@@ -240,9 +240,7 @@ public sealed partial class QueryLogWriter : BackgroundService
     }
 
     /// <summary>What a store throws when it cannot write: a database's error, a lost connection, the file system.</summary>
-    private static bool IsStoreFailure(Exception e) =>
-        e is System.Data.Common.DbException or IOException or UnauthorizedAccessException or TimeoutException or System.Net.Sockets.SocketException
-        || (e is InvalidOperationException && e.Source == "Npgsql");
+    private static bool IsStoreFailure(Exception e) => e is UnauthorizedAccessException || PostgresConnection.IsFailure(e);
 
     /// <summary>Whether the writer thread runs at <see cref="BackgroundPriority.Nice"/> (false before it starts, or where the system refused).</summary>
     internal bool WriterThreadLowered { get; private set; }

@@ -239,9 +239,7 @@ public sealed partial class SharedInventory : BackgroundService
         };
     }
 
-    private static bool IsFailure(Exception e) =>
-        e is System.Data.Common.DbException or IOException or TimeoutException or System.Net.Sockets.SocketException
-        || (e is InvalidOperationException && e.Source == "Npgsql");
+    private static bool IsFailure(Exception e) => PostgresConnection.IsFailure(e);
 
     [LoggerMessage(EventId = LogEventIds.State + 30, Level = LogLevel.Warning, Message = "Shared inventory: cannot write the clients seen here ({Problem}); the next push tries again")]
     private partial void LogPushFailed(string problem);

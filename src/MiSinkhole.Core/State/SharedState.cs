@@ -323,9 +323,7 @@ public sealed partial class SharedState : BackgroundService
         }
     }
 
-    private static bool IsFailure(Exception e) =>
-        e is System.Data.Common.DbException or IOException or TimeoutException or System.Net.Sockets.SocketException
-        || (e is InvalidOperationException && e.Source == "Npgsql");
+    private static bool IsFailure(Exception e) => PostgresConnection.IsFailure(e);
 
     public override void Dispose()
     {
