@@ -155,6 +155,7 @@ public sealed class WebPageTests
             await Browser.ScreenshotAsync(page, TestContext, $"devices-{size}");
             await page.GetByRole(AriaRole.Link, new() { Name = "Query log" }).ClickAsync();
             await Assertions.Expect(page.Locator("#log-rows")).ToContainTextAsync("tracking.miui.com");
+            await Assertions.Expect(page.Locator("#log-rows")).ToContainTextAsync(MiSinkhole.Core.Configuration.InstanceOptions.DefaultName()); // the instance that answered
             await Browser.ScreenshotAsync(page, TestContext, $"log-{size}");
             await page.GetByRole(AriaRole.Link, new() { Name = "Review" }).ClickAsync();
             await Assertions.Expect(page.Locator("#unclassified")).ToContainTextAsync("stats.new.xiaomi.com");

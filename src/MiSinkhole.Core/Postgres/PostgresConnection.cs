@@ -22,10 +22,13 @@ public static class PostgresConnection
         return problem is null;
     }
 
-    /// <summary>What a database that went away (or refuses) throws: its errors, a lost or refused connection, a timeout.</summary>
+    /// <summary>
+    /// What a database that went away (or refuses, or was migrated by a newer instance) throws:
+    /// its errors, a lost or refused connection, a timeout, Npgsql's state errors on a broken
+    /// connection. The background services that use it log these and go on; none may stop the daemon.
+    /// </summary>
     public static bool IsFailure(Exception e) =>
-        e is System.Data.Common.DbException or IOException or TimeoutException or System.Net.Sockets.SocketException
-        || (e is InvalidOperationException && e.Source == "Npgsql");
+        e is System.Data.Common.DbException or IOException or TimeoutException or System.Net.Sockets.SocketException or InvalidOperationException;
 
     /// <summary><c>PostgreSQL db.home.example:5432/misinkhole</c>: for log messages.</summary>
     public static string Describe(string text)

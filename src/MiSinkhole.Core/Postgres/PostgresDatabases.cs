@@ -20,7 +20,7 @@ public sealed class PostgresDatabases(SinkholeOptions options) : IDisposable
         var builder = new NpgsqlSlimDataSourceBuilder(text);
         builder.EnableArrays();
         builder.ConnectionStringBuilder.ApplicationName ??= "misinkhole " + options.Instance.Name;
-        if (!text.Contains("timeout", StringComparison.OrdinalIgnoreCase))
+        if (!System.Text.RegularExpressions.Regex.IsMatch(text, @"(^|;)\s*timeout\s*=", System.Text.RegularExpressions.RegexOptions.IgnoreCase))
         {
             builder.ConnectionStringBuilder.Timeout = 3;
         }

@@ -94,7 +94,15 @@ internal sealed class PostgresQueryLogStore : IQueryLogStore
             transaction.Commit();
         }
 
-        return EnforceBudget(connection);
+        // Written: from here a failure must not make the writer try the batch again (its rows would be there twice).
+        try
+        {
+            return EnforceBudget(connection);
+        }
+        catch (Exception e) when (PostgresConnection.IsFailure(e))
+        {
+            return 0; // the next check, in 30 s, tries again
+        }
     }
 
     public int DeleteBefore(long cutoffUnixMs)
@@ -124,9 +132,11 @@ internal sealed class PostgresQueryLogStore : IQueryLogStore
         using NpgsqlConnection connection = _source.OpenConnection();
         Prepare(connection, []);
         var addresses = new List<string>();
-        using (var select = new NpgsqlCommand("SELECT client FROM queries WHERE client NOT LIKE @prefix UNION SELECT forwarder FROM queries WHERE forwarder NOT LIKE @prefix", connection))
+        // This instance's rows only: another instance masks its own with its own key.
+        using (var select = new NpgsqlCommand("SELECT client FROM queries WHERE instance = @instance AND client NOT LIKE @prefix UNION SELECT forwarder FROM queries WHERE instance = @instance AND forwarder NOT LIKE @prefix", connection))
         {
             select.Parameters.AddWithValue("prefix", tokenPrefix + "%");
+            select.Parameters.AddWithValue("instance", _instance);
             using NpgsqlDataReader reader = select.ExecuteReader();
             while (reader.Read())
             {
@@ -141,11 +151,12 @@ internal sealed class PostgresQueryLogStore : IQueryLogStore
 
         string[] tokens = [.. addresses.Select(show)];
         using var update = new NpgsqlCommand(
-            "UPDATE queries q SET client = m.token FROM unnest(@addresses, @tokens) AS m(address, token) WHERE q.client = m.address", connection);
+            "UPDATE queries q SET client = m.token FROM unnest(@addresses, @tokens) AS m(address, token) WHERE q.instance = @instance AND q.client = m.address", connection);
+        update.Parameters.AddWithValue("instance", _instance);
         update.Parameters.AddWithValue("addresses", addresses.ToArray());
         update.Parameters.AddWithValue("tokens", tokens);
         int masked = update.ExecuteNonQuery();
-        update.CommandText = "UPDATE queries q SET forwarder = m.token FROM unnest(@addresses, @tokens) AS m(address, token) WHERE q.forwarder = m.address";
+        update.CommandText = "UPDATE queries q SET forwarder = m.token FROM unnest(@addresses, @tokens) AS m(address, token) WHERE q.instance = @instance AND q.forwarder = m.address";
         update.ExecuteNonQuery();
         return masked;
     }

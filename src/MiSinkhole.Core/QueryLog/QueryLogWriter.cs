@@ -154,22 +154,25 @@ public sealed partial class QueryLogWriter : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
-        Flush(); // what is still queued: a graceful stop loses nothing
+        Flush(final: true); // what is still queued (and kept): a graceful stop loses nothing the store takes
     }
 
     /// <summary>Writes everything queued now; returns how many rows. For the loop, the stop and tests.</summary>
-    public int Flush()
+    public int Flush() => Flush(final: false);
+
+    /// <param name="final">At stop: a kept batch is tried now whatever the back-off, and dropped (counted) if it still cannot be written.</param>
+    private int Flush(bool final)
     {
         lock (_flushLock) // the loop, the stop and a caller may flush at once; the queue has one reader
         {
-            return FlushLocked();
+            return FlushLocked(final);
         }
     }
 
-    private int FlushLocked()
+    private int FlushLocked(bool final)
     {
         _clock.Resync();
-        if (_keeping && _time.GetUtcNow() < _retryAt)
+        if (_keeping && !final && _time.GetUtcNow() < _retryAt)
         {
             return 0; // the database is away: wait out the back-off, the queue holds the rest
         }
@@ -207,7 +210,7 @@ public sealed partial class QueryLogWriter : BackgroundService
         catch (Exception e) when (IsStoreFailure(e))
         {
             Volatile.Write(ref _reachable, 0);
-            if (_store.KeepsFailedBatches)
+            if (_store.KeepsFailedBatches && !final)
             {
                 _failures++;
                 TimeSpan wait = TimeSpan.FromSeconds(Math.Min(MaxBackOff.TotalSeconds, Math.Pow(2, Math.Min(_failures - 1, 10))));
@@ -221,6 +224,7 @@ public sealed partial class QueryLogWriter : BackgroundService
                 return 0;
             }
 
+            _keeping = false; // at stop, or a file: these events are gone
             _dropped.Add(batch.Count);
             LogWriteFailed(e, _store.Describe, batch.Count);
             return 0;

@@ -26,7 +26,7 @@ public sealed partial class ReviewChangeHandler(ActiveConfig config, ListRefresh
             ReviewOutcome outcome = LocalDecisions.Apply(config.Current, change.Subject, decision, $"from instance {change.Instance}", time.GetLocalNow());
             lists.ReloadChangedLocalFiles(outcome.Appended ? outcome.File : null);
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
         {
             LogRefused(change.Subject, change.Instance, e.Message);
         }

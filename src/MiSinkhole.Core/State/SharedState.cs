@@ -16,8 +16,10 @@ namespace MiSinkhole.Core.State;
 /// policy switch, a named client, a review decision) are applied by every instance: each change,
 /// once applied here, is published (<see cref="Publish"/>) as a row of <c>state_changes</c> and a
 /// <c>NOTIFY</c>; every instance <c>LISTEN</c>s, reads the rows after the last it applied (also
-/// every 10 s, the safety net for a lost notification) and hands those of other instances to
-/// the <see cref="ISharedChangeHandler"/> of their kind: in force there within a second or two.
+/// every 10 s, the safety net for a lost notification) and hands each, in order, to the
+/// <see cref="ISharedChangeHandler"/> of its kind (its own as well: in force already, so a no-op,
+/// but two instances that changed the same thing while apart then agree on the later change).
+/// Kept in memory only: changes waiting when the daemon stops are lost.
 /// Where it stands is kept in <c>DataDirectory/state-position</c>, so a restart applies only what
 /// it missed (a new instance: everything, in order). Writers take an advisory lock, so ids commit
 /// in order and no reader skips one. The database away: changes made meanwhile wait in memory
@@ -257,11 +259,9 @@ public sealed partial class SharedState : BackgroundService
 
             foreach (SharedChange change in changes)
             {
-                if (change.Instance != _instance)
-                {
-                    Apply(change);
-                }
-
+                // Its own too (in force already: a no-op), in the order of the ids, so that two
+                // instances that changed the same thing while apart end with the same, the later.
+                Apply(change, echo: change.Instance == _instance);
                 Interlocked.Exchange(ref _position, change.Id);
             }
 
@@ -277,7 +277,7 @@ public sealed partial class SharedState : BackgroundService
         }
     }
 
-    private void Apply(SharedChange change)
+    private void Apply(SharedChange change, bool echo)
     {
         if (!_handlers.TryGetValue(change.Kind, out ISharedChangeHandler? handler))
         {
@@ -288,7 +288,10 @@ public sealed partial class SharedState : BackgroundService
         try
         {
             handler.Apply(change);
-            LogApplied(change.Id, change.Kind, change.Subject, change.Instance);
+            if (!echo)
+            {
+                LogApplied(change.Id, change.Kind, change.Subject, change.Instance);
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

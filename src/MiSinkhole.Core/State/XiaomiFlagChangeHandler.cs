@@ -34,7 +34,8 @@ public sealed class XiaomiFlagChangeHandler : ISharedChangeHandler, IPublishingC
             // The first time per client only: the event comes with each new match, on the DNS path.
             if (_shared.TryAdd(key, 0) && _inventory.Find(key) is { Device: null } record)
             {
-                state.Publish(KindName, key, $"{record.Address}|{record.Mac}");
+                // Behind a forwarding router only its MAC names it (its address may be the router's).
+                state.Publish(KindName, key, $"{(record.Forwarder is null ? record.Address : null)}|{record.Mac}");
             }
         };
 

@@ -203,7 +203,7 @@ const pages = {
     for (const key of ['device', 'action', 'name']) if (form.get(key)) query.set(key, form.get(key));
     if (form.get('since')) query.set('since', new Date(form.get('since')).toISOString());
     const page = await api('GET', `/api/querylog?${query}`);
-    fill('#log-rows', page.items, [(r) => when(r.time), (r) => r.device, (r) => r.name, (r) => r.type, (r) => r.action ?? r.outcome, (r) => r.list]);
+    fill('#log-rows', page.items, [(r) => when(r.time), (r) => r.device, (r) => r.name, (r) => r.type, (r) => r.action ?? r.outcome, (r) => r.list, (r) => r.instance]);
   },
 
   async review() {
@@ -215,7 +215,7 @@ const pages = {
 
 function logRow(r) {
   const row = document.createElement('tr');
-  for (const value of [when(r.time), r.device, r.name, r.type, r.action ?? r.outcome, r.list]) cell(row, value);
+  for (const value of [when(r.time), r.device, r.name, r.type, r.action ?? r.outcome, r.list, r.instance]) cell(row, value);
   return row;
 }
 
