@@ -113,7 +113,21 @@ public sealed partial class ConfigFileEditor
 
         if (text == original)
         {
-            result = new ConfigReloadResult(true, [], []); // the file says so already (a change shared by another instance, applied again)
+            // The file says so already (a change shared by another instance, applied again): nothing to
+            // write, but the same checks, so an override or a file refused by hand is still reported.
+            LoadedConfig current = ConfigLoader.Load(path, _source!.Overrides, _source.Environment);
+            if (!current.IsValid)
+            {
+                return Refused(422, $"{what}: {path} says so already, but it is not valid; the running config stays",
+                    [.. current.Problems.Where(p => !p.IsWarning).Select(p => p.ToString())]);
+            }
+
+            if (inForce?.Invoke(current.Options) is string overridden)
+            {
+                return Refused(409, $"{what}: refused, {overridden}");
+            }
+
+            result = new ConfigReloadResult(true, [], []);
             return null;
         }
 

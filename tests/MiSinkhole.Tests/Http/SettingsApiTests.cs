@@ -73,7 +73,7 @@ public sealed class SettingsApiTests
     {
         await using var upstream = new FakeUpstream();
         using var household = new HouseholdConfig(upstream.Address);
-        await using (RunningDaemon daemon = await household.StartAsync($"--Devices:{HouseholdConfig.Tv}:Policy=observe"))
+        await using (RunningDaemon daemon = await household.StartAsync($"--Devices:{HouseholdConfig.Tv}:Policy=max"))
         {
             using HttpClient http = daemon.ApiClient();
             string before = household.Text;
@@ -81,6 +81,8 @@ public sealed class SettingsApiTests
             Assert.AreEqual(HttpStatusCode.Conflict, overridden.StatusCode);
             StringAssert.Contains(await overridden.Content.ReadAsStringAsync(), "command line");
             Assert.AreEqual(before, household.Text);
+            HttpResponseMessage same = await http.PutAsJsonAsync($"/api/devices/{HouseholdConfig.Tv}/policy", new { policy = "observe" });
+            Assert.AreEqual(HttpStatusCode.Conflict, same.StatusCode, "what the file says already, but the command line overrides it: not in force, so refused too");
         }
 
         await using RunningDaemon noFile = await RunningDaemon.StartAsync(new TestConfig().Upstream(upstream.Address).Device("tv", null, "127.0.0.2").Values);
