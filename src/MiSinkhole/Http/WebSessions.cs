@@ -7,9 +7,9 @@ namespace MiSinkhole.Http;
 /// The web page's logins, in memory (a restart logs everyone out): a random 256-bit cookie
 /// secret and CSRF token per session, at most <see cref="MaxSessions"/> (the oldest goes first),
 /// each ending after <see cref="IdleTimeout"/> unused and at most <see cref="MaxLifetime"/> after
-/// its login. Failed logins are limited: past <see cref="MaxFailuresPerMinute"/> in a minute,
-/// every login is refused until the minute is over, so guessing the token or password costs
-/// that long per few tries.
+/// its login. Failed logins are limited: past <see cref="MaxFailuresPerMinute"/> in the last
+/// minute (a sliding one), every login is refused until the oldest of them is a minute old, so
+/// guessing the token or password costs that long per few tries.
 /// </summary>
 public sealed class WebSessions(TimeProvider time)
 {
@@ -22,8 +22,7 @@ public sealed class WebSessions(TimeProvider time)
 
     private readonly ConcurrentDictionary<string, WebSession> _sessions = new(StringComparer.Ordinal);
     private readonly Lock _failures = new();
-    private long _failureMinute;
-    private int _failuresThisMinute;
+    private readonly Queue<DateTimeOffset> _failureTimes = new();
 
     public int Count => _sessions.Count;
 
@@ -73,7 +72,8 @@ public sealed class WebSessions(TimeProvider time)
     {
         lock (_failures)
         {
-            return Minute() != _failureMinute || _failuresThisMinute < MaxFailuresPerMinute;
+            Prune();
+            return _failureTimes.Count < MaxFailuresPerMinute;
         }
     }
 
@@ -81,22 +81,24 @@ public sealed class WebSessions(TimeProvider time)
     {
         lock (_failures)
         {
-            long minute = Minute();
-            if (minute != _failureMinute)
-            {
-                _failureMinute = minute;
-                _failuresThisMinute = 0;
-            }
+            Prune();
+            _failureTimes.Enqueue(time.GetUtcNow());
+        }
+    }
 
-            _failuresThisMinute++;
+    /// <summary>Forgets failures older than a minute: a sliding minute, so no clock minute's end lets twice as many through.</summary>
+    private void Prune()
+    {
+        DateTimeOffset since = time.GetUtcNow() - TimeSpan.FromMinutes(1);
+        while (_failureTimes.TryPeek(out DateTimeOffset at) && at <= since)
+        {
+            _failureTimes.Dequeue();
         }
     }
 
     /// <summary>Whether <paramref name="given"/> is the session's CSRF token (in constant time).</summary>
     public static bool CsrfMatches(WebSession session, string? given) =>
         given is not null && CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(given), System.Text.Encoding.UTF8.GetBytes(session.Csrf));
-
-    private long Minute() => time.GetUtcNow().ToUnixTimeSeconds() / 60;
 
     private static string Secret() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
 }

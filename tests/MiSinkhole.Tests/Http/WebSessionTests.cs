@@ -75,6 +75,24 @@ public sealed class WebSessionTests
     }
 
     [TestMethod]
+    public void FailedLogins_AreCountedOverASlidingMinute_NotUntilTheClocksMinuteEnds()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 12, 4, 8, 0, 50, TimeSpan.Zero));
+        var sessions = new WebSessions(time);
+        for (int i = 0; i < WebSessions.MaxFailuresPerMinute; i++)
+        {
+            Assert.IsTrue(sessions.MayTry());
+            sessions.Failed();
+        }
+
+        Assert.IsFalse(sessions.MayTry());
+        time.Advance(TimeSpan.FromSeconds(20)); // 08:01:10: a new clock minute, the failures 20 s old
+        Assert.IsFalse(sessions.MayTry(), "still limited: the window slides");
+        time.Advance(TimeSpan.FromSeconds(41));
+        Assert.IsTrue(sessions.MayTry(), "a minute after them");
+    }
+
+    [TestMethod]
     public async Task ALoginFromAnotherSitesPage_IsRefused()
     {
         await using var upstream = new FakeUpstream();
