@@ -20,9 +20,6 @@ public sealed class SharedStateTests
 {
     public TestContext TestContext { get; set; } = null!;
 
-    private static Task<RunningDaemon> StartAsync(HouseholdConfig household, PostgresServer postgres, string instance) =>
-        household.StartAsync($"--Instance:Name={instance}", "--State:Provider=Postgres", $"--State:ConnectionString={postgres.ConnectionString}");
-
     private async Task ArrivesAsync(Func<bool> inForce, string what)
     {
         var clock = Stopwatch.StartNew();
@@ -36,19 +33,15 @@ public sealed class SharedStateTests
     [TestMethod]
     public async Task APauseASwitchANameAndAReview_MadeOnOne_AreInForceOnTheOther()
     {
-        await using PostgresServer postgres = await PostgresServer.StartNewAsync();
-        await using var upstream = new FakeUpstream();
-        using var piConfig = new HouseholdConfig(upstream.Address);
-        using var nasConfig = new HouseholdConfig(upstream.Address);
-        await using RunningDaemon pi = await StartAsync(piConfig, postgres, "pi");
-        await using RunningDaemon nas = await StartAsync(nasConfig, postgres, "nas");
+        await using TwoInstances two = await TwoInstances.StartAsync();
+        (RunningDaemon pi, RunningDaemon nas) = (two.Pi, two.Nas);
         using HttpClient http = pi.ApiClient();
 
         Assert.AreEqual(HttpStatusCode.OK, (await http.PutAsJsonAsync($"/api/devices/{HouseholdConfig.Tv}/policy", new { policy = "strict" })).StatusCode);
         await ArrivesAsync(() => nas.Get<ActiveConfig>().Current.Devices.Find(HouseholdConfig.Tv)!.Policy.Name == "strict", "a policy switch");
         Assert.AreEqual("0.0.0.0", await AnswerAsync(nas, "127.0.0.2"), "strict on the other: blocked");
-        StringAssert.Contains(nasConfig.Text, "\"Policy\": \"strict\"", "written to the other's own file");
-        StringAssert.Contains(nasConfig.Text, HouseholdConfig.Comment);
+        StringAssert.Contains(two.NasConfig.Text, "\"Policy\": \"strict\"", "written to the other's own file");
+        StringAssert.Contains(two.NasConfig.Text, HouseholdConfig.Comment);
 
         Assert.AreEqual(HttpStatusCode.OK, (await http.PostAsync($"/api/devices/{HouseholdConfig.Tv}/pause?minutes=30", null)).StatusCode);
         await ArrivesAsync(() => nas.Get<BlockingPause>().IsPaused(HouseholdConfig.Tv), "a pause");
@@ -75,12 +68,8 @@ public sealed class SharedStateTests
     [TestMethod]
     public async Task TheInventory_MergesWhatEitherInstanceSawOfAClient()
     {
-        await using PostgresServer postgres = await PostgresServer.StartNewAsync();
-        await using var upstream = new FakeUpstream();
-        using var piConfig = new HouseholdConfig(upstream.Address);
-        using var nasConfig = new HouseholdConfig(upstream.Address);
-        await using RunningDaemon pi = await StartAsync(piConfig, postgres, "pi");
-        await using RunningDaemon nas = await StartAsync(nasConfig, postgres, "nas");
+        await using TwoInstances two = await TwoInstances.StartAsync();
+        (RunningDaemon pi, RunningDaemon nas) = (two.Pi, two.Nas);
         await AnswerAsync(pi, "127.0.0.7");
         await AnswerAsync(pi, "127.0.0.7", "stats.new.xiaomi.com"); // unclassified, seen by pi only
         await AnswerAsync(nas, "127.0.0.7");
@@ -101,12 +90,8 @@ public sealed class SharedStateTests
     [TestMethod]
     public async Task AClientFlaggedAsXiaomiOnOne_GetsTheAutoPolicyOnTheOther()
     {
-        await using PostgresServer postgres = await PostgresServer.StartNewAsync();
-        await using var upstream = new FakeUpstream();
-        using var piConfig = new HouseholdConfig(upstream.Address);
-        using var nasConfig = new HouseholdConfig(upstream.Address);
-        await using RunningDaemon pi = await piConfig.StartAsync("--Instance:Name=pi", "--State:Provider=Postgres", $"--State:ConnectionString={postgres.ConnectionString}", "--Devices:AutoPolicy=observe");
-        await using RunningDaemon nas = await nasConfig.StartAsync("--Instance:Name=nas", "--State:Provider=Postgres", $"--State:ConnectionString={postgres.ConnectionString}", "--Devices:AutoPolicy=observe");
+        await using TwoInstances two = await TwoInstances.StartAsync("--Devices:AutoPolicy=observe");
+        (RunningDaemon pi, RunningDaemon nas) = (two.Pi, two.Nas);
         Assert.AreEqual(0, nas.Get<MiSinkhole.Core.Clients.XiaomiClients>().FlaggedAddresses);
 
         Assert.AreEqual("0.0.0.0", await AnswerAsync(pi, "127.0.0.9"), "its telemetry on pi, strict (the default): blocked, and the evidence");
@@ -118,17 +103,13 @@ public sealed class SharedStateTests
     [TestMethod]
     public async Task AChangeMadeWhileTheDatabaseIsAway_IsSharedWhenItIsBack()
     {
-        await using PostgresServer postgres = await PostgresServer.StartNewAsync();
-        await using var upstream = new FakeUpstream();
-        using var piConfig = new HouseholdConfig(upstream.Address);
-        using var nasConfig = new HouseholdConfig(upstream.Address);
-        await using RunningDaemon pi = await StartAsync(piConfig, postgres, "pi");
-        await using RunningDaemon nas = await StartAsync(nasConfig, postgres, "nas");
+        await using TwoInstances two = await TwoInstances.StartAsync();
+        (RunningDaemon pi, RunningDaemon nas) = (two.Pi, two.Nas);
         SharedState shared = pi.Get<SharedState>();
         shared.SyncNow(); // throws unless connected
         nas.Get<SharedState>().SyncNow();
 
-        await postgres.StopAsync();
+        await two.Postgres.StopAsync();
         using HttpClient http = pi.ApiClient();
         using HttpClient other = nas.ApiClient();
         Assert.AreEqual(HttpStatusCode.OK, (await http.PostAsync($"/api/devices/{HouseholdConfig.Tv}/pause?minutes=30", null)).StatusCode, "a change is made here while the database is away");
@@ -140,7 +121,7 @@ public sealed class SharedStateTests
         Assert.AreEqual(HttpStatusCode.OK, (await other.PostAsync("/api/pause?minutes=10", null)).StatusCode);
         await Poll.UntilAsync(() => !nas.Get<SharedState>().Reachable, "the other sees it away too");
 
-        await postgres.StartAsync();
+        await two.Postgres.StartAsync();
         await Poll.UntilAsync(() => nas.Get<BlockingPause>().IsPaused(HouseholdConfig.Tv), "written when it is back, and applied on the other", TimeSpan.FromSeconds(90));
         await Poll.UntilAsync(() => pi.Get<BlockingPause>().Active.ContainsKey(BlockingPause.Everyone), "the other's change arrives here too", TimeSpan.FromSeconds(90));
         await Poll.UntilAsync(() => shared.Pending == 0 && nas.Get<SharedState>().Pending == 0 && shared.Position == nas.Get<SharedState>().Position, "both at the same change", TimeSpan.FromSeconds(90));

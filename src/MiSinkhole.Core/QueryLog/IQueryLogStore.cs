@@ -6,7 +6,7 @@ namespace MiSinkhole.Core.QueryLog;
 /// Called from the writer's thread only. A failure throws a <see cref="System.Data.Common.DbException"/>
 /// (or an I/O error), which the writer counts.
 /// </summary>
-internal interface IQueryLogStore : IDisposable
+internal interface IQueryLogStore
 {
     /// <summary>What the log messages call it: the file, or the database's host and name (never its password).</summary>
     string Describe { get; }

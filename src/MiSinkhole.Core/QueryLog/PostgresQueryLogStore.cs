@@ -161,10 +161,6 @@ internal sealed class PostgresQueryLogStore : IQueryLogStore
         return masked;
     }
 
-    public void Dispose()
-    {
-    }
-
     /// <summary>The schema at the first use, and a partition for every day the rows fall on.</summary>
     private void Prepare(NpgsqlConnection connection, Span<QueryLogPendingRow> rows)
     {

@@ -51,21 +51,6 @@ public sealed record QueryLogOptions
         { "MaxBytes", (s, o) => o with { MaxBytes = s.Bytes("MaxBytes", o.MaxBytes, 256L << 10, 1L << 40) } },
         { "Collapse", (s, o) => o with { Collapse = s.Bool("Collapse", o.Collapse) } },
         { "Provider", (s, o) => o with { Provider = s.Enum("Provider", o.Provider, "Sqlite or Postgres") } },
-        {
-            "ConnectionString", (s, o) =>
-            {
-                string? text = s["ConnectionString"];
-                if (o.Provider == QueryLogProvider.Postgres && string.IsNullOrWhiteSpace(text))
-                {
-                    s.Error("ConnectionString", "QueryLog:Provider Postgres needs the database: \"Host=db.home.example;Username=misinkhole;Password=…;Database=misinkhole\"");
-                }
-                else if (text is not null && !PostgresConnection.TryCheck(text, out string? problem))
-                {
-                    s.Error("ConnectionString", problem!);
-                }
-
-                return o with { ConnectionString = string.IsNullOrWhiteSpace(text) ? null : text };
-            }
-        },
+        { "ConnectionString", (s, o) => o with { ConnectionString = PostgresConnection.Read(s, o.Provider == QueryLogProvider.Postgres, "QueryLog:Provider Postgres") } },
     };
 }

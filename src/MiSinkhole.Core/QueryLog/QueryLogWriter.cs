@@ -56,8 +56,7 @@ public sealed partial class QueryLogWriter : BackgroundService
     private readonly List<QueryLogPendingRow> _pending = [];
 
     // A database that went away: the batch is kept (its events stay out of the pool, so the queue's
-    // bound still holds) and tried again after a back-off that doubles up to MaxBackOff.
-    private static readonly TimeSpan MaxBackOff = TimeSpan.FromSeconds(30);
+    // bound still holds) and tried again after a back-off that doubles up to 30 s.
     private bool _keeping;
     private int _failures;
     private DateTimeOffset _retryAt;
@@ -145,12 +144,6 @@ public sealed partial class QueryLogWriter : BackgroundService
         }
     }
 
-    public override void Dispose()
-    {
-        base.Dispose();
-        _store.Dispose();
-    }
-
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -213,8 +206,7 @@ public sealed partial class QueryLogWriter : BackgroundService
             if (_store.KeepsFailedBatches && !final)
             {
                 _failures++;
-                TimeSpan wait = TimeSpan.FromSeconds(Math.Min(MaxBackOff.TotalSeconds, Math.Pow(2, Math.Min(_failures - 1, 10))));
-                _retryAt = _time.GetUtcNow() + wait;
+                _retryAt = _time.GetUtcNow() + PostgresConnection.BackOff(_failures);
                 if (!_keeping)
                 {
                     LogUnreachable(e, _store.Describe, batch.Count);

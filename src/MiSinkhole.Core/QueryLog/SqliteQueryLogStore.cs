@@ -54,10 +54,6 @@ internal sealed class SqliteQueryLogStore(QueryLogOptions options, string instan
         return rows;
     });
 
-    public void Dispose()
-    {
-    }
-
     /// <summary>One change to the rows already written: none before the file exists.</summary>
     private int Change(Func<SqliteConnection, int> change)
     {

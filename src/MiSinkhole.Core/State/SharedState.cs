@@ -31,7 +31,6 @@ public sealed partial class SharedState : BackgroundService
     public const int MaxPending = 1000;
     public const string Channel = "misinkhole_state";
     private static readonly TimeSpan SafetyNet = TimeSpan.FromSeconds(10);
-    private static readonly TimeSpan MaxBackOff = TimeSpan.FromSeconds(30);
 
     private static readonly string[] Steps =
     [
@@ -50,7 +49,6 @@ public sealed partial class SharedState : BackgroundService
     private readonly ConcurrentQueue<(string Kind, string Subject, string Value)> _pending = new();
     private readonly SemaphoreSlim _wake = new(0);
     private long _position;
-    private long _dropped;
     private int _reachable = 1;
     private bool _migrated;
 
@@ -87,9 +85,6 @@ public sealed partial class SharedState : BackgroundService
     /// <summary>The id of the last change read (applied, or this instance's own).</summary>
     public long Position => Interlocked.Read(ref _position);
 
-    /// <summary>Changes made here that were not shared because <see cref="MaxPending"/> waited already.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
-
     /// <summary>Changes made here waiting to be written.</summary>
     public int Pending => _pending.Count;
 
@@ -103,7 +98,6 @@ public sealed partial class SharedState : BackgroundService
 
         if (_pending.Count >= MaxPending)
         {
-            Interlocked.Increment(ref _dropped);
             LogPendingFull(kind, subject);
             return;
         }
@@ -150,7 +144,7 @@ public sealed partial class SharedState : BackgroundService
                     }
 
                     Volatile.Write(ref _reachable, 0);
-                    wait = TimeSpan.FromSeconds(Math.Min(MaxBackOff.TotalSeconds, Math.Pow(2, Math.Min(failures - 1, 10))));
+                    wait = PostgresConnection.BackOff(failures);
                 }
             }
         }
@@ -192,7 +186,7 @@ public sealed partial class SharedState : BackgroundService
                 failures++;
                 try
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(MaxBackOff.TotalSeconds, Math.Pow(2, Math.Min(failures - 1, 10)))), stoppingToken).ConfigureAwait(false);
+                    await Task.Delay(PostgresConnection.BackOff(failures), stoppingToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {

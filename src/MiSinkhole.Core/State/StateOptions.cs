@@ -15,21 +15,6 @@ public sealed record StateOptions
     public static SectionKeys<StateOptions> Keys { get; } = new(restart: true)
     {
         { "Provider", (s, o) => o with { Provider = s.Enum("Provider", o.Provider, "Local or Postgres") } },
-        {
-            "ConnectionString", (s, o) =>
-            {
-                string? text = s["ConnectionString"];
-                if (o.Provider == StateProvider.Postgres && string.IsNullOrWhiteSpace(text))
-                {
-                    s.Error("ConnectionString", "State:Provider Postgres needs the database (it may be the query log's): \"Host=db.home.example;Username=misinkhole;Password=…;Database=misinkhole\"");
-                }
-                else if (text is not null && !PostgresConnection.TryCheck(text, out string? problem))
-                {
-                    s.Error("ConnectionString", problem!);
-                }
-
-                return o with { ConnectionString = string.IsNullOrWhiteSpace(text) ? null : text };
-            }
-        },
+        { "ConnectionString", (s, o) => o with { ConnectionString = PostgresConnection.Read(s, o.Provider == StateProvider.Postgres, "State:Provider Postgres") } },
     };
 }
